@@ -1,0 +1,10 @@
+//! The venue's wire protocol, shared by the engine and the simulator.
+pub mod errors;
+pub mod events;
+pub mod exchange_info;
+pub mod market;
+pub mod query;
+pub mod requests;
+pub mod rest;
+pub mod sign;
+pub mod ws_api;

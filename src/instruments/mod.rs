@@ -1,0 +1,1 @@
+//! Instrument provider (in progress)

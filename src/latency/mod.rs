@@ -1,0 +1,1 @@
+//! Latency recording (in progress)

@@ -1,0 +1,25 @@
+//! binance-exec: a low-latency execution engine for Binance USDⓈ-M Futures,
+//! and the loopback venue simulator it is tested and benchmarked against.
+//!
+//! The tree is laid out by layer:
+//! - [`model`]: exact decimals, identifiers, venue enums, orders and fills;
+//! - [`binance`]: the venue's wire protocol (signing, requests, responses,
+//!   stream events, error codes, exchangeInfo), shared by engine and simulator;
+//! - [`config`]: the one TOML file that configures a client;
+//! - [`instruments`]: instrument provider and pre-submit filter validation;
+//! - [`net`]: mio sockets, TLS, HTTP/1.1 and WebSocket clients (no async runtime);
+//! - [`engine`]: network, execution and strategy threads;
+//! - [`latency`]: always-on hdrhistogram recording and budget reports;
+//! - [`sim`]: the Binance USDⓈ-M venue simulator;
+//! - [`cli`]: the `binance-exec` subcommands.
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+pub mod binance;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod instruments;
+pub mod latency;
+pub mod model;
+pub mod net;
+pub mod sim;

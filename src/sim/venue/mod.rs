@@ -1,0 +1,1 @@
+//! Venue logic (in progress)

@@ -5,3 +5,12 @@
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VenueSettings {}
+
+impl VenueSettings {
+    /// API key and secret of the first simulated account, so a client config
+    /// that targets the built-in simulator works without environment
+    /// variables (the simulator's keys are not real secrets).
+    pub fn first_account_credentials(&self) -> Option<(String, String)> {
+        None
+    }
+}

@@ -1,0 +1,115 @@
+//! Human-readable effective configuration, printed by `check-config` and at
+//! engine start-up so the log shows what actually ran (defaults, environment
+//! overrides) — with secrets redacted.
+
+use super::*;
+use std::fmt;
+
+fn origin(e: &Endpoint) -> &'static str {
+    if e.from_file {
+        "file"
+    } else {
+        "default"
+    }
+}
+
+fn thread(t: &ThreadSettings) -> String {
+    match t.core {
+        Some(c) => format!("core {c}, wait {}", t.wait.as_str()),
+        None => format!("unpinned, wait {}", t.wait.as_str()),
+    }
+}
+
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "account_type             = {}", self.account_type.as_str())?;
+        writeln!(
+            f,
+            "testnet                  = {} ({})",
+            self.testnet,
+            self.testnet_source.as_str()
+        )?;
+        writeln!(f, "us                       = {}", self.us)?;
+        for (name, e) in [
+            ("base_url_http", &self.base_url_http),
+            ("base_url_ws", &self.base_url_ws),
+            ("base_url_ws_api", &self.base_url_ws_api),
+        ] {
+            writeln!(f, "{name:<24} = {} ({})", e.url, origin(e))?;
+        }
+        match &self.credentials.source {
+            CredentialSource::Env {
+                key_var,
+                secret_var,
+            } => writeln!(
+                f,
+                "credentials              = environment: {key_var} ({} chars), {secret_var} ({} chars); values redacted",
+                self.credentials.api_key.len(),
+                self.credentials.api_secret.len()
+            )?,
+            CredentialSource::Simulator => writeln!(
+                f,
+                "credentials              = built-in simulator's first account; values redacted"
+            )?,
+        }
+        writeln!(f, "order_entry              = {}", self.order_entry.as_str())?;
+        writeln!(f, "position_mode            = {}", self.position_mode.as_str())?;
+        writeln!(f, "recv_window_ms           = {}", self.recv_window_ms)?;
+        writeln!(f, "clock_sync_interval_secs = {}", self.clock_sync_interval_secs)?;
+        writeln!(f, "warn_rate_limits         = {}", self.warn_rate_limits)?;
+        writeln!(
+            f,
+            "retries                  = {} (backoff {}s doubling, capped at {}s, jittered)",
+            self.max_retries, self.retry_delay_secs, self.retry_delay_max_secs
+        )?;
+        let ids: Vec<String> = self
+            .instrument_provider
+            .load_ids
+            .iter()
+            .map(|i| i.to_string())
+            .collect();
+        writeln!(
+            f,
+            "instruments              = load_all {}, load_ids [{}]",
+            self.instrument_provider.load_all,
+            ids.join(", ")
+        )?;
+        let claims: Vec<String> = self
+            .external_order_claims
+            .iter()
+            .map(|i| i.to_string())
+            .collect();
+        writeln!(f, "external_order_claims    = [{}]", claims.join(", "))?;
+        writeln!(f, "threads.network          = {}", thread(&self.threads.network))?;
+        writeln!(f, "threads.execution        = {}", thread(&self.threads.execution))?;
+        writeln!(f, "threads.strategy         = {}", thread(&self.threads.strategy))?;
+        writeln!(
+            f,
+            "latency budgets          = submit→ack {} ms, fill→notify {} ms",
+            self.latency.submit_ack.as_millis(),
+            self.latency.fill_notify.as_millis()
+        )?;
+        writeln!(
+            f,
+            "engine                   = order_pool_size {}, cancel_all_on_shutdown {}",
+            self.engine.order_pool_size, self.engine.cancel_all_on_shutdown
+        )?;
+        match &self.tls_ca_file {
+            Some(p) => writeln!(f, "tls_ca_file              = {}", p.display())?,
+            None => writeln!(f, "tls_ca_file              = (system roots only)")?,
+        }
+        writeln!(
+            f,
+            "sim                      = {}",
+            if self.sim.is_some() {
+                "[sim] table present"
+            } else {
+                "absent"
+            }
+        )?;
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,6 +1,50 @@
 //! The `binance-exec` subcommands.
+//!
+//! One enum variant plus one file per subcommand: to add `foo`, create
+//! `cli/foo.rs` with `pub struct Args` (`#[derive(clap::Args)]`) and
+//! `pub fn run(args: Args) -> i32`, then add `Foo(foo::Args)` to [`Command`]
+//! and one arm to the `match` in [`main`]. Subcommands return an exit code
+//! instead of calling `process::exit`, so they stay testable and destructors
+//! (sockets, event logs) run.
+
+use clap::{Parser, Subcommand};
+
+pub mod check_config;
+
+/// Command line of the `binance-exec` binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "binance-exec",
+    version,
+    about = "Low-latency execution engine for Binance USDⓈ-M Futures, with its own loopback venue simulator"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a config file and print the effective configuration (secrets redacted).
+    CheckConfig(check_config::Args),
+}
+
+/// Exit code for a usage error, as clap and BSD `sysexits` use.
+pub const EXIT_USAGE: i32 = 2;
 
 /// Entry point of the binary; returns the process exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help / --version are "errors" that go to stdout with code 0.
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::CheckConfig(args) => check_config::run(args),
+    }
 }

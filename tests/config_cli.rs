@@ -20,7 +20,9 @@ fn bin() -> Command {
 }
 
 fn repo(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config")
+        .join(file)
 }
 
 fn text(o: &Output) -> (String, String) {
@@ -42,9 +44,18 @@ fn good_file_prints_effective_config_without_secrets() {
     let (out, errs) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{errs}");
     assert!(out.contains("mainnet.toml: OK"), "{out}");
-    assert!(out.contains("base_url_http            = https://fapi.binance.com (file)"), "{out}");
-    assert!(out.contains("credentials              = environment: BINANCE_API_KEY (16 chars)"), "{out}");
-    assert!(!out.contains("dbefbc809e3e83c2") && !out.contains("2b5eb11e18796d12"), "{out}");
+    assert!(
+        out.contains("base_url_http            = https://fapi.binance.com (file)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("credentials              = environment: BINANCE_API_KEY (16 chars)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("dbefbc809e3e83c2") && !out.contains("2b5eb11e18796d12"),
+        "{out}"
+    );
     assert!(!errs.contains("2b5eb11e18796d12"));
 }
 
@@ -60,8 +71,14 @@ fn env_override_shows_in_output() {
         .unwrap();
     let (out, errs) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{errs}");
-    assert!(out.contains("testnet                  = true (from BINANCE_TESTNET)"), "{out}");
-    assert!(out.contains("base_url_ws_api          = ws://127.0.0.1:18080/ws-fapi/v1 (file)"), "{out}");
+    assert!(
+        out.contains("testnet                  = true (from BINANCE_TESTNET)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("base_url_ws_api          = ws://127.0.0.1:18080/ws-fapi/v1 (file)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -100,7 +117,10 @@ fn missing_credentials_and_missing_file_fail() {
         .unwrap();
     let (_, errs) = text(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(errs.contains("environment variable BINANCE_API_KEY"), "{errs}");
+    assert!(
+        errs.contains("environment variable BINANCE_API_KEY"),
+        "{errs}"
+    );
 
     let o = bin()
         .args(["check-config", "--config", "/nonexistent/x.toml"])
@@ -108,7 +128,10 @@ fn missing_credentials_and_missing_file_fail() {
         .unwrap();
     let (_, errs) = text(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(errs.contains("cannot read config file /nonexistent/x.toml"), "{errs}");
+    assert!(
+        errs.contains("cannot read config file /nonexistent/x.toml"),
+        "{errs}"
+    );
 }
 
 #[test]

@@ -40,7 +40,9 @@ fn err(text: &str) -> String {
 }
 
 fn repo(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config")
+        .join(file)
 }
 
 #[test]
@@ -50,7 +52,10 @@ fn mainnet_file() {
     assert_eq!(cfg.testnet_source, FlagSource::File);
     assert_eq!(cfg.base_url_http.url, "https://fapi.binance.com");
     assert_eq!(cfg.base_url_ws.url, "wss://fstream.binance.com");
-    assert_eq!(cfg.base_url_ws_api.url, "wss://ws-fapi.binance.com/ws-fapi/v1");
+    assert_eq!(
+        cfg.base_url_ws_api.url,
+        "wss://ws-fapi.binance.com/ws-fapi/v1"
+    );
     assert_eq!(
         (cfg.base_url_ws_api.host.as_str(), cfg.base_url_ws_api.port),
         ("ws-fapi.binance.com", 443)
@@ -93,8 +98,8 @@ fn testnet_file() {
     assert!(cfg.engine.cancel_all_on_shutdown);
     assert_eq!(cfg.external_order_claims, vec![id("BTCUSDT-PERP.BINANCE")]);
     // The production keys are not what this file reads.
-    let e = Config::load_with_env(&repo("testnet.toml"), &Environment::from_pairs(KEYS))
-        .unwrap_err();
+    let e =
+        Config::load_with_env(&repo("testnet.toml"), &Environment::from_pairs(KEYS)).unwrap_err();
     assert!(e.to_string().contains("BINANCE_TESTNET_API_KEY"), "{e}");
 }
 
@@ -127,7 +132,10 @@ fn sim_file_falls_back_to_the_simulated_account() {
         (Ok(cfg), Some((k, _))) => {
             assert_eq!(cfg.credentials.source, CredentialSource::Simulator);
             assert_eq!(cfg.credentials.api_key.expose(), k);
-            assert!(cfg.to_string().contains("built-in simulator's first account"));
+            assert!(
+                cfg.to_string()
+                    .contains("built-in simulator's first account")
+            );
         }
         (Err(e), None) => {
             let m = e.to_string();
@@ -253,16 +261,43 @@ fn unsupported_account_type_and_us() {
 #[test]
 fn parse_errors_name_the_key_and_line() {
     let cases = [
-        (with("\nrecv_windw_ms = 5000"), "invalid config (line 2): unknown field `recv_windw_ms`"),
-        (tables("[threads.network]\nspin = true"), "invalid config (line 4): unknown field `spin`"),
-        (with("order_entry = \"fix\""), "invalid config (line 1): unknown variant `fix`"),
-        (with("position_mode = \"netting\""), "invalid config (line 1): unknown variant `netting`"),
-        (tables("[threads.execution]\nwait = \"busy\""), "invalid config (line 4): unknown variant `busy`"),
-        (with("max_retries = \"three\""), "invalid config (line 1): invalid type: string \"three\""),
-        ("[instrument_provider]\nload_ids = [\"BTCUSDT\"]\n".to_string(), "invalid config (line 2): invalid instrument id: \"BTCUSDT\""),
+        (
+            with("\nrecv_windw_ms = 5000"),
+            "invalid config (line 2): unknown field `recv_windw_ms`",
+        ),
+        (
+            tables("[threads.network]\nspin = true"),
+            "invalid config (line 4): unknown field `spin`",
+        ),
+        (
+            with("order_entry = \"fix\""),
+            "invalid config (line 1): unknown variant `fix`",
+        ),
+        (
+            with("position_mode = \"netting\""),
+            "invalid config (line 1): unknown variant `netting`",
+        ),
+        (
+            tables("[threads.execution]\nwait = \"busy\""),
+            "invalid config (line 4): unknown variant `busy`",
+        ),
+        (
+            with("max_retries = \"three\""),
+            "invalid config (line 1): invalid type: string \"three\"",
+        ),
+        (
+            "[instrument_provider]\nload_ids = [\"BTCUSDT\"]\n".to_string(),
+            "invalid config (line 2): invalid instrument id: \"BTCUSDT\"",
+        ),
         ("testnet = \n".to_string(), "invalid config (line 1)"),
-        (tables("[sim]\nbogus = 1"), "invalid config (line 4): unknown field `bogus`"),
-        (tables("[engine]\nsize = 1"), "invalid config (line 4): unknown field `size`"),
+        (
+            tables("[sim]\nbogus = 1"),
+            "invalid config (line 4): unknown field `bogus`",
+        ),
+        (
+            tables("[engine]\nsize = 1"),
+            "invalid config (line 4): unknown field `size`",
+        ),
     ];
     for (text, want) in cases {
         let m = err(&text);
@@ -285,7 +320,9 @@ fn url_errors() {
         "`base_url_ws` (line 1): \"ws://10.0.0.5:8080\" uses an unencrypted scheme towards a non-loopback host; use https:// or wss:// (plain http/ws is only allowed for 127.0.0.1/localhost, e.g. the built-in simulator)"
     );
     assert_eq!(
-        err(&with("testnet = true\nbase_url_http = \"https://fapi.binance.com\"")),
+        err(&with(
+            "testnet = true\nbase_url_http = \"https://fapi.binance.com\""
+        )),
         "`base_url_http` (line 2): \"https://fapi.binance.com\" is a production URL but testnet = true (from the config file); remove the URL to use the default, or fix testnet"
     );
     assert!(
@@ -295,32 +332,80 @@ fn url_errors() {
         .contains("is a testnet URL but testnet = false (default)")
     );
     // A proxy or custom host is neither, so no consistency check applies.
-    assert!(load(&with("testnet = true\nbase_url_http = \"https://proxy.example.net:8443\"")).is_ok());
+    assert!(
+        load(&with(
+            "testnet = true\nbase_url_http = \"https://proxy.example.net:8443\""
+        ))
+        .is_ok()
+    );
     // Mixing loopback and remote is legal but suspicious.
     let cfg = load(&with("base_url_http = \"http://127.0.0.1:18080\"")).unwrap();
-    assert!(cfg.warnings.iter().any(|w| w.contains("loopback")), "{:?}", cfg.warnings);
+    assert!(
+        cfg.warnings.iter().any(|w| w.contains("loopback")),
+        "{:?}",
+        cfg.warnings
+    );
 }
 
 #[test]
 fn range_errors() {
     let cases = [
-        (with("max_retries = 11"), "`max_retries` (line 1): 11 is out of range; allowed: 0..=10"),
-        (with("max_retries = -1"), "`max_retries` (line 1): -1 is out of range; allowed: 0..=10"),
-        (with("retry_delay_secs = 0.0"), "`retry_delay_secs` (line 1): 0 is out of range; allowed: 0.001..=60 seconds"),
-        (with("retry_delay_secs = 600"), "`retry_delay_secs` (line 1): 600 is out of range; allowed: 0.001..=60 seconds"),
-        (with("retry_delay_secs = nan"), "`retry_delay_secs` (line 1): NaN is out of range; allowed: 0.001..=60 seconds"),
+        (
+            with("max_retries = 11"),
+            "`max_retries` (line 1): 11 is out of range; allowed: 0..=10",
+        ),
+        (
+            with("max_retries = -1"),
+            "`max_retries` (line 1): -1 is out of range; allowed: 0..=10",
+        ),
+        (
+            with("retry_delay_secs = 0.0"),
+            "`retry_delay_secs` (line 1): 0 is out of range; allowed: 0.001..=60 seconds",
+        ),
+        (
+            with("retry_delay_secs = 600"),
+            "`retry_delay_secs` (line 1): 600 is out of range; allowed: 0.001..=60 seconds",
+        ),
+        (
+            with("retry_delay_secs = nan"),
+            "`retry_delay_secs` (line 1): NaN is out of range; allowed: 0.001..=60 seconds",
+        ),
         (
             with("retry_delay_secs = 5.0\nretry_delay_max_secs = 2.0"),
             "`retry_delay_max_secs` (line 2): 2 is out of range; allowed: at least retry_delay_secs (the cap cannot be below the base delay)",
         ),
-        (with("recv_window_ms = 0"), "`recv_window_ms` (line 1): 0 is out of range; allowed: 1..=60000 ms"),
-        (with("recv_window_ms = 60001"), "`recv_window_ms` (line 1): 60001 is out of range; allowed: 1..=60000 ms"),
-        (with("clock_sync_interval_secs = 0"), "`clock_sync_interval_secs` (line 1): 0 is out of range; allowed: 1..=86400 seconds"),
-        (with("api_key_env = \"  \""), "`api_key_env` (line 1): must not be empty"),
-        (with("tls_ca_file = \"\""), "`tls_ca_file` (line 1): must not be empty"),
-        (tables("[latency]\nsubmit_ack_ms = 0"), "`latency.submit_ack_ms` (line 4): 0 is out of range; allowed: 1..=60000 ms"),
-        (tables("[latency]\nfill_notify_ms = 100000"), "`latency.fill_notify_ms` (line 4): 100000 is out of range; allowed: 1..=60000 ms"),
-        (tables("[engine]\norder_pool_size = 8"), "`engine.order_pool_size` (line 4): 8 is out of range; allowed: 16..=1048576"),
+        (
+            with("recv_window_ms = 0"),
+            "`recv_window_ms` (line 1): 0 is out of range; allowed: 1..=60000 ms",
+        ),
+        (
+            with("recv_window_ms = 60001"),
+            "`recv_window_ms` (line 1): 60001 is out of range; allowed: 1..=60000 ms",
+        ),
+        (
+            with("clock_sync_interval_secs = 0"),
+            "`clock_sync_interval_secs` (line 1): 0 is out of range; allowed: 1..=86400 seconds",
+        ),
+        (
+            with("api_key_env = \"  \""),
+            "`api_key_env` (line 1): must not be empty",
+        ),
+        (
+            with("tls_ca_file = \"\""),
+            "`tls_ca_file` (line 1): must not be empty",
+        ),
+        (
+            tables("[latency]\nsubmit_ack_ms = 0"),
+            "`latency.submit_ack_ms` (line 4): 0 is out of range; allowed: 1..=60000 ms",
+        ),
+        (
+            tables("[latency]\nfill_notify_ms = 100000"),
+            "`latency.fill_notify_ms` (line 4): 100000 is out of range; allowed: 1..=60000 ms",
+        ),
+        (
+            tables("[engine]\norder_pool_size = 8"),
+            "`engine.order_pool_size` (line 4): 8 is out of range; allowed: 16..=1048576",
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(err(&text), want, "for {text:?}");
@@ -342,7 +427,9 @@ fn instrument_selection_errors() {
     );
     assert!(err("testnet = false\n").starts_with("`instrument_provider.load_ids` is empty"));
     assert_eq!(
-        err("[instrument_provider]\nload_ids = [\n  \"BTCUSDT-PERP.BINANCE\",\n  \"BTCUSDT-PERP.BINANCE\",\n]\n"),
+        err(
+            "[instrument_provider]\nload_ids = [\n  \"BTCUSDT-PERP.BINANCE\",\n  \"BTCUSDT-PERP.BINANCE\",\n]\n"
+        ),
         "`instrument_provider.load_ids` (line 4): BTCUSDT-PERP.BINANCE is listed more than once"
     );
     assert_eq!(
@@ -358,7 +445,9 @@ fn instrument_selection_errors() {
     let cfg = load("[instrument_provider]\nload_all = true\n").unwrap();
     assert!(cfg.instrument_provider.load_all);
     assert!(
-        cfg.warnings.iter().any(|w| w.contains("loading 500+ symbols")),
+        cfg.warnings
+            .iter()
+            .any(|w| w.contains("loading 500+ symbols")),
         "{:?}",
         cfg.warnings
     );
@@ -375,15 +464,22 @@ fn thread_core_errors() {
     let env = |cores: Option<Vec<usize>>| Environment::from_pairs(KEYS).with_core_ids(cores);
     let run = |extra: &str, cores| Config::from_toml_str(&tables(extra), None, &env(cores));
     assert_eq!(
-        run("[threads.network]\ncore = 7", Some(vec![0, 1])).unwrap_err().to_string(),
+        run("[threads.network]\ncore = 7", Some(vec![0, 1]))
+            .unwrap_err()
+            .to_string(),
         "`threads.network.core` (line 4): core 7 does not exist on this machine (available: 0, 1)"
     );
     assert_eq!(
-        run("[threads.strategy]\ncore = 0", None).unwrap_err().to_string(),
+        run("[threads.strategy]\ncore = 0", None)
+            .unwrap_err()
+            .to_string(),
         "`threads.strategy.core` (line 4): core 0 does not exist on this machine (available: none: this platform cannot pin threads)"
     );
     let e = run("[threads.execution]\ncore = -1", Some(vec![0])).unwrap_err();
-    assert!(e.to_string().contains("does not exist on this machine"), "{e}");
+    assert!(
+        e.to_string().contains("does not exist on this machine"),
+        "{e}"
+    );
     let shared = "[threads.network]\ncore = 1\nwait = \"spin\"\n[threads.execution]\ncore = 1\nwait = \"park\"";
     assert_eq!(
         run(shared, Some(vec![0, 1])).unwrap_err().to_string(),

@@ -403,7 +403,10 @@ mod tests {
         let info = ExchangeInfo::from_json(SAMPLE.as_bytes()).unwrap();
         assert_eq!(info.timezone, "UTC");
         assert_eq!(info.rate_limits.len(), 3);
-        assert_eq!(info.rate_limits[0].rate_limit_type, RateLimitType::RequestWeight);
+        assert_eq!(
+            info.rate_limits[0].rate_limit_type,
+            RateLimitType::RequestWeight
+        );
         assert_eq!(info.rate_limits[0].limit, 2400);
         assert_eq!(info.rate_limits[0].window(), Some(Duration::from_secs(60)));
         assert_eq!(info.rate_limits[2].window(), Some(Duration::from_secs(10)));
@@ -424,14 +427,20 @@ mod tests {
             max_price: d("809484"),
             tick_size: d("0.10"),
         }));
-        assert!(btc.filters.contains(&Filter::MinNotional { notional: d("100") }));
+        assert!(
+            btc.filters
+                .contains(&Filter::MinNotional { notional: d("100") })
+        );
         assert!(btc.filters.contains(&Filter::PercentPrice {
             multiplier_up: d("1.0500"),
             multiplier_down: d("0.9500"),
             multiplier_decimal: 4,
         }));
         assert!(btc.filters.contains(&Filter::MaxNumOrders { limit: 200 }));
-        assert!(btc.filters.contains(&Filter::MaxNumAlgoOrders { limit: 10 }));
+        assert!(
+            btc.filters
+                .contains(&Filter::MaxNumAlgoOrders { limit: 10 })
+        );
 
         let cn = info.symbol("币安人生USDT").unwrap();
         assert_eq!(cn.base_asset, "币安人生");

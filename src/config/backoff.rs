@@ -90,7 +90,10 @@ mod tests {
         let mut top = FixedJitter(1.0);
         let got: Vec<_> = (1..=5).map(|n| b().delay(n, &mut top).unwrap()).collect();
         // Jitter just below 1 gives (almost) the full delay.
-        let secs: Vec<u64> = got.iter().map(|d| (d.as_millis() + 1) as u64 / 1000).collect();
+        let secs: Vec<u64> = got
+            .iter()
+            .map(|d| (d.as_millis() + 1) as u64 / 1000)
+            .collect();
         assert_eq!(secs, vec![1, 2, 4, 5, 5]);
         assert_eq!(b().delay(6, &mut top), None);
         assert_eq!(b().delay(0, &mut top), None);

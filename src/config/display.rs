@@ -6,11 +6,7 @@ use super::*;
 use std::fmt;
 
 fn origin(e: &Endpoint) -> &'static str {
-    if e.from_file {
-        "file"
-    } else {
-        "default"
-    }
+    if e.from_file { "file" } else { "default" }
 }
 
 fn thread(t: &ThreadSettings) -> String {
@@ -22,7 +18,11 @@ fn thread(t: &ThreadSettings) -> String {
 
 impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "account_type             = {}", self.account_type.as_str())?;
+        writeln!(
+            f,
+            "account_type             = {}",
+            self.account_type.as_str()
+        )?;
         writeln!(
             f,
             "testnet                  = {} ({})",
@@ -52,10 +52,22 @@ impl fmt::Display for Config {
                 "credentials              = built-in simulator's first account; values redacted"
             )?,
         }
-        writeln!(f, "order_entry              = {}", self.order_entry.as_str())?;
-        writeln!(f, "position_mode            = {}", self.position_mode.as_str())?;
+        writeln!(
+            f,
+            "order_entry              = {}",
+            self.order_entry.as_str()
+        )?;
+        writeln!(
+            f,
+            "position_mode            = {}",
+            self.position_mode.as_str()
+        )?;
         writeln!(f, "recv_window_ms           = {}", self.recv_window_ms)?;
-        writeln!(f, "clock_sync_interval_secs = {}", self.clock_sync_interval_secs)?;
+        writeln!(
+            f,
+            "clock_sync_interval_secs = {}",
+            self.clock_sync_interval_secs
+        )?;
         writeln!(f, "warn_rate_limits         = {}", self.warn_rate_limits)?;
         writeln!(
             f,
@@ -80,9 +92,21 @@ impl fmt::Display for Config {
             .map(|i| i.to_string())
             .collect();
         writeln!(f, "external_order_claims    = [{}]", claims.join(", "))?;
-        writeln!(f, "threads.network          = {}", thread(&self.threads.network))?;
-        writeln!(f, "threads.execution        = {}", thread(&self.threads.execution))?;
-        writeln!(f, "threads.strategy         = {}", thread(&self.threads.strategy))?;
+        writeln!(
+            f,
+            "threads.network          = {}",
+            thread(&self.threads.network)
+        )?;
+        writeln!(
+            f,
+            "threads.execution        = {}",
+            thread(&self.threads.execution)
+        )?;
+        writeln!(
+            f,
+            "threads.strategy         = {}",
+            thread(&self.threads.strategy)
+        )?;
         writeln!(
             f,
             "latency budgets          = submit→ack {} ms, fill→notify {} ms",

@@ -159,7 +159,9 @@ pub enum ConfigError {
         line: Line,
     },
     /// A thread pinned to a core this machine does not have.
-    #[error("`threads.{thread}.core`{line}: core {core} does not exist on this machine (available: {available})")]
+    #[error(
+        "`threads.{thread}.core`{line}: core {core} does not exist on this machine (available: {available})"
+    )]
     NoSuchCore {
         /// network / execution / strategy.
         thread: &'static str,
@@ -196,9 +198,7 @@ pub enum ConfigError {
         line: Line,
     },
     /// An API key or secret is not available.
-    #[error(
-        "environment variable {var} (named by `{field}`) is not set; export it{hint}"
-    )]
+    #[error("environment variable {var} (named by `{field}`) is not set; export it{hint}")]
     MissingCredential {
         /// The variable.
         var: String,

@@ -49,18 +49,18 @@ pub(super) fn resolve(
     })?;
     let mut warnings = Vec::new();
 
-    if let Some(at) = &file.account_type {
-        if at.get_ref() != "USDT_FUTURES" {
-            return Err(ConfigError::UnsupportedAccountType {
-                value: at.get_ref().clone(),
-                line: ctx.at(at),
-            });
-        }
+    if let Some(at) = &file.account_type
+        && at.get_ref() != "USDT_FUTURES"
+    {
+        return Err(ConfigError::UnsupportedAccountType {
+            value: at.get_ref().clone(),
+            line: ctx.at(at),
+        });
     }
-    if let Some(us) = &file.us {
-        if *us.get_ref() {
-            return Err(ConfigError::UsHasNoFutures { line: ctx.at(us) });
-        }
+    if let Some(us) = &file.us
+        && *us.get_ref()
+    {
+        return Err(ConfigError::UsHasNoFutures { line: ctx.at(us) });
     }
 
     let (testnet, testnet_source) = match env.var(TESTNET_VAR) {
@@ -484,7 +484,9 @@ fn threads(
     file: &FileConfig,
     env: &Environment<'_>,
 ) -> Result<Threads, ConfigError> {
-    let one = |name: &'static str, t: &Option<FileThread>| -> Result<(ThreadSettings, Line), ConfigError> {
+    let one = |name: &'static str,
+               t: &Option<FileThread>|
+     -> Result<(ThreadSettings, Line), ConfigError> {
         let Some(t) = t else {
             return Ok((ThreadSettings::default(), Line(None)));
         };
@@ -531,15 +533,16 @@ fn threads(
     ];
     for (i, (first, a, _)) in named.iter().enumerate() {
         for (second, b, line) in named.iter().skip(i + 1) {
-            if let (Some(ca), Some(cb)) = (a.core, b.core) {
-                if ca == cb && (a.wait == WaitStrategy::Spin || b.wait == WaitStrategy::Spin) {
-                    return Err(ConfigError::SharedSpinCore {
-                        first,
-                        second,
-                        core: ca,
-                        line: *line,
-                    });
-                }
+            if let (Some(ca), Some(cb)) = (a.core, b.core)
+                && ca == cb
+                && (a.wait == WaitStrategy::Spin || b.wait == WaitStrategy::Spin)
+            {
+                return Err(ConfigError::SharedSpinCore {
+                    first,
+                    second,
+                    core: ca,
+                    line: *line,
+                });
             }
         }
     }
@@ -570,14 +573,16 @@ fn credentials(
         });
     }
     let sim_target = http.is_loopback() && sim.is_some();
-    if key.is_none() && secret.is_none() && sim_target {
-        if let Some((k, s)) = sim.and_then(|s| s.venue.first_account_credentials()) {
-            return Ok(Credentials {
-                api_key: Secret::new(k),
-                api_secret: Secret::new(s),
-                source: CredentialSource::Simulator,
-            });
-        }
+    if key.is_none()
+        && secret.is_none()
+        && sim_target
+        && let Some((k, s)) = sim.and_then(|s| s.venue.first_account_credentials())
+    {
+        return Ok(Credentials {
+            api_key: Secret::new(k),
+            api_secret: Secret::new(s),
+            source: CredentialSource::Simulator,
+        });
     }
     let (var, field) = if key.is_none() {
         (key_var, "api_key_env")

@@ -77,7 +77,9 @@ impl Endpoint {
         let tls = match (protocol, scheme) {
             (Protocol::Http, "https") | (Protocol::WebSocket, "wss") => true,
             (Protocol::Http, "http") | (Protocol::WebSocket, "ws") => false,
-            (Protocol::Http, _) => return Err("scheme must be https:// (or http:// on loopback)".into()),
+            (Protocol::Http, _) => {
+                return Err("scheme must be https:// (or http:// on loopback)".into());
+            }
             (Protocol::WebSocket, _) => {
                 return Err("scheme must be wss:// (or ws:// on loopback)".into());
             }
@@ -169,32 +171,79 @@ mod tests {
     #[test]
     fn parses_defaults_and_loopback() {
         let e = Endpoint::parse(PROD_WS_API, Protocol::WebSocket, false).unwrap();
-        assert_eq!((e.tls, e.host.as_str(), e.port, e.path.as_str()), (true, "ws-fapi.binance.com", 443, "/ws-fapi/v1"));
+        assert_eq!(
+            (e.tls, e.host.as_str(), e.port, e.path.as_str()),
+            (true, "ws-fapi.binance.com", 443, "/ws-fapi/v1")
+        );
         assert_eq!(e.network(), Some(Network::Production));
         let e = Endpoint::parse("http://127.0.0.1:18080/", Protocol::Http, true).unwrap();
-        assert_eq!((e.tls, e.port, e.url.as_str()), (false, 18080, "http://127.0.0.1:18080"));
+        assert_eq!(
+            (e.tls, e.port, e.url.as_str()),
+            (false, 18080, "http://127.0.0.1:18080")
+        );
         assert!(e.is_loopback());
         assert_eq!(e.network(), None);
         let e = Endpoint::parse("ws://[::1]:9", Protocol::WebSocket, true).unwrap();
         assert!(e.is_loopback());
         assert_eq!(e.host, "::1");
-        for t in [TESTNET_HTTP] {
-            assert_eq!(Endpoint::parse(t, Protocol::Http, false).unwrap().network(), Some(Network::Testnet));
+        {
+            let t = TESTNET_HTTP;
+            assert_eq!(
+                Endpoint::parse(t, Protocol::Http, false).unwrap().network(),
+                Some(Network::Testnet)
+            );
         }
         for t in [TESTNET_WS, TESTNET_WS_API] {
-            assert_eq!(Endpoint::parse(t, Protocol::WebSocket, false).unwrap().network(), Some(Network::Testnet));
+            assert_eq!(
+                Endpoint::parse(t, Protocol::WebSocket, false)
+                    .unwrap()
+                    .network(),
+                Some(Network::Testnet)
+            );
         }
     }
 
     #[test]
     fn refuses_bad_urls() {
-        assert!(Endpoint::parse("wss://x", Protocol::Http, true).unwrap_err().contains("https://"));
-        assert!(Endpoint::parse("https://x", Protocol::WebSocket, true).unwrap_err().contains("wss://"));
-        assert!(Endpoint::parse("fapi.binance.com", Protocol::Http, true).unwrap_err().contains("scheme"));
-        assert!(Endpoint::parse("https://:443", Protocol::Http, true).unwrap_err().contains("host"));
-        assert!(Endpoint::parse("https://h:0", Protocol::Http, true).unwrap_err().contains("port"));
-        assert!(Endpoint::parse("https://h:99999", Protocol::Http, true).unwrap_err().contains("port"));
-        assert!(Endpoint::parse("https://u:p@h", Protocol::Http, true).unwrap_err().contains("credentials"));
-        assert!(Endpoint::parse("https://h/?a=1", Protocol::Http, true).unwrap_err().contains("query"));
+        assert!(
+            Endpoint::parse("wss://x", Protocol::Http, true)
+                .unwrap_err()
+                .contains("https://")
+        );
+        assert!(
+            Endpoint::parse("https://x", Protocol::WebSocket, true)
+                .unwrap_err()
+                .contains("wss://")
+        );
+        assert!(
+            Endpoint::parse("fapi.binance.com", Protocol::Http, true)
+                .unwrap_err()
+                .contains("scheme")
+        );
+        assert!(
+            Endpoint::parse("https://:443", Protocol::Http, true)
+                .unwrap_err()
+                .contains("host")
+        );
+        assert!(
+            Endpoint::parse("https://h:0", Protocol::Http, true)
+                .unwrap_err()
+                .contains("port")
+        );
+        assert!(
+            Endpoint::parse("https://h:99999", Protocol::Http, true)
+                .unwrap_err()
+                .contains("port")
+        );
+        assert!(
+            Endpoint::parse("https://u:p@h", Protocol::Http, true)
+                .unwrap_err()
+                .contains("credentials")
+        );
+        assert!(
+            Endpoint::parse("https://h/?a=1", Protocol::Http, true)
+                .unwrap_err()
+                .contains("query")
+        );
     }
 }

@@ -1,29 +1,29 @@
 //! Keeps the configured instruments out of exchangeInfo.
 
 use super::instrument::{Instrument, InstrumentError};
-use crate::binance::exchange_info::{ExchangeInfo, SymbolStatus};
+use crate::binance::exchange_info::{ContractType, ExchangeInfo, SymbolStatus};
 use crate::config::InstrumentSelection;
-use crate::model::ids::{InstrumentId, Symbol};
+use crate::model::ids::InstrumentId;
 
 /// Why the provider refused to start. Each names the instrument so the fix
 /// (edit `load_ids`, wait for the listing) is obvious.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
     /// A requested id is not listed by the venue.
-    #[error("instrument {id} is not listed by the venue's exchangeInfo (check the symbol and the -PERP suffix, and testnet vs production)")]
+    #[error(
+        "instrument {id} is not listed by the venue's exchangeInfo (check the symbol and the -PERP suffix, and testnet vs production)"
+    )]
     NotListed {
         /// The requested id.
         id: InstrumentId,
     },
     /// Listed, but the id's `-PERP` suffix disagrees with the contract type.
-    #[error("instrument {id}: the venue lists {symbol} as {contract_type}; use {expected}")]
+    #[error("instrument {id}: the venue lists {} as {contract_type}; use {expected}", .id.symbol)]
     WrongKind {
         /// The requested id.
         id: InstrumentId,
-        /// The symbol.
-        symbol: Symbol,
         /// The venue's contract type.
-        contract_type: String,
+        contract_type: ContractType,
         /// The id that would match.
         expected: InstrumentId,
     },
@@ -40,8 +40,8 @@ pub enum ProviderError {
     Unusable {
         /// The requested id.
         id: InstrumentId,
-        /// Why.
-        source: InstrumentError,
+        /// Why (boxed: rare, and keeps the error small on the happy path).
+        source: Box<InstrumentError>,
     },
 }
 
@@ -70,7 +70,9 @@ impl InstrumentProvider {
             for s in &info.symbols {
                 match Instrument::from_symbol_info(s) {
                     Ok(i) if i.is_trading() => out.instruments.push(i),
-                    Ok(i) => out.skipped.push(format!("{}: status {}", s.symbol, i.status)),
+                    Ok(i) => out
+                        .skipped
+                        .push(format!("{}: status {}", s.symbol, i.status)),
                     Err(e) => out.skipped.push(e.to_string()),
                 }
             }
@@ -81,13 +83,15 @@ impl InstrumentProvider {
             let s = info
                 .symbol(id.symbol.as_str())
                 .ok_or(ProviderError::NotListed { id: *id })?;
-            let inst = Instrument::from_symbol_info(s)
-                .map_err(|source| ProviderError::Unusable { id: *id, source })?;
+            let inst =
+                Instrument::from_symbol_info(s).map_err(|source| ProviderError::Unusable {
+                    id: *id,
+                    source: Box::new(source),
+                })?;
             if inst.id.perpetual != id.perpetual {
                 return Err(ProviderError::WrongKind {
                     id: *id,
-                    symbol: inst.symbol,
-                    contract_type: s.contract_type.as_str().to_string(),
+                    contract_type: s.contract_type,
                     expected: inst.id,
                 });
             }
@@ -112,7 +116,9 @@ impl InstrumentProvider {
 
     /// The instrument with this venue symbol (stream events carry symbols).
     pub fn by_symbol(&self, symbol: &str) -> Option<&Instrument> {
-        self.instruments.iter().find(|i| i.symbol.as_str() == symbol)
+        self.instruments
+            .iter()
+            .find(|i| i.symbol.as_str() == symbol)
     }
 
     /// All loaded instruments, in config order.

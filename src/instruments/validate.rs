@@ -312,7 +312,12 @@ impl Instrument {
                 self.market_step_size,
             )
         } else {
-            (FilterKind::LotSize, self.min_qty, self.max_qty, self.step_size)
+            (
+                FilterKind::LotSize,
+                self.min_qty,
+                self.max_qty,
+                self.step_size,
+            )
         };
         if qty < min {
             return Err(FilterViolation::QuantityBelowMin { filter, qty, min });
@@ -335,13 +340,13 @@ impl Instrument {
             if let Some(p) = valued_at {
                 // Floor keeps the comparison exact: MIN_NOTIONAL has at most
                 // eight decimals, so floor(p×q) ≥ min ⇔ p×q ≥ min.
-                if let Some(n) = p.value().checked_mul(qty.value(), Rounding::Floor) {
-                    if n < self.min_notional.value() {
-                        return Err(FilterViolation::BelowMinNotional {
-                            notional: Money(n),
-                            min: self.min_notional,
-                        });
-                    }
+                if let Some(n) = p.value().checked_mul(qty.value(), Rounding::Floor)
+                    && n < self.min_notional.value()
+                {
+                    return Err(FilterViolation::BelowMinNotional {
+                        notional: Money(n),
+                        min: self.min_notional,
+                    });
                 }
             }
         }
@@ -394,23 +399,23 @@ impl Instrument {
         match side {
             Side::Buy if self.multiplier_up.is_positive() => {
                 // Round the bound outward: never refuse what the venue accepts.
-                if let Some(limit) = m.checked_mul(self.multiplier_up, Rounding::Ceil) {
-                    if price.value() > limit {
-                        return Err(FilterViolation::PriceAboveBand {
-                            price,
-                            limit: Price(limit),
-                        });
-                    }
+                if let Some(limit) = m.checked_mul(self.multiplier_up, Rounding::Ceil)
+                    && price.value() > limit
+                {
+                    return Err(FilterViolation::PriceAboveBand {
+                        price,
+                        limit: Price(limit),
+                    });
                 }
             }
             Side::Sell if self.multiplier_down.is_positive() => {
-                if let Some(limit) = m.checked_mul(self.multiplier_down, Rounding::Floor) {
-                    if price.value() < limit {
-                        return Err(FilterViolation::PriceBelowBand {
-                            price,
-                            limit: Price(limit),
-                        });
-                    }
+                if let Some(limit) = m.checked_mul(self.multiplier_down, Rounding::Floor)
+                    && price.value() < limit
+                {
+                    return Err(FilterViolation::PriceBelowBand {
+                        price,
+                        limit: Price(limit),
+                    });
                 }
             }
             _ => {}
@@ -418,4 +423,3 @@ impl Instrument {
         Ok(())
     }
 }
-

@@ -44,6 +44,7 @@ fn limit(side: Side, price: &str, q: &str) -> OrderCheck {
         price: Some(px(price)),
         trigger_price: None,
         reduce_only: false,
+        close_position: false,
         mark_price: None,
     }
 }
@@ -258,6 +259,21 @@ fn violations_name_filter_and_code() {
     for (o, filter, code) in cases {
         assert_eq!(check(o), Err((filter, code)), "{o:?}");
     }
+    // closePosition orders carry no quantity; trailing stops need no trigger.
+    let close = OrderCheck {
+        order_type: OrderType::StopMarket,
+        price: None,
+        trigger_price: Some(px("59000")),
+        close_position: true,
+        ..limit(Side::Sell, "1", "0")
+    };
+    assert_eq!(check(close), Ok(()));
+    let trailing = OrderCheck {
+        order_type: OrderType::TrailingStopMarket,
+        price: None,
+        ..limit(Side::Sell, "1", "0.002")
+    };
+    assert_eq!(check(trailing), Ok(()));
     // On the band edge is accepted; reduce-only is exempt from MIN_NOTIONAL.
     assert_eq!(
         check(OrderCheck {
@@ -398,7 +414,7 @@ proptest! {
         // A quantity that keeps notional far above the minimum.
         let q = i.max_qty;
         let o = OrderCheck { side, order_type: OrderType::Limit, quantity: q, price: Some(r),
-            trigger_price: None, reduce_only: true, mark_price: None };
+            trigger_price: None, reduce_only: true, close_position: false, mark_price: None };
         prop_assert_eq!(i.validate(&o), Ok(()));
     }
 
@@ -413,7 +429,7 @@ proptest! {
         prop_assert!(q.value().checked_sub(r.value()).unwrap() < i.step_size.value());
         prop_assume!(r >= i.min_qty && r <= i.max_qty);
         let o = OrderCheck { side: Side::Buy, order_type: OrderType::Limit, quantity: r,
-            price: Some(i.max_price), trigger_price: None, reduce_only: true, mark_price: None };
+            price: Some(i.max_price), trigger_price: None, reduce_only: true, close_position: false, mark_price: None };
         prop_assert_eq!(i.validate(&o), Ok(()));
     }
 
@@ -426,7 +442,7 @@ proptest! {
         let p = Price(Decimal::from_raw(on_grid.raw() + frac % tick.max(2)));
         prop_assume!(p.raw() % tick != on_grid.raw() % tick && p < i.max_price);
         let o = OrderCheck { side: Side::Buy, order_type: OrderType::Limit, quantity: i.max_qty,
-            price: Some(p), trigger_price: None, reduce_only: true, mark_price: None };
+            price: Some(p), trigger_price: None, reduce_only: true, close_position: false, mark_price: None };
         let code = i.validate(&o).map_err(|v| v.code());
         prop_assert!(code == Err(-1111) || code == Err(-4014), "{:?} {:?}", p, code);
     }

@@ -260,6 +260,9 @@ pub struct OrderCheck {
     pub trigger_price: Option<Price>,
     /// Reduce-only (or a hedge-mode closing leg): exempt from MIN_NOTIONAL.
     pub reduce_only: bool,
+    /// A conditional `closePosition=true` order: it carries no quantity, so
+    /// the quantity and notional checks do not apply.
+    pub close_position: bool,
     /// Latest mark price, for PERCENT_PRICE and MARKET notional; `None` skips
     /// those checks (the venue still applies them).
     pub mark_price: Option<Price>,
@@ -272,10 +275,11 @@ impl Instrument {
     pub fn validate(&self, order: &OrderCheck) -> Result<(), FilterViolation> {
         let is_market = order.order_type.child_type() == OrderType::Market;
         let qty = order.quantity;
-        if !qty.value().is_positive() {
+        let sized = !order.close_position;
+        if sized && !qty.value().is_positive() {
             return Err(FilterViolation::QuantityNotPositive { qty });
         }
-        if qty.value().scale() > self.quantity_precision {
+        if sized && qty.value().scale() > self.quantity_precision {
             return Err(FilterViolation::QuantityTooPrecise {
                 qty,
                 decimals: self.quantity_precision,
@@ -293,7 +297,11 @@ impl Instrument {
                 }
             }
         };
-        if order.order_type.is_conditional() && order.trigger_price.is_none() {
+        // Trailing stops trigger on a callback rate; their activation price
+        // is optional, so only the fixed-trigger types need one.
+        let needs_trigger =
+            order.order_type.is_conditional() && order.order_type != OrderType::TrailingStopMarket;
+        if needs_trigger && order.trigger_price.is_none() {
             return Err(FilterViolation::MissingTrigger {
                 order_type: order.order_type,
             });
@@ -319,13 +327,13 @@ impl Instrument {
                 self.step_size,
             )
         };
-        if qty < min {
+        if sized && qty < min {
             return Err(FilterViolation::QuantityBelowMin { filter, qty, min });
         }
-        if max.value().is_positive() && qty > max {
+        if sized && max.value().is_positive() && qty > max {
             return Err(FilterViolation::QuantityAboveMax { filter, qty, max });
         }
-        if step.value().is_positive() {
+        if sized && step.value().is_positive() {
             let rel = qty.value().checked_sub(min.value()).unwrap_or(qty.value());
             if !rel.is_multiple_of(step.value()) {
                 return Err(FilterViolation::QuantityOffStep { filter, qty, step });
@@ -334,7 +342,7 @@ impl Instrument {
         if let (Some(p), Some(mark)) = (price, order.mark_price) {
             self.check_band(order.side, p, mark)?;
         }
-        if !order.reduce_only && self.min_notional.value().is_positive() {
+        if sized && !order.reduce_only && self.min_notional.value().is_positive() {
             // MARKET orders are valued at the mark price (spec §3.1).
             let valued_at = if is_market { order.mark_price } else { price };
             if let Some(p) = valued_at {

@@ -561,3 +561,19 @@ fn backoff_from_config() {
     assert_eq!(b.delay(2, &mut j), Some(Duration::from_millis(375)));
     assert_eq!(b.delay(3, &mut j), None);
 }
+
+#[test]
+fn sim_settings_alone() {
+    assert!(
+        Config::load_sim_settings(&repo("sim.toml"))
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        Config::load_sim_settings(&repo("mainnet.toml"))
+            .unwrap()
+            .is_none()
+    );
+    let e = Config::load_sim_settings(Path::new("/nonexistent.toml")).unwrap_err();
+    assert!(e.to_string().starts_with("cannot read config file"), "{e}");
+}

@@ -317,6 +317,17 @@ impl Config {
         resolve::resolve(text, base_dir, env)
     }
 
+    /// Only the `[sim]` table of a file, for `binance-exec sim`: the simulator
+    /// needs no client credentials or instruments, but the file must still be
+    /// well-formed (unknown keys anywhere are errors).
+    pub fn load_sim_settings(path: &Path) -> Result<Option<crate::sim::SimSettings>, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(resolve::parse(&text)?.sim)
+    }
+
     /// The retry schedule described by `max_retries` / `retry_delay_secs` /
     /// `retry_delay_max_secs`.
     pub fn backoff(&self) -> Backoff {

@@ -37,16 +37,22 @@ impl Ctx<'_> {
     }
 }
 
+/// TOML text to the raw file, with the parser's line on failure.
+pub(super) fn parse(text: &str) -> Result<FileConfig, ConfigError> {
+    let ctx = Ctx { text };
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        line: e.span().map(|s| ctx.line(s.start)).unwrap_or_default(),
+        message: e.message().trim_end().to_string(),
+    })
+}
+
 pub(super) fn resolve(
     text: &str,
     base_dir: Option<&Path>,
     env: &Environment<'_>,
 ) -> Result<Config, ConfigError> {
     let ctx = Ctx { text };
-    let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-        line: e.span().map(|s| ctx.line(s.start)).unwrap_or_default(),
-        message: e.message().trim_end().to_string(),
-    })?;
+    let file = parse(text)?;
     let mut warnings = Vec::new();
 
     if let Some(at) = &file.account_type

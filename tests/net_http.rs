@@ -14,7 +14,8 @@ use binance_exec::net::url::Endpoint;
 use net_support::*;
 
 fn pool_for(port: u16, conns: usize, poller: &mut binance_exec::net::poller::Poller) -> HttpPool {
-    let mut cfg = HttpPoolConfig::new(Endpoint::parse(&format!("http://127.0.0.1:{port}/api")).unwrap());
+    let mut cfg =
+        HttpPoolConfig::new(Endpoint::parse(&format!("http://127.0.0.1:{port}/api")).unwrap());
     cfg.connections = conns;
     cfg.api_key = Some("test-key".into());
     HttpPool::new(cfg, poller).unwrap()
@@ -25,7 +26,11 @@ fn in_secs(s: u64) -> Instant {
 }
 
 fn ok_reply(body: &str, extra: &str) -> Vec<u8> {
-    format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{extra}\r\n{body}", body.len()).into_bytes()
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{extra}\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// Serve `requests` requests per connection with `reply(request_line, body)`.
@@ -33,9 +38,18 @@ fn echo_server(max_conns: usize, trickle: bool) -> (u16, Arc<std::sync::atomic::
     serve(max_conns, None, move |_, s| {
         let mut buf = Vec::new();
         for _ in 0..50 {
-            let Some((line, body)) = read_request(s, &mut buf) else { return };
+            let Some((line, body)) = read_request(s, &mut buf) else {
+                return;
+            };
             let text = format!("{line}|{}", body.len());
-            send(s, &ok_reply(&text, "x-mbx-used-weight-1m: 5\r\nX-MBX-ORDER-COUNT-10S: 1\r\n"), trickle);
+            send(
+                s,
+                &ok_reply(
+                    &text,
+                    "x-mbx-used-weight-1m: 5\r\nX-MBX-ORDER-COUNT-10S: 1\r\n",
+                ),
+                trickle,
+            );
         }
     })
 }
@@ -47,11 +61,20 @@ fn keep_alive_reuses_one_connection_and_parses_limits() {
     let mut pool = pool_for(port, 1, &mut p);
     for i in 0..3 {
         let target = format!("/fapi/v1/time?i={i}");
-        let id = pool.submit(&Request::get(&target), in_secs(5), p.registry()).unwrap();
+        let id = pool
+            .submit(&Request::get(&target), in_secs(5), p.registry())
+            .unwrap();
         match wait_for(&mut p, &mut pool, id) {
-            Done::Ok { status, limits, body } => {
+            Done::Ok {
+                status,
+                limits,
+                body,
+            } => {
                 assert_eq!(status, 200);
-                assert_eq!(String::from_utf8(body).unwrap(), format!("GET /api/fapi/v1/time?i={i}|0"));
+                assert_eq!(
+                    String::from_utf8(body).unwrap(),
+                    format!("GET /api/fapi/v1/time?i={i}|0")
+                );
                 assert_eq!(limits.used_weight_1m, Some(5));
                 assert_eq!(limits.order_count_10s, Some(1));
                 assert_eq!(limits.retry_after_s, None);
@@ -59,7 +82,11 @@ fn keep_alive_reuses_one_connection_and_parses_limits() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(conns.load(Ordering::SeqCst), 1, "keep-alive must reuse the connection");
+    assert_eq!(
+        conns.load(Ordering::SeqCst),
+        1,
+        "keep-alive must reuse the connection"
+    );
 }
 
 #[test]
@@ -80,13 +107,31 @@ fn api_key_header_and_form_body_reach_the_server() {
     });
     let mut p = poller();
     let mut pool = pool_for(port, 1, &mut p);
-    let id = pool.submit(&Request::post("/fapi/v1/order", b"a=1"), in_secs(5), p.registry()).unwrap();
-    assert!(matches!(wait_for(&mut p, &mut pool, id), Done::Ok { status: 200, .. }));
+    let id = pool
+        .submit(
+            &Request::post("/fapi/v1/order", b"a=1"),
+            in_secs(5),
+            p.registry(),
+        )
+        .unwrap();
+    assert!(matches!(
+        wait_for(&mut p, &mut pool, id),
+        Done::Ok { status: 200, .. }
+    ));
     let req = String::from_utf8(seen.lock().unwrap().clone()).unwrap();
-    assert!(req.starts_with("POST /api/fapi/v1/order HTTP/1.1\r\n"), "{req}");
-    assert!(req.contains(&format!("Host: 127.0.0.1:{port}\r\n")), "{req}");
+    assert!(
+        req.starts_with("POST /api/fapi/v1/order HTTP/1.1\r\n"),
+        "{req}"
+    );
+    assert!(
+        req.contains(&format!("Host: 127.0.0.1:{port}\r\n")),
+        "{req}"
+    );
     assert!(req.contains("X-MBX-APIKEY: test-key\r\n"), "{req}");
-    assert!(req.contains("Content-Type: application/x-www-form-urlencoded\r\n"), "{req}");
+    assert!(
+        req.contains("Content-Type: application/x-www-form-urlencoded\r\n"),
+        "{req}"
+    );
     assert!(req.ends_with("Content-Length: 3\r\n\r\na=1"), "{req}");
 }
 
@@ -104,7 +149,9 @@ fn chunked_response_is_reassembled() {
     let mut p = poller();
     let mut pool = pool_for(port, 1, &mut p);
     for _ in 0..2 {
-        let id = pool.submit(&Request::get("/x"), in_secs(5), p.registry()).unwrap();
+        let id = pool
+            .submit(&Request::get("/x"), in_secs(5), p.registry())
+            .unwrap();
         let done = wait_for(&mut p, &mut pool, id);
         assert_eq!(done.body_str(), "{\"a\":1}");
         assert!(matches!(done, Done::Ok { limits, .. } if limits.retry_after_s == Some(3)));
@@ -116,10 +163,20 @@ fn response_written_one_byte_at_a_time() {
     let (port, _) = echo_server(2, true);
     let mut p = poller();
     let mut pool = pool_for(port, 1, &mut p);
-    let id = pool.submit(&Request::get("/slow"), in_secs(5), p.registry()).unwrap();
-    assert_eq!(wait_for(&mut p, &mut pool, id).body_str(), "GET /api/slow|0");
-    let id = pool.submit(&Request::get("/slow2"), in_secs(5), p.registry()).unwrap();
-    assert_eq!(wait_for(&mut p, &mut pool, id).body_str(), "GET /api/slow2|0");
+    let id = pool
+        .submit(&Request::get("/slow"), in_secs(5), p.registry())
+        .unwrap();
+    assert_eq!(
+        wait_for(&mut p, &mut pool, id).body_str(),
+        "GET /api/slow|0"
+    );
+    let id = pool
+        .submit(&Request::get("/slow2"), in_secs(5), p.registry())
+        .unwrap();
+    assert_eq!(
+        wait_for(&mut p, &mut pool, id).body_str(),
+        "GET /api/slow2|0"
+    );
 }
 
 #[test]
@@ -129,15 +186,27 @@ fn large_body_survives_partial_writes() {
         // Read slowly so the client's socket buffer fills and writes return WouldBlock.
         thread::sleep(Duration::from_millis(50));
         if let Some((line, body)) = read_request(s, &mut buf) {
-            let ok = body.iter().enumerate().all(|(i, &b)| b == b'a' + (i % 26) as u8);
-            send(s, &ok_reply(&format!("{line}|{}|{ok}", body.len()), ""), false);
+            let ok = body
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == b'a' + (i % 26) as u8);
+            send(
+                s,
+                &ok_reply(&format!("{line}|{}|{ok}", body.len()), ""),
+                false,
+            );
         }
     });
     let body: Vec<u8> = (0..4 << 20).map(|i| b'a' + (i % 26) as u8).collect();
     let mut p = poller();
     let mut pool = pool_for(port, 1, &mut p);
-    let id = pool.submit(&Request::post("/big", &body), in_secs(5), p.registry()).unwrap();
-    assert_eq!(wait_for(&mut p, &mut pool, id).body_str(), format!("POST /api/big|{}|true", 4 << 20));
+    let id = pool
+        .submit(&Request::post("/big", &body), in_secs(5), p.registry())
+        .unwrap();
+    assert_eq!(
+        wait_for(&mut p, &mut pool, id).body_str(),
+        format!("POST /api/big|{}|true", 4 << 20)
+    );
 }
 
 #[test]
@@ -149,7 +218,11 @@ fn close_mid_response_is_unknown_then_reconnects() {
                 return;
             }
             if idx == 0 {
-                send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"orderId\":", false);
+                send(
+                    s,
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"orderId\":",
+                    false,
+                );
                 return; // drop: connection closes mid-body
             }
             send(s, &ok_reply("fine", ""), false);
@@ -157,12 +230,20 @@ fn close_mid_response_is_unknown_then_reconnects() {
     });
     let mut p = poller();
     let mut pool = pool_for(port, 1, &mut p);
-    let id = pool.submit(&Request::post("/fapi/v1/order", b"x=1"), in_secs(5), p.registry()).unwrap();
+    let id = pool
+        .submit(
+            &Request::post("/fapi/v1/order", b"x=1"),
+            in_secs(5),
+            p.registry(),
+        )
+        .unwrap();
     match wait_for(&mut p, &mut pool, id) {
         Done::Unknown(e) => assert!(e.contains("Truncated"), "{e}"),
         other => panic!("expected UNKNOWN, got {other:?}"),
     }
-    let id = pool.submit(&Request::get("/again"), in_secs(5), p.registry()).unwrap();
+    let id = pool
+        .submit(&Request::get("/again"), in_secs(5), p.registry())
+        .unwrap();
     assert_eq!(wait_for(&mut p, &mut pool, id).body_str(), "fine");
     assert_eq!(conns.load(Ordering::SeqCst), 2);
 }
@@ -174,7 +255,11 @@ fn connection_close_and_idle_server_close_reconnect_transparently() {
         if read_request(s, &mut buf).is_none() {
             return;
         }
-        let extra = if idx == 0 { "Connection: close\r\n" } else { "" };
+        let extra = if idx == 0 {
+            "Connection: close\r\n"
+        } else {
+            ""
+        };
         send(s, &ok_reply(&format!("conn{idx}"), extra), false);
         // Then close (idle keep-alive timeout on the server side).
     });
@@ -188,12 +273,16 @@ fn connection_close_and_idle_server_close_reconnect_transparently() {
             p.poll().unwrap();
             let (events, registry) = p.events_and_registry();
             for ev in events.iter() {
-                pool.on_event(ev.token(), registry, Instant::now(), |c| panic!("unexpected completion {:?}", c.id));
+                pool.on_event(ev.token(), registry, Instant::now(), |c| {
+                    panic!("unexpected completion {:?}", c.id)
+                });
             }
             pool.maintain(Instant::now(), registry, |_| {});
         }
         wait_idle(&mut p, &mut pool, 1);
-        let id = pool.submit(&Request::get("/t"), in_secs(5), p.registry()).unwrap();
+        let id = pool
+            .submit(&Request::get("/t"), in_secs(5), p.registry())
+            .unwrap();
         assert_eq!(wait_for(&mut p, &mut pool, id).body_str(), expect);
     }
     assert!(conns.load(Ordering::SeqCst) >= 3);
@@ -204,13 +293,19 @@ fn malformed_response_is_a_typed_unknown() {
     let (port, _) = serve(2, None, |_, s| {
         let mut buf = Vec::new();
         if read_request(s, &mut buf).is_some() {
-            send(s, b"HTTP/1.1 200 OK\r\nContent-Length: banana\r\n\r\n", false);
+            send(
+                s,
+                b"HTTP/1.1 200 OK\r\nContent-Length: banana\r\n\r\n",
+                false,
+            );
             thread::sleep(Duration::from_millis(200));
         }
     });
     let mut p = poller();
     let mut pool = pool_for(port, 1, &mut p);
-    let id = pool.submit(&Request::get("/x"), in_secs(5), p.registry()).unwrap();
+    let id = pool
+        .submit(&Request::get("/x"), in_secs(5), p.registry())
+        .unwrap();
     match wait_for(&mut p, &mut pool, id) {
         Done::Unknown(e) => assert!(e.contains("ContentLength"), "{e}"),
         other => panic!("{other:?}"),
@@ -228,7 +323,13 @@ fn deadline_expires_as_unknown_and_refused_connect_is_not_sent() {
     let mut pool = pool_for(port, 1, &mut p);
     wait_idle(&mut p, &mut pool, 1);
     let t0 = Instant::now();
-    let id = pool.submit(&Request::get("/hang"), t0 + Duration::from_millis(100), p.registry()).unwrap();
+    let id = pool
+        .submit(
+            &Request::get("/hang"),
+            t0 + Duration::from_millis(100),
+            p.registry(),
+        )
+        .unwrap();
     assert_eq!(pool.next_deadline(), Some(t0 + Duration::from_millis(100)));
     match wait_for(&mut p, &mut pool, id) {
         Done::Unknown(e) => assert_eq!(e, "Timeout"),
@@ -254,10 +355,21 @@ fn busy_pool_refuses_instead_of_queueing() {
     let mut p = poller();
     let mut pool = pool_for(port, 1, &mut p);
     wait_idle(&mut p, &mut pool, 1);
-    let id = pool.submit(&Request::get("/a"), in_secs(5), p.registry()).unwrap();
-    assert!(matches!(pool.submit(&Request::get("/b"), in_secs(5), p.registry()), Err(SubmitError::Busy)));
-    assert!(matches!(pool.submit(&Request::get("bad"), in_secs(5), p.registry()), Err(_)));
+    let id = pool
+        .submit(&Request::get("/a"), in_secs(5), p.registry())
+        .unwrap();
+    assert!(matches!(
+        pool.submit(&Request::get("/b"), in_secs(5), p.registry()),
+        Err(SubmitError::Busy)
+    ));
     assert_eq!(wait_for(&mut p, &mut pool, id).body_str(), "GET /api/a|0");
+    let bad = pool.submit(&Request::get("/a b"), in_secs(5), p.registry());
+    assert!(matches!(bad, Err(SubmitError::Request(_))), "{bad:?}");
+    assert_eq!(pool.in_flight(), 0);
+    let id = pool
+        .submit(&Request::get("/c"), in_secs(5), p.registry())
+        .unwrap();
+    assert_eq!(wait_for(&mut p, &mut pool, id).body_str(), "GET /api/c|0");
 }
 
 #[test]
@@ -266,7 +378,9 @@ fn https_with_trusted_ca_file_works_and_untrusted_fails() {
     let (port, _) = serve(4, Some(Arc::clone(&id_.server)), |_, s| {
         let mut buf = Vec::new();
         for _ in 0..5 {
-            let Some((line, _)) = read_request(s, &mut buf) else { return };
+            let Some((line, _)) = read_request(s, &mut buf) else {
+                return;
+            };
             send(s, &ok_reply(&line, ""), false);
         }
     });
@@ -278,8 +392,13 @@ fn https_with_trusted_ca_file_works_and_untrusted_fails() {
     let mut pool = HttpPool::new(cfg, &mut p).unwrap();
     for i in 0..2 {
         let target = format!("/tls{i}");
-        let id = pool.submit(&Request::get(&target), in_secs(5), p.registry()).unwrap();
-        assert_eq!(wait_for(&mut p, &mut pool, id).body_str(), format!("GET /tls{i}"));
+        let id = pool
+            .submit(&Request::get(&target), in_secs(5), p.registry())
+            .unwrap();
+        assert_eq!(
+            wait_for(&mut p, &mut pool, id).body_str(),
+            format!("GET /tls{i}")
+        );
     }
 
     let mut cfg = HttpPoolConfig::new(endpoint);

@@ -39,13 +39,20 @@ fn own(f: WsFrame<'_>) -> F {
 /// Echo server with a few scripted commands.
 fn ws_server(tls: Option<Arc<rustls::ServerConfig>>) -> u16 {
     serve(4, tls, |_, s| {
-        let Ok(mut ws) = tungstenite::accept(s) else { return };
+        let Ok(mut ws) = tungstenite::accept(s) else {
+            return;
+        };
         for _ in 0..10_000 {
             let Ok(msg) = ws.read() else { return };
             let reply = match msg {
-                Message::Text(t) if t.as_str() == "ping-me" => Some(Message::Ping(b"abc".to_vec().into())),
+                Message::Text(t) if t.as_str() == "ping-me" => {
+                    Some(Message::Ping(b"abc".to_vec().into()))
+                }
                 Message::Text(t) if t.as_str() == "close-me" => {
-                    let _ = ws.close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() }));
+                    let _ = ws.close(Some(CloseFrame {
+                        code: CloseCode::Normal,
+                        reason: "bye".into(),
+                    }));
                     None
                 }
                 Message::Text(t) if t.as_str() == "burst" => {
@@ -61,10 +68,15 @@ fn ws_server(tls: Option<Arc<rustls::ServerConfig>>) -> u16 {
                     let _ = ws.get_mut().flush();
                     None
                 }
-                Message::Text(t) if t.len() > 1000 => Some(Message::text(format!("len:{}", t.len()))),
+                Message::Text(t) if t.len() > 1000 => {
+                    Some(Message::text(format!("len:{}", t.len())))
+                }
                 Message::Text(t) => Some(Message::Text(t)),
                 Message::Binary(b) => Some(Message::Binary(b)),
-                Message::Pong(p) => Some(Message::text(format!("pong:{}", String::from_utf8_lossy(&p)))),
+                Message::Pong(p) => Some(Message::text(format!(
+                    "pong:{}",
+                    String::from_utf8_lossy(&p)
+                ))),
                 _ => None,
             };
             if let Some(r) = reply
@@ -93,7 +105,11 @@ fn open(p: &mut Poller, url: &str, tls: Option<Trust>) -> Result<WsClient, WsErr
 }
 
 /// Drive `ws` collecting frames until `done(frames)` or 5 s; returns frames and the first error.
-fn collect(p: &mut Poller, ws: &mut WsClient, done: impl Fn(&[F]) -> bool) -> (Vec<F>, Option<WsError>) {
+fn collect(
+    p: &mut Poller,
+    ws: &mut WsClient,
+    done: impl Fn(&[F]) -> bool,
+) -> (Vec<F>, Option<WsError>) {
     let mut frames = Vec::new();
     let stop = Instant::now() + Duration::from_secs(5);
     while Instant::now() < stop {
@@ -121,14 +137,25 @@ fn echo_roundtrip(ws: &mut WsClient, p: &mut Poller) {
     ws.send_binary(&[1, 2, 3]).unwrap();
     let (frames, err) = collect(p, ws, |f| f.len() >= 2);
     assert!(err.is_none(), "{err:?}");
-    assert_eq!(frames, vec![F::Text("{\"method\":\"SUBSCRIBE\",\"id\":1}".into()), F::Binary(vec![1, 2, 3])]);
+    assert_eq!(
+        frames,
+        vec![
+            F::Text("{\"method\":\"SUBSCRIBE\",\"id\":1}".into()),
+            F::Binary(vec![1, 2, 3])
+        ]
+    );
 }
 
 #[test]
 fn plain_echo_and_ordered_burst() {
     let port = ws_server(None);
     let mut p = poller();
-    let mut ws = open(&mut p, &format!("ws://127.0.0.1:{port}/market/ws/btcusdt@aggTrade"), None).unwrap();
+    let mut ws = open(
+        &mut p,
+        &format!("ws://127.0.0.1:{port}/market/ws/btcusdt@aggTrade"),
+        None,
+    )
+    .unwrap();
     echo_roundtrip(&mut ws, &mut p);
     ws.send_text("burst").unwrap();
     let (frames, err) = collect(&mut p, &mut ws, |f| f.len() >= 100);
@@ -145,7 +172,10 @@ fn server_ping_is_answered_with_echoed_pong() {
     ws.send_text("ping-me").unwrap();
     let (frames, err) = collect(&mut p, &mut ws, |f| f.contains(&F::Text("pong:abc".into())));
     assert!(err.is_none(), "{err:?}");
-    assert_eq!(frames, vec![F::Ping(b"abc".to_vec()), F::Text("pong:abc".into())]);
+    assert_eq!(
+        frames,
+        vec![F::Ping(b"abc".to_vec()), F::Text("pong:abc".into())]
+    );
 }
 
 #[test]
@@ -200,7 +230,11 @@ fn rejected_upgrade_reports_status() {
     let (port, _) = serve(1, None, |_, s| {
         let mut buf = Vec::new();
         if read_request(s, &mut buf).is_some() {
-            send(s, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", false);
+            send(
+                s,
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+                false,
+            );
         }
     });
     let mut p = poller();
@@ -213,14 +247,24 @@ fn tls_echo_with_ca_file_and_untrusted_failure() {
     let id = identity("ws");
     let port = ws_server(Some(Arc::clone(&id.server)));
     let mut p = poller();
-    let mut ws = open(&mut p, &format!("wss://localhost:{port}/private"), Some(Trust::CaFile(id.ca_file.clone()))).unwrap();
+    let mut ws = open(
+        &mut p,
+        &format!("wss://localhost:{port}/private"),
+        Some(Trust::CaFile(id.ca_file.clone())),
+    )
+    .unwrap();
     echo_roundtrip(&mut ws, &mut p);
     ws.send_text("ping-me").unwrap();
     let (frames, err) = collect(&mut p, &mut ws, |f| f.contains(&F::Text("pong:abc".into())));
     assert!(err.is_none(), "{err:?}");
     assert_eq!(frames.last(), Some(&F::Text("pong:abc".into())));
 
-    let err = open(&mut p, &format!("wss://127.0.0.1:{port}/"), Some(Trust::WebPkiRoots)).unwrap_err();
+    let err = open(
+        &mut p,
+        &format!("wss://127.0.0.1:{port}/"),
+        Some(Trust::WebPkiRoots),
+    )
+    .unwrap_err();
     assert!(matches!(err, WsError::Stream(_)), "{err:?}");
     assert!(err.to_string().contains("TLS"), "{err}");
     let _ = std::fs::remove_file(&id.ca_file);
@@ -230,9 +274,17 @@ fn tls_echo_with_ca_file_and_untrusted_failure() {
 fn config_errors_are_typed() {
     let mut p = poller();
     let t = p.token();
-    let e = WsClient::connect(WsConfig::new(Endpoint::parse("http://127.0.0.1:1").unwrap()), t, p.registry());
+    let e = WsClient::connect(
+        WsConfig::new(Endpoint::parse("http://127.0.0.1:1").unwrap()),
+        t,
+        p.registry(),
+    );
     assert!(matches!(e, Err(WsError::Url(_))));
-    let e = WsClient::connect(WsConfig::new(Endpoint::parse("wss://127.0.0.1:1").unwrap()), t, p.registry());
+    let e = WsClient::connect(
+        WsConfig::new(Endpoint::parse("wss://127.0.0.1:1").unwrap()),
+        t,
+        p.registry(),
+    );
     assert!(matches!(e, Err(WsError::TlsRequired)));
     let dead = dead_port();
     let r = open(&mut p, &format!("ws://127.0.0.1:{dead}/"), None);

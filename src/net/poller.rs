@@ -65,7 +65,10 @@ pub struct Poller {
 
 impl std::fmt::Debug for Poller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Poller").field("mode", &self.mode).field("next_token", &self.next_token).finish()
+        f.debug_struct("Poller")
+            .field("mode", &self.mode)
+            .field("next_token", &self.next_token)
+            .finish()
     }
 }
 
@@ -74,7 +77,13 @@ impl Poller {
     pub fn new(mode: PollMode, capacity: usize) -> io::Result<Poller> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKE_TOKEN)?);
-        Ok(Poller { poll, events: Events::with_capacity(capacity.max(1)), waker, next_token: 1, mode })
+        Ok(Poller {
+            poll,
+            events: Events::with_capacity(capacity.max(1)),
+            waker,
+            next_token: 1,
+            mode,
+        })
     }
 
     /// A fresh token, unique for this poller's lifetime.

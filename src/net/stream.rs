@@ -89,13 +89,20 @@ impl Transport {
         tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
     ) -> Result<Transport, StreamError> {
         let tls = match tls {
-            Some((cfg, name)) => Some(Box::new(ClientConnection::new(cfg, name).map_err(StreamError::Tls)?)),
+            Some((cfg, name)) => Some(Box::new(
+                ClientConnection::new(cfg, name).map_err(StreamError::Tls)?,
+            )),
             None => None,
         };
         let tcp = TcpStream::connect(addr).map_err(StreamError::Connect)?;
         // Nagle would hold small order requests back for up to an RTT.
         let _ = tcp.set_nodelay(true);
-        Ok(Transport { tcp, tls, phase: Phase::Connecting, registered: None })
+        Ok(Transport {
+            tcp,
+            tls,
+            phase: Phase::Connecting,
+            registered: None,
+        })
     }
 
     /// Drive TCP connect and TLS handshake as far as the socket allows.
@@ -106,13 +113,20 @@ impl Transport {
             }
             match self.tcp.peer_addr() {
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotConnected || e.kind() == io::ErrorKind::WouldBlock => {
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotConnected
+                        || e.kind() == io::ErrorKind::WouldBlock =>
+                {
                     return Ok(Progress::Pending);
                 }
                 Err(e) => return Err(StreamError::Connect(e)),
             }
             let _ = self.tcp.set_nodelay(true);
-            self.phase = if self.tls.is_some() { Phase::Handshaking } else { Phase::Ready };
+            self.phase = if self.tls.is_some() {
+                Phase::Handshaking
+            } else {
+                Phase::Ready
+            };
         }
         if self.phase == Phase::Handshaking {
             let Some(tls) = self.tls.as_deref_mut() else {
@@ -127,7 +141,9 @@ impl Transport {
                 if tls.wants_write() {
                     match tls.write_tls(&mut self.tcp) {
                         Ok(_) => continue,
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Progress::Pending),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            return Ok(Progress::Pending);
+                        }
                         Err(e) => return Err(StreamError::Io(e)),
                     }
                 }
@@ -140,7 +156,9 @@ impl Transport {
                             return Err(StreamError::Tls(e));
                         }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Progress::Pending),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        return Ok(Progress::Pending);
+                    }
                     Err(e) => return Err(StreamError::Io(e)),
                 }
             }
@@ -179,7 +197,12 @@ impl Transport {
     }
 
     /// Register with the poll under `token`.
-    pub fn register(&mut self, registry: &Registry, token: Token, want_write: bool) -> io::Result<()> {
+    pub fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        want_write: bool,
+    ) -> io::Result<()> {
         let interest = self.interest(want_write);
         registry.register(&mut self.tcp, token, interest)?;
         self.registered = Some((token, interest));
@@ -250,10 +273,14 @@ impl Read for Transport {
             match tls.read_tls(&mut self.tcp)? {
                 0 => {
                     // Let rustls see the EOF, then report whatever plaintext is left (or EOF).
-                    tls.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                    tls.process_new_packets()
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                     return match tls.reader().read(buf) {
                         Ok(n) => Ok(n),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::UnexpectedEof => {
+                        Err(e)
+                            if e.kind() == io::ErrorKind::WouldBlock
+                                || e.kind() == io::ErrorKind::UnexpectedEof =>
+                        {
                             Ok(0)
                         }
                         Err(e) => Err(e),

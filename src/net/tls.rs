@@ -62,7 +62,10 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsError> {
     match trust {
         Trust::WebPkiRoots => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         Trust::CaFile(path) => {
-            let ca_err = |reason: String| TlsError::CaFile { path: path.clone(), reason };
+            let ca_err = |reason: String| TlsError::CaFile {
+                path: path.clone(),
+                reason,
+            };
             let iter = CertificateDer::pem_file_iter(path).map_err(|e| ca_err(e.to_string()))?;
             for cert in iter {
                 let cert = cert.map_err(|e| ca_err(e.to_string()))?;
@@ -73,11 +76,12 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsError> {
             }
         }
     }
-    let config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(TlsError::Config)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(TlsError::Config)?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     Ok(Arc::new(config))
 }
 
@@ -103,7 +107,10 @@ mod tests {
         std::fs::write(&path, b"not a certificate\n").unwrap();
         let empty = client_config(&Trust::CaFile(path.clone()));
         let _ = std::fs::remove_file(&path);
-        assert!(matches!(empty, Err(TlsError::NoCertificates(_)) | Err(TlsError::CaFile { .. })));
+        assert!(matches!(
+            empty,
+            Err(TlsError::NoCertificates(_)) | Err(TlsError::CaFile { .. })
+        ));
     }
 
     #[test]
@@ -111,6 +118,9 @@ mod tests {
         assert!(server_name("fapi.binance.com").is_ok());
         assert!(server_name("127.0.0.1").is_ok());
         assert!(server_name("::1").is_ok());
-        assert!(matches!(server_name("bad host"), Err(TlsError::ServerName(_))));
+        assert!(matches!(
+            server_name("bad host"),
+            Err(TlsError::ServerName(_))
+        ));
     }
 }

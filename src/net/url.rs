@@ -10,7 +10,7 @@
 //! let e = Endpoint::parse("https://fapi.binance.com").unwrap();
 //! assert_eq!((e.scheme(), e.port(), e.path()), (Scheme::Https, 443, ""));
 //! let w = Endpoint::parse("ws://[::1]:9443/private/ws").unwrap();
-//! assert_eq!((w.host(), w.host_header(), w.path()), ("::1", "[::1]:9443", "/private/ws"));
+//! assert_eq!((w.host(), w.host_header().as_str(), w.path()), ("::1", "[::1]:9443", "/private/ws"));
 //! ```
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -84,7 +84,9 @@ impl Endpoint {
     /// (a WebSocket URL may carry `?streams=...`).
     pub fn parse(input: &str) -> Result<Endpoint, UrlError> {
         let err_input = || input.to_string();
-        let (scheme_str, rest) = input.split_once("://").ok_or_else(|| UrlError::Scheme(err_input()))?;
+        let (scheme_str, rest) = input
+            .split_once("://")
+            .ok_or_else(|| UrlError::Scheme(err_input()))?;
         let scheme = match scheme_str.to_ascii_lowercase().as_str() {
             "http" => Scheme::Http,
             "https" => Scheme::Https,
@@ -101,13 +103,18 @@ impl Endpoint {
             return Err(UrlError::Component(err_input()));
         }
         let (host, port_str) = if let Some(after) = authority.strip_prefix('[') {
-            let (h, tail) = after.split_once(']').ok_or_else(|| UrlError::Host(err_input()))?;
+            let (h, tail) = after
+                .split_once(']')
+                .ok_or_else(|| UrlError::Host(err_input()))?;
             if h.parse::<std::net::Ipv6Addr>().is_err() {
                 return Err(UrlError::Host(err_input()));
             }
             let port = match tail {
                 "" => None,
-                t => Some(t.strip_prefix(':').ok_or_else(|| UrlError::Host(err_input()))?),
+                t => Some(
+                    t.strip_prefix(':')
+                        .ok_or_else(|| UrlError::Host(err_input()))?,
+                ),
             };
             (h, port)
         } else {
@@ -136,7 +143,13 @@ impl Endpoint {
         while path.ends_with('/') {
             path.pop();
         }
-        Ok(Endpoint { scheme, host: host.to_ascii_lowercase(), port, explicit_port, path })
+        Ok(Endpoint {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+            explicit_port,
+            path,
+        })
     }
 
     /// Scheme (decides TLS and the default port).
@@ -166,7 +179,11 @@ impl Endpoint {
 
     /// Value for the `Host:` header: brackets around IPv6, port only when not the default.
     pub fn host_header(&self) -> String {
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
         if self.explicit_port && self.port != self.scheme.default_port() {
             format!("{host}:{}", self.port)
         } else {
@@ -176,7 +193,11 @@ impl Endpoint {
 
     /// Full URL string (scheme, `Host:` form, path), used as the WebSocket handshake request.
     pub fn url(&self) -> String {
-        let path = if self.path.is_empty() { "/" } else { self.path.as_str() };
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            self.path.as_str()
+        };
         format!("{}://{}{}", self.scheme.as_str(), self.host_header(), path)
     }
 
@@ -200,7 +221,12 @@ impl Endpoint {
             .find(|a| a.is_ipv4())
             .or_else(|| addrs.first())
             .copied()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("no address for {}", self.host)))
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no address for {}", self.host),
+                )
+            })
     }
 }
 
@@ -236,15 +262,28 @@ mod tests {
     #[test]
     fn join_paths() {
         let e = Endpoint::parse("ws://127.0.0.1:1/market").unwrap();
-        assert_eq!(e.join("ws/btcusdt@aggTrade").path(), "/market/ws/btcusdt@aggTrade");
+        assert_eq!(
+            e.join("ws/btcusdt@aggTrade").path(),
+            "/market/ws/btcusdt@aggTrade"
+        );
         assert_eq!(e.join("/ws").path(), "/market/ws");
     }
 
     #[test]
     fn rejects_bad_input() {
         for bad in [
-            "ftp://x", "x", "http://", "http://:80", "http://h:0", "http://h:99999", "http://h:x",
-            "http://[::1", "http://[zz]:1", "http://u@h", "http://h/#f", "http://h h/",
+            "ftp://x",
+            "x",
+            "http://",
+            "http://:80",
+            "http://h:0",
+            "http://h:99999",
+            "http://h:x",
+            "http://[::1",
+            "http://[zz]:1",
+            "http://u@h",
+            "http://h/#f",
+            "http://h h/",
         ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
@@ -252,7 +291,10 @@ mod tests {
 
     #[test]
     fn resolves_loopback() {
-        let a = Endpoint::parse("http://127.0.0.1:9").unwrap().resolve().unwrap();
+        let a = Endpoint::parse("http://127.0.0.1:9")
+            .unwrap()
+            .resolve()
+            .unwrap();
         assert_eq!(a.to_string(), "127.0.0.1:9");
     }
 }

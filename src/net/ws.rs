@@ -88,7 +88,9 @@ fn map_ws(e: tungstenite::Error) -> WsError {
         tungstenite::Error::Io(e) => WsError::Io(e),
         tungstenite::Error::WriteBufferFull(_) => WsError::Backpressure,
         tungstenite::Error::Http(resp) => WsError::Rejected(resp.status().as_u16()),
-        tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => WsError::Closed,
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        ) => WsError::Closed,
         other => WsError::Protocol(Box::new(other)),
     }
 }
@@ -111,7 +113,11 @@ pub struct WsConfig {
 impl WsConfig {
     /// Plain settings for `endpoint` (add `tls` for `wss`).
     pub fn new(endpoint: Endpoint) -> Self {
-        WsConfig { endpoint, tls: None, max_message: 16 << 20 }
+        WsConfig {
+            endpoint,
+            tls: None,
+            max_message: 16 << 20,
+        }
     }
 }
 
@@ -161,7 +167,10 @@ pub struct WsClient {
 
 impl std::fmt::Debug for WsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WsClient").field("token", &self.token).field("state", &self.state()).finish()
+        f.debug_struct("WsClient")
+            .field("token", &self.token)
+            .field("state", &self.state())
+            .finish()
     }
 }
 
@@ -172,10 +181,16 @@ impl WsClient {
         if !matches!(ep.scheme(), Scheme::Ws | Scheme::Wss) {
             return Err(WsError::Url(ep.url()));
         }
-        let request = ep.url().into_client_request().map_err(|_| WsError::Url(ep.url()))?;
+        let request = ep
+            .url()
+            .into_client_request()
+            .map_err(|_| WsError::Url(ep.url()))?;
         let tls = if ep.is_tls() {
             let cfg_tls = cfg.tls.as_ref().ok_or(WsError::TlsRequired)?;
-            Some((Arc::clone(cfg_tls), server_name(ep.host()).map_err(WsError::Tls)?))
+            Some((
+                Arc::clone(cfg_tls),
+                server_name(ep.host()).map_err(WsError::Tls)?,
+            ))
         } else {
             None
         };
@@ -185,7 +200,13 @@ impl WsClient {
         let config = WebSocketConfig::default()
             .max_message_size(Some(cfg.max_message))
             .max_frame_size(Some(cfg.max_message));
-        Ok(WsClient { phase: Phase::Connecting(t, request), token, config, flush_pending: false, last: None })
+        Ok(WsClient {
+            phase: Phase::Connecting(t, request),
+            token,
+            config,
+            flush_pending: false,
+            last: None,
+        })
     }
 
     /// The poll token this client was registered with.
@@ -217,10 +238,8 @@ impl WsClient {
     /// (the upgrade may already have buffered the first frames).
     pub fn progress(&mut self, registry: &Registry) -> Result<WsState, WsError> {
         let r = self.progress_inner();
-        if let Err(e) = &r {
-            if !matches!(e, WsError::Closed) || self.state() != WsState::Closed {
-                self.shutdown(registry);
-            }
+        if r.is_err() {
+            self.shutdown(registry);
             return r;
         }
         self.update_interest(registry)?;
@@ -233,7 +252,8 @@ impl WsClient {
                 Progress::Pending => return Ok(WsState::Connecting),
                 Progress::Ready => {}
             }
-            let Phase::Connecting(t, req) = std::mem::replace(&mut self.phase, Phase::Closed) else {
+            let Phase::Connecting(t, req) = std::mem::replace(&mut self.phase, Phase::Closed)
+            else {
                 return Ok(WsState::Closed);
             };
             let mid = ClientHandshake::start(t, req, Some(self.config)).map_err(map_ws)?;
@@ -263,7 +283,11 @@ impl WsClient {
     /// returns `Err(Closed)`.
     pub fn read(&mut self) -> Result<Option<WsFrame<'_>>, WsError> {
         let Phase::Open(ws) = &mut self.phase else {
-            return if matches!(self.phase, Phase::Closed) { Err(WsError::Closed) } else { Ok(None) };
+            return if matches!(self.phase, Phase::Closed) {
+                Err(WsError::Closed)
+            } else {
+                Ok(None)
+            };
         };
         match ws.read() {
             Ok(m) => {
@@ -289,13 +313,17 @@ impl WsClient {
             Message::Binary(b) => Some(WsFrame::Binary(b)),
             Message::Ping(b) => Some(WsFrame::Ping(b)),
             Message::Pong(b) => Some(WsFrame::Pong(b)),
-            Message::Close(c) => Some(WsFrame::Close(c.as_ref().map(|c| (u16::from(c.code), c.reason.as_str())))),
+            Message::Close(c) => Some(WsFrame::Close(
+                c.as_ref().map(|c| (u16::from(c.code), c.reason.as_str())),
+            )),
             Message::Frame(_) => None,
         }))
     }
 
     fn write(&mut self, m: Message) -> Result<(), WsError> {
-        let Phase::Open(ws) = &mut self.phase else { return Err(WsError::NotOpen) };
+        let Phase::Open(ws) = &mut self.phase else {
+            return Err(WsError::NotOpen);
+        };
         match ws.write(m) {
             Ok(()) => {}
             // The frame is kept in the write buffer and goes out on flush.
@@ -325,7 +353,9 @@ impl WsClient {
     /// Push buffered frames to the socket; `Ok` also when the socket is full (the rest goes
     /// on writable readiness).
     pub fn flush(&mut self) -> Result<(), WsError> {
-        let Phase::Open(ws) = &mut self.phase else { return Ok(()) };
+        let Phase::Open(ws) = &mut self.phase else {
+            return Ok(());
+        };
         match ws.flush() {
             Ok(()) => self.flush_pending = false,
             Err(e) if would_block(&e) => self.flush_pending = true,
@@ -341,7 +371,9 @@ impl WsClient {
 
     /// Start the close handshake (code 1000); keep reading until `Err(Closed)` to finish it.
     pub fn close(&mut self) -> Result<(), WsError> {
-        let Phase::Open(ws) = &mut self.phase else { return Ok(()) };
+        let Phase::Open(ws) = &mut self.phase else {
+            return Ok(());
+        };
         match ws.close(None) {
             Ok(()) => {}
             Err(e) if would_block(&e) => self.flush_pending = true,

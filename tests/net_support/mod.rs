@@ -20,17 +20,24 @@ pub struct Identity {
 }
 
 pub fn identity(tag: &str) -> Identity {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
     let ca_file = std::env::temp_dir().join(format!("net-test-{tag}-{}.pem", std::process::id()));
     std::fs::write(&ca_file, ck.cert.pem()).unwrap();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into());
-    let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![ck.cert.der().clone()], key)
-        .unwrap();
-    Identity { ca_file, server: Arc::new(server) }
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![ck.cert.der().clone()], key)
+    .unwrap();
+    Identity {
+        ca_file,
+        server: Arc::new(server),
+    }
 }
 
 /// A server-side stream: plain TCP or TLS.
@@ -39,7 +46,11 @@ impl<T: Read + Write + Send> Duplex for T {}
 
 /// Accept up to `max_conns` connections on 127.0.0.1, each handled on its own thread.
 /// Returns the port and a counter of accepted connections.
-pub fn serve<F>(max_conns: usize, tls: Option<Arc<rustls::ServerConfig>>, handler: F) -> (u16, Arc<AtomicUsize>)
+pub fn serve<F>(
+    max_conns: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: F,
+) -> (u16, Arc<AtomicUsize>)
 where
     F: Fn(usize, &mut dyn Duplex) + Send + Sync + 'static,
 {
@@ -50,7 +61,9 @@ where
     let handler = Arc::new(handler);
     thread::spawn(move || {
         for _ in 0..max_conns {
-            let Ok((s, _)) = listener.accept() else { return };
+            let Ok((s, _)) = listener.accept() else {
+                return;
+            };
             let idx = count2.fetch_add(1, Ordering::SeqCst);
             let handler = Arc::clone(&handler);
             let tls = tls.clone();
@@ -59,7 +72,9 @@ where
                 let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
                 match tls {
                     Some(cfg) => {
-                        let Ok(conn) = rustls::ServerConnection::new(cfg) else { return };
+                        let Ok(conn) = rustls::ServerConnection::new(cfg) else {
+                            return;
+                        };
                         let mut st = rustls::StreamOwned::new(conn, s);
                         handler(idx, &mut st);
                     }
@@ -111,7 +126,11 @@ pub fn read_request(s: &mut dyn Duplex, buf: &mut Vec<u8>) -> Option<(String, Ve
 /// A request's end, owned so tests can assert after the callback.
 #[derive(Debug)]
 pub enum Done {
-    Ok { status: u16, limits: RateLimits, body: Vec<u8> },
+    Ok {
+        status: u16,
+        limits: RateLimits,
+        body: Vec<u8>,
+    },
     NotSent(String),
     Unknown(String),
 }
@@ -141,7 +160,11 @@ pub fn wait_for(poller: &mut Poller, pool: &mut HttpPool, id: RequestId) -> Done
                 return;
             }
             result = Some(match c.outcome {
-                Outcome::Response(r) => Done::Ok { status: r.status, limits: r.limits, body: r.body.to_vec() },
+                Outcome::Response(r) => Done::Ok {
+                    status: r.status,
+                    limits: r.limits,
+                    body: r.body.to_vec(),
+                },
                 Outcome::NotSent(e) => Done::NotSent(format!("{e:?}")),
                 Outcome::Unknown(e) => Done::Unknown(format!("{e:?}")),
             });

@@ -56,8 +56,16 @@ pub(crate) struct InFlight {
 /// What a connection reports to the pool after an event.
 pub(crate) enum ConnEvent<'a> {
     None,
-    Response { id: u64, head: Head, body: &'a [u8] },
-    Failed { id: u64, fate: Fate, error: HttpError },
+    Response {
+        id: u64,
+        head: Head,
+        body: &'a [u8],
+    },
+    Failed {
+        id: u64,
+        fate: Fate,
+        error: HttpError,
+    },
 }
 
 pub(crate) struct HttpConn {
@@ -93,11 +101,15 @@ impl HttpConn {
     pub fn connect(&mut self, site: &Site, registry: &Registry) -> Result<(), HttpError> {
         let addr = site.endpoint.resolve().map_err(HttpError::Resolve)?;
         let tls = match &site.tls {
-            Some(cfg) => Some((Arc::clone(cfg), server_name(site.endpoint.host()).map_err(HttpError::Tls)?)),
+            Some(cfg) => Some((
+                Arc::clone(cfg),
+                server_name(site.endpoint.host()).map_err(HttpError::Tls)?,
+            )),
             None => None,
         };
         let mut t = Transport::connect(addr, tls).map_err(HttpError::Stream)?;
-        t.register(registry, self.token, false).map_err(HttpError::Io)?;
+        t.register(registry, self.token, false)
+            .map_err(HttpError::Io)?;
         self.transport = Some(t);
         self.parser.clear();
         self.close_after = false;
@@ -114,7 +126,9 @@ impl HttpConn {
         self.state = ConnState::Down;
         self.wbuf.clear();
         self.wpos = 0;
-        self.request.take().map(|r| (r.id, if r.sent { Fate::Unknown } else { Fate::NotSent }))
+        self.request
+            .take()
+            .map(|r| (r.id, if r.sent { Fate::Unknown } else { Fate::NotSent }))
     }
 
     /// Queue a request (connection must be Idle or Connecting without a request) and try to send now.
@@ -126,15 +140,25 @@ impl HttpConn {
         site: &Site,
         registry: &Registry,
     ) -> Result<(), HttpError> {
-        write_request(&mut self.wbuf, &site.host_header, site.endpoint.path(), site.api_key.as_deref(), req)
-            .map_err(HttpError::Request)?;
+        write_request(
+            &mut self.wbuf,
+            &site.host_header,
+            site.endpoint.path(),
+            site.api_key.as_deref(),
+            req,
+        )
+        .map_err(HttpError::Request)?;
         self.parser.reset();
         self.wpos = 0;
-        self.request = Some(InFlight { id, deadline, sent: false });
+        self.request = Some(InFlight {
+            id,
+            deadline,
+            sent: false,
+        });
         if self.state == ConnState::Idle {
             self.state = ConnState::Busy;
         }
-        Ok(self.update_interest(registry)?)
+        self.update_interest(registry)
     }
 
     /// Send what the socket accepts now (called right after submit for lowest latency).
@@ -160,7 +184,9 @@ impl HttpConn {
     }
 
     fn write_pending(&mut self) -> Result<(), HttpError> {
-        let Some(t) = self.transport.as_mut() else { return Ok(()) };
+        let Some(t) = self.transport.as_mut() else {
+            return Ok(());
+        };
         while self.wpos < self.wbuf.len() {
             match t.write(&self.wbuf[self.wpos..]) {
                 Ok(0) => return Err(HttpError::Io(io::ErrorKind::WriteZero.into())),
@@ -189,10 +215,17 @@ impl HttpConn {
     }
 
     /// Handle readiness on this connection's token.
-    pub fn on_ready<'a>(&'a mut self, readable: bool, writable: bool, registry: &Registry) -> ConnEvent<'a> {
+    pub fn on_ready<'a>(
+        &'a mut self,
+        readable: bool,
+        writable: bool,
+        registry: &Registry,
+    ) -> ConnEvent<'a> {
         let _ = (readable, writable); // every path below tolerates spurious wake-ups
         if self.state == ConnState::Connecting {
-            let Some(t) = self.transport.as_mut() else { return ConnEvent::None };
+            let Some(t) = self.transport.as_mut() else {
+                return ConnEvent::None;
+            };
             match t.progress() {
                 Ok(Progress::Pending) => {
                     return match self.update_interest(registry) {
@@ -202,7 +235,11 @@ impl HttpConn {
                 }
                 Ok(Progress::Ready) => {
                     self.failures = 0;
-                    self.state = if self.request.is_some() { ConnState::Busy } else { ConnState::Idle };
+                    self.state = if self.request.is_some() {
+                        ConnState::Busy
+                    } else {
+                        ConnState::Idle
+                    };
                 }
                 Err(e) => return self.fail(HttpError::Stream(e), registry),
             }
@@ -233,7 +270,9 @@ impl HttpConn {
 
     /// Read until WouldBlock while idle; any byte or EOF means the connection is finished.
     fn drain_idle(&mut self) -> Result<(), HttpError> {
-        let Some(t) = self.transport.as_mut() else { return Ok(()) };
+        let Some(t) = self.transport.as_mut() else {
+            return Ok(());
+        };
         let mut scratch = [0u8; 512];
         loop {
             match t.read(&mut scratch) {
@@ -247,7 +286,9 @@ impl HttpConn {
     }
 
     fn read_response<'a>(&'a mut self, registry: &Registry) -> ConnEvent<'a> {
-        let Some(t) = self.transport.as_mut() else { return ConnEvent::None };
+        let Some(t) = self.transport.as_mut() else {
+            return ConnEvent::None;
+        };
         let status = loop {
             let buf = self.parser.spare(4096);
             match t.read(buf) {
@@ -278,9 +319,14 @@ impl HttpConn {
             };
         }
         let Some(head) = self.parser.head().copied() else {
-            return self.fail(HttpError::Parse(super::response::ParseError::Truncated), registry);
+            return self.fail(
+                HttpError::Parse(super::response::ParseError::Truncated),
+                registry,
+            );
         };
-        let Some(req) = self.request.take() else { return ConnEvent::None };
+        let Some(req) = self.request.take() else {
+            return ConnEvent::None;
+        };
         if self.wpos < self.wbuf.len() {
             // Answered before we finished sending (e.g. 413/400 early reply): the rest of the
             // request would be garbage on this connection.
@@ -299,7 +345,10 @@ impl HttpConn {
             self.state = ConnState::Idle;
             // Notice a FIN that arrived together with the response (edge-triggered poll will
             // not report it again).
-            if let Err(e) = self.drain_idle().and_then(|_| self.update_interest(registry)) {
+            if let Err(e) = self
+                .drain_idle()
+                .and_then(|_| self.update_interest(registry))
+            {
                 if let Some(mut t) = self.transport.take() {
                     t.deregister(registry);
                     t.shutdown();
@@ -310,7 +359,10 @@ impl HttpConn {
         }
         self.wbuf.clear();
         self.wpos = 0;
-        ConnEvent::Response { id: req.id, head, body: self.parser.body() }
+        ConnEvent::Response {
+            id: req.id,
+            head,
+            body: self.parser.body(),
+        }
     }
-
 }

@@ -22,13 +22,14 @@
 //!     poller.poll().unwrap();
 //!     let (events, registry) = poller.events_and_registry();
 //!     let mut done = false;
-//!     for ev in events.iter().filter(|e| pool.owns(e.token())) {
+//!     for ev in events.iter() {
+//!         if !pool.owns(ev.token()) { continue }
 //!         pool.on_event(ev.token(), registry, Instant::now(), |c| {
 //!             if let Outcome::Response(r) = c.outcome { println!("{} {:?}", r.status, r.body) }
 //!             done |= c.id == id;
 //!         });
 //!     }
-//!     pool.maintain(Instant::now(), registry, |_| {});
+//!     pool.maintain(Instant::now(), registry, |c| done |= c.id == id);
 //!     if done { break }
 //! }
 //! ```
@@ -218,12 +219,18 @@ impl HttpPool {
 
     /// Connections ready to send at once.
     pub fn idle(&self) -> usize {
-        self.conns.iter().filter(|c| c.state == ConnState::Idle).count()
+        self.conns
+            .iter()
+            .filter(|c| c.state == ConnState::Idle)
+            .count()
     }
 
     /// Earliest request deadline, to bound the poll timeout.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.conns.iter().filter_map(|c| c.request.map(|r| r.deadline)).min()
+        self.conns
+            .iter()
+            .filter_map(|c| c.request.map(|r| r.deadline))
+            .min()
     }
 
     /// Send `req` on an idle connection (or queue it on one that is connecting), writing
@@ -242,9 +249,15 @@ impl HttpPool {
                 .conns
                 .iter()
                 .position(|c| c.state == ConnState::Idle)
-                .or_else(|| self.conns.iter().position(|c| c.state == ConnState::Connecting && c.request.is_none()))
+                .or_else(|| {
+                    self.conns
+                        .iter()
+                        .position(|c| c.state == ConnState::Connecting && c.request.is_none())
+                })
                 .or_else(|| self.conns.iter().position(|c| c.state == ConnState::Down));
-            let Some(i) = pick else { return Err(SubmitError::Busy) };
+            let Some(i) = pick else {
+                return Err(SubmitError::Busy);
+            };
             let site = &self.site;
             let conn = &mut self.conns[i];
             if conn.state == ConnState::Down {
@@ -261,7 +274,10 @@ impl HttpPool {
                 }
             }
             match conn.kick(registry) {
-                ConnEvent::Failed { fate: Fate::NotSent, .. } => {
+                ConnEvent::Failed {
+                    fate: Fate::NotSent,
+                    ..
+                } => {
                     // Dead socket found before any byte left: try another connection.
                     conn.retry_at = Instant::now();
                     continue;
@@ -288,8 +304,18 @@ impl HttpPool {
     }
 
     /// Handle a readiness event for one of this pool's tokens.
-    pub fn on_event(&mut self, token: Token, registry: &Registry, now: Instant, mut out: impl FnMut(Completion<'_>)) {
-        let Some(conn) = token.0.checked_sub(self.first_token).and_then(|i| self.conns.get_mut(i)) else {
+    pub fn on_event(
+        &mut self,
+        token: Token,
+        registry: &Registry,
+        now: Instant,
+        mut out: impl FnMut(Completion<'_>),
+    ) {
+        let Some(conn) = token
+            .0
+            .checked_sub(self.first_token)
+            .and_then(|i| self.conns.get_mut(i))
+        else {
             return;
         };
         let was = conn.state;
@@ -297,18 +323,33 @@ impl HttpPool {
             ConnEvent::None => {}
             ConnEvent::Response { id, head, body } => out(Completion {
                 id: RequestId(id),
-                outcome: Outcome::Response(Response { status: head.status, limits: head.limits, body }),
+                outcome: Outcome::Response(Response {
+                    status: head.status,
+                    limits: head.limits,
+                    body,
+                }),
             }),
-            ConnEvent::Failed { id, fate, error } => out(Completion { id: RequestId(id), outcome: outcome(fate, error) }),
+            ConnEvent::Failed { id, fate, error } => out(Completion {
+                id: RequestId(id),
+                outcome: outcome(fate, error),
+            }),
         }
         Self::after_down(conn, was, now, self.backoff);
     }
 
     /// Expire deadlines, report deferred failures and reconnect closed connections.
     /// Call once per loop iteration (cheap: a scan of a few connections).
-    pub fn maintain(&mut self, now: Instant, registry: &Registry, mut out: impl FnMut(Completion<'_>)) {
+    pub fn maintain(
+        &mut self,
+        now: Instant,
+        registry: &Registry,
+        mut out: impl FnMut(Completion<'_>),
+    ) {
         for (id, fate, e) in self.deferred.drain(..) {
-            out(Completion { id: RequestId(id), outcome: outcome(fate, e) });
+            out(Completion {
+                id: RequestId(id),
+                outcome: outcome(fate, e),
+            });
         }
         for conn in &mut self.conns {
             if let Some(r) = conn.request
@@ -317,13 +358,22 @@ impl HttpPool {
                 if !r.sent && conn.state == ConnState::Connecting {
                     // Keep the connection coming up; only the request gives up.
                     conn.request = None;
-                    out(Completion { id: RequestId(r.id), outcome: Outcome::NotSent(HttpError::Timeout) });
+                    out(Completion {
+                        id: RequestId(r.id),
+                        outcome: Outcome::NotSent(HttpError::Timeout),
+                    });
                 } else if let Some((id, fate)) = conn.close(registry) {
                     conn.retry_at = now;
-                    out(Completion { id: RequestId(id), outcome: outcome(fate, HttpError::Timeout) });
+                    out(Completion {
+                        id: RequestId(id),
+                        outcome: outcome(fate, HttpError::Timeout),
+                    });
                 }
             }
-            if conn.state == ConnState::Down && now >= conn.retry_at && conn.connect(&self.site, registry).is_err() {
+            if conn.state == ConnState::Down
+                && now >= conn.retry_at
+                && conn.connect(&self.site, registry).is_err()
+            {
                 conn.failures = conn.failures.saturating_add(1);
                 let shift = conn.failures.saturating_sub(1).min(5);
                 conn.retry_at = now + self.backoff * (1u32 << shift);

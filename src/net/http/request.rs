@@ -55,17 +55,29 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// A GET with everything in the query string.
     pub fn get(target: &'a str) -> Self {
-        Request { method: Method::Get, target, form_body: None }
+        Request {
+            method: Method::Get,
+            target,
+            form_body: None,
+        }
     }
 
     /// A POST with a form body.
     pub fn post(target: &'a str, body: &'a [u8]) -> Self {
-        Request { method: Method::Post, target, form_body: Some(body) }
+        Request {
+            method: Method::Post,
+            target,
+            form_body: Some(body),
+        }
     }
 
     /// A request with any method and optional form body.
     pub fn new(method: Method, target: &'a str, form_body: Option<&'a [u8]>) -> Self {
-        Request { method, target, form_body }
+        Request {
+            method,
+            target,
+            form_body,
+        }
     }
 }
 
@@ -115,7 +127,9 @@ pub fn write_request(
     }
     match req.form_body {
         Some(body) => {
-            out.extend_from_slice(b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ");
+            out.extend_from_slice(
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ",
+            );
             // Writing into a Vec cannot fail.
             let _ = write!(out, "{}", body.len());
             out.extend_from_slice(b"\r\n\r\n");
@@ -134,8 +148,18 @@ mod tests {
     #[test]
     fn get_with_prefix_and_key() {
         let mut b = Vec::new();
-        write_request(&mut b, "127.0.0.1:9", "/sim", Some("k1"), &Request::get("/fapi/v1/time?x=1")).unwrap();
-        assert_eq!(b, b"GET /sim/fapi/v1/time?x=1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\nX-MBX-APIKEY: k1\r\n\r\n");
+        write_request(
+            &mut b,
+            "127.0.0.1:9",
+            "/sim",
+            Some("k1"),
+            &Request::get("/fapi/v1/time?x=1"),
+        )
+        .unwrap();
+        assert_eq!(
+            b,
+            b"GET /sim/fapi/v1/time?x=1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\nX-MBX-APIKEY: k1\r\n\r\n"
+        );
     }
 
     #[test]
@@ -146,8 +170,18 @@ mod tests {
             b,
             b"POST /o HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=1"
         );
-        write_request(&mut b, "h", "", None, &Request::new(Method::Delete, "/o?x=1", None)).unwrap();
-        assert_eq!(b, b"DELETE /o?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+        write_request(
+            &mut b,
+            "h",
+            "",
+            None,
+            &Request::new(Method::Delete, "/o?x=1", None),
+        )
+        .unwrap();
+        assert_eq!(
+            b,
+            b"DELETE /o?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"
+        );
     }
 
     #[test]
@@ -155,6 +189,9 @@ mod tests {
         let mut b = Vec::new();
         assert!(write_request(&mut b, "h", "", None, &Request::get("/a\r\nX: y")).is_err());
         assert!(write_request(&mut b, "h", "", None, &Request::get("a")).is_err());
-        assert_eq!(write_request(&mut b, "h", "", Some("k\n"), &Request::get("/a")), Err(RequestError::ApiKey));
+        assert_eq!(
+            write_request(&mut b, "h", "", Some("k\n"), &Request::get("/a")),
+            Err(RequestError::ApiKey)
+        );
     }
 }

@@ -116,7 +116,8 @@ fn parse_num<T: std::str::FromStr>(v: &[u8]) -> Option<T> {
 }
 
 fn has_token(v: &[u8], token: &str) -> bool {
-    v.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+    v.split(|&b| b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
 impl ResponseParser {
@@ -205,7 +206,11 @@ impl ResponseParser {
                     let take = rem.min(self.end - self.pos);
                     self.take_body(take)?;
                     let rem = rem - take;
-                    self.state = if rem == 0 { State::Done } else { State::Length(rem) };
+                    self.state = if rem == 0 {
+                        State::Done
+                    } else {
+                        State::Length(rem)
+                    };
                     if rem != 0 {
                         return Ok(ParseStatus::Incomplete);
                     }
@@ -241,7 +246,8 @@ impl ResponseParser {
         if self.body.len() + n > self.max_body {
             return Err(ParseError::BodyTooLarge(self.max_body));
         }
-        self.body.extend_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.body
+            .extend_from_slice(&self.buf[self.pos..self.pos + n]);
         self.pos += n;
         Ok(())
     }
@@ -281,7 +287,10 @@ impl ResponseParser {
                 }
                 content_length = Some(len);
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = v.split(|&b| b == b',').next_back().is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+                chunked = v
+                    .split(|&b| b == b',')
+                    .next_back()
+                    .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
             } else if name.eq_ignore_ascii_case("connection") {
                 if has_token(v, "close") {
                     close = true;
@@ -311,12 +320,20 @@ impl ResponseParser {
             if len > self.max_body {
                 return Err(ParseError::BodyTooLarge(self.max_body));
             }
-            if len == 0 { State::Done } else { State::Length(len) }
+            if len == 0 {
+                State::Done
+            } else {
+                State::Length(len)
+            }
         } else {
             close = true;
             State::UntilClose
         };
-        self.head = Some(Head { status, limits, keep_alive: !close });
+        self.head = Some(Head {
+            status,
+            limits,
+            keep_alive: !close,
+        });
         Ok(true)
     }
 
@@ -342,20 +359,30 @@ impl ResponseParser {
                     return Ok(false);
                 };
                 let line = &self.buf[self.pos..self.pos + len];
-                let hex = line.split(|&b| b == b';').next().unwrap_or(&[]).trim_ascii();
+                let hex = line
+                    .split(|&b| b == b';')
+                    .next()
+                    .unwrap_or(&[])
+                    .trim_ascii();
                 if hex.is_empty() || hex.len() > 15 {
                     return Err(ParseError::Chunked("bad chunk size"));
                 }
                 let mut size = 0usize;
                 for &b in hex {
-                    let d = (b as char).to_digit(16).ok_or(ParseError::Chunked("bad chunk size"))?;
+                    let d = (b as char)
+                        .to_digit(16)
+                        .ok_or(ParseError::Chunked("bad chunk size"))?;
                     size = size * 16 + d as usize;
                 }
                 if self.body.len() + size > self.max_body {
                     return Err(ParseError::BodyTooLarge(self.max_body));
                 }
                 self.pos += consumed;
-                self.state = State::Chunked(if size == 0 { Chunk::Trailer } else { Chunk::Data(size) });
+                self.state = State::Chunked(if size == 0 {
+                    Chunk::Trailer
+                } else {
+                    Chunk::Data(size)
+                });
                 Ok(true)
             }
             Chunk::Data(rem) => {
@@ -365,7 +392,11 @@ impl ResponseParser {
                 }
                 self.take_body(take)?;
                 let rem = rem - take;
-                self.state = State::Chunked(if rem == 0 { Chunk::DataEnd } else { Chunk::Data(rem) });
+                self.state = State::Chunked(if rem == 0 {
+                    Chunk::DataEnd
+                } else {
+                    Chunk::Data(rem)
+                });
                 Ok(true)
             }
             Chunk::DataEnd => {
@@ -404,7 +435,11 @@ impl ResponseParser {
 mod tests {
     use super::*;
 
-    fn feed_all(p: &mut ResponseParser, wire: &[u8], step: usize) -> Result<ParseStatus, ParseError> {
+    fn feed_all(
+        p: &mut ResponseParser,
+        wire: &[u8],
+        step: usize,
+    ) -> Result<ParseStatus, ParseError> {
         let mut last = ParseStatus::Incomplete;
         for piece in wire.chunks(step.max(1)) {
             p.spare(piece.len())[..piece.len()].copy_from_slice(piece);
@@ -420,7 +455,11 @@ mod tests {
     fn chunked_any_split() {
         for step in [1, 2, 3, 7, 1000] {
             let mut p = ResponseParser::new(1024);
-            assert_eq!(feed_all(&mut p, CHUNKED, step).unwrap(), ParseStatus::Complete, "step {step}");
+            assert_eq!(
+                feed_all(&mut p, CHUNKED, step).unwrap(),
+                ParseStatus::Complete,
+                "step {step}"
+            );
             assert_eq!(p.body(), b"{\"a\":1}");
             assert_eq!(p.head().unwrap().limits.order_count_10s, Some(3));
             assert!(p.head().unwrap().keep_alive);
@@ -437,7 +476,12 @@ mod tests {
         assert_eq!(h.status, 429);
         assert_eq!(
             h.limits,
-            RateLimits { used_weight_1m: Some(-1), order_count_10s: None, order_count_1m: Some(12), retry_after_s: Some(30) }
+            RateLimits {
+                used_weight_1m: Some(-1),
+                order_count_10s: None,
+                order_count_1m: Some(12),
+                retry_after_s: Some(30)
+            }
         );
         assert!(!h.keep_alive);
     }
@@ -445,11 +489,19 @@ mod tests {
     #[test]
     fn until_close_and_truncation() {
         let mut p = ResponseParser::new(1024);
-        assert_eq!(feed_all(&mut p, b"HTTP/1.1 200 OK\r\n\r\nabc", 2).unwrap(), ParseStatus::Incomplete);
+        assert_eq!(
+            feed_all(&mut p, b"HTTP/1.1 200 OK\r\n\r\nabc", 2).unwrap(),
+            ParseStatus::Incomplete
+        );
         assert_eq!(p.on_eof().unwrap(), ParseStatus::Complete);
         assert_eq!(p.body(), b"abc");
         let mut p = ResponseParser::new(1024);
-        feed_all(&mut p, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", 100).unwrap();
+        feed_all(
+            &mut p,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
+            100,
+        )
+        .unwrap();
         assert_eq!(p.on_eof(), Err(ParseError::Truncated));
     }
 
@@ -467,18 +519,38 @@ mod tests {
 
     #[test]
     fn malformed_is_typed() {
-        let cases: [(&[u8], fn(&ParseError) -> bool); 6] = [
-            (b"HTTX/1.1 200 OK\r\n\r\n", |e| matches!(e, ParseError::Head(_))),
-            (b"HTTP/1.1 2000 OK\r\n\r\n", |e| matches!(e, ParseError::Head(_))),
-            (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", |e| *e == ParseError::ContentLength),
-            (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", |e| *e == ParseError::ContentLength),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", |e| matches!(e, ParseError::Chunked(_))),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc", |e| matches!(e, ParseError::Chunked(_))),
+        type Check = fn(&ParseError) -> bool;
+        let cases: [(&[u8], Check); 6] = [
+            (b"HTTX/1.1 200 OK\r\n\r\n", |e| {
+                matches!(e, ParseError::Head(_))
+            }),
+            (b"HTTP/1.1 2000 OK\r\n\r\n", |e| {
+                matches!(e, ParseError::Head(_))
+            }),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", |e| {
+                *e == ParseError::ContentLength
+            }),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                |e| *e == ParseError::ContentLength,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                |e| matches!(e, ParseError::Chunked(_)),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc",
+                |e| matches!(e, ParseError::Chunked(_)),
+            ),
         ];
         for (wire, check) in cases {
             let mut p = ResponseParser::new(1024);
             let err = feed_all(&mut p, wire, 1000).unwrap_err();
-            assert!(check(&err), "{:?} -> {err:?}", String::from_utf8_lossy(wire));
+            assert!(
+                check(&err),
+                "{:?} -> {err:?}",
+                String::from_utf8_lossy(wire)
+            );
         }
     }
 
@@ -488,11 +560,19 @@ mod tests {
         let e = feed_all(&mut p, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 100).unwrap_err();
         assert_eq!(e, ParseError::BodyTooLarge(4));
         let mut p = ResponseParser::new(4);
-        let e = feed_all(&mut p, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\n", 100).unwrap_err();
+        let e = feed_all(
+            &mut p,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\n",
+            100,
+        )
+        .unwrap_err();
         assert_eq!(e, ParseError::BodyTooLarge(4));
         let mut p = ResponseParser::new(4);
         let mut big = b"HTTP/1.1 200 OK\r\n".to_vec();
         big.extend(std::iter::repeat_n(b'a', MAX_HEAD + 10));
-        assert_eq!(feed_all(&mut p, &big, 4096).unwrap_err(), ParseError::HeadTooLarge);
+        assert_eq!(
+            feed_all(&mut p, &big, 4096).unwrap_err(),
+            ParseError::HeadTooLarge
+        );
     }
 }

@@ -17,8 +17,20 @@ use criterion::{Criterion, criterion_group};
 
 const ORDER_BODY: &[u8] = b"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.010&price=65000.10&newClientOrderId=x-7f3a9c2e41d84b0b&newOrderRespType=ACK&recvWindow=5000&timestamp=1760000000000&signature=3c1f2a7d9e8b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a";
 
-const ORDER_RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 493\r\nConnection: keep-alive\r\nDate: Mon, 23 Nov 2026 22:00:00 GMT\r\nServer: nginx\r\nx-mbx-used-weight-1m: 12\r\nx-mbx-order-count-10s: 3\r\nx-mbx-order-count-1m: 17\r\nx-response-time: 3ms\r\nAccess-Control-Allow-Origin: *\r\n\r\n{\"orderId\":4084201023,\"symbol\":\"BTCUSDT\",\"status\":\"NEW\",\"clientOrderId\":\"x-7f3a9c2e41d84b0b\",\"price\":\"65000.10\",\"avgPrice\":\"0.00\",\"origQty\":\"0.010\",\"executedQty\":\"0.000\",\"cumQty\":\"0.000\",\"cumQuote\":\"0.00000\",\"timeInForce\":\"GTC\",\"type\":\"LIMIT\",\"reduceOnly\":false,\"closePosition\":false,\"side\":\"BUY\",\"positionSide\":\"BOTH\",\"stopPrice\":\"0.00\",\"workingType\":\"CONTRACT_PRICE\",\"priceProtect\":false,\"origType\":\"LIMIT\",\"priceMatch\":\"NONE\",\"selfTradePreventionMode\":\"EXPIRE_MAKER\",\"goodTillDate\":0,\"updateTime\":1760000000001}                      ";
+const ORDER_JSON: &str = r#"{"orderId":4084201023,"symbol":"BTCUSDT","status":"NEW","clientOrderId":"x-7f3a9c2e41d84b0b","price":"65000.10","avgPrice":"0.00","origQty":"0.010","executedQty":"0.000","cumQty":"0.000","cumQuote":"0.00000","timeInForce":"GTC","type":"LIMIT","reduceOnly":false,"closePosition":false,"side":"BUY","positionSide":"BOTH","stopPrice":"0.00","workingType":"CONTRACT_PRICE","priceProtect":false,"origType":"LIMIT","priceMatch":"NONE","selfTradePreventionMode":"EXPIRE_MAKER","goodTillDate":0,"updateTime":1760000000001}"#;
 
+/// A typical order reply with the headers the venue sends (lower-case `x-mbx-*`).
+fn order_response() -> &'static [u8] {
+    let s = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\
+         Date: Mon, 23 Nov 2026 22:00:00 GMT\r\nServer: nginx\r\nx-mbx-used-weight-1m: 12\r\n\
+         x-mbx-order-count-10s: 3\r\nx-mbx-order-count-1m: 17\r\nx-response-time: 3ms\r\n\
+         Access-Control-Allow-Origin: *\r\n\r\n{}",
+        ORDER_JSON.len(),
+        ORDER_JSON
+    );
+    Box::leak(s.into_bytes().into_boxed_slice())
+}
 fn codec(c: &mut Criterion) {
     let mut buf = Vec::with_capacity(1024);
     let req = Request::post("/fapi/v1/order", ORDER_BODY);
@@ -36,12 +48,13 @@ fn codec(c: &mut Criterion) {
         })
     });
 
+    let response = order_response();
     let mut parser = ResponseParser::new(1 << 20);
     c.bench_function("http/parse_order_response", |b| {
         b.iter(|| {
             parser.clear();
-            let n = ORDER_RESPONSE.len();
-            parser.spare(n)[..n].copy_from_slice(black_box(ORDER_RESPONSE));
+            let n = response.len();
+            parser.spare(n)[..n].copy_from_slice(black_box(response));
             parser.filled(n);
             let done = parser.advance() == Ok(ParseStatus::Complete);
             black_box((
@@ -73,8 +86,7 @@ fn spawn_server(reply: &'static [u8], is_http: bool) -> u16 {
                     };
                     pending.extend_from_slice(&buf[..n]);
                     let complete = if is_http {
-                        pending.windows(4).any(|w| w == b"\r\n\r\n") && pending.ends_with(b"a")
-                            || pending.ends_with(b"\r\n\r\n")
+                        http_request_complete(&pending)
                     } else {
                         pending.len() >= 256
                     };
@@ -91,6 +103,22 @@ fn spawn_server(reply: &'static [u8], is_http: bool) -> u16 {
     port
 }
 
+/// Whether `buf` holds a whole request (head plus `Content-Length` body).
+fn http_request_complete(buf: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 16];
+    let mut req = httparse::Request::new(&mut headers);
+    let Ok(httparse::Status::Complete(head)) = req.parse(buf) else {
+        return false;
+    };
+    let len: usize = req
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .and_then(|h| std::str::from_utf8(h.value).ok()?.parse().ok())
+        .unwrap_or(0);
+    buf.len() >= head + len
+}
+
 fn median_and_p99(mut v: Vec<Duration>) -> (Duration, Duration) {
     v.sort();
     (v[v.len() / 2], v[v.len() * 99 / 100])
@@ -99,11 +127,12 @@ fn median_and_p99(mut v: Vec<Duration>) -> (Duration, Duration) {
 fn loopback_rtt() {
     const N: usize = 5000;
     const WARM: usize = 500;
-    let raw_port = spawn_server(ORDER_RESPONSE, false);
+    let reply = order_response();
+    let raw_port = spawn_server(reply, false);
     let mut s = TcpStream::connect(("127.0.0.1", raw_port)).unwrap();
     s.set_nodelay(true).unwrap();
     let msg = [b'q'; 256];
-    let mut back = vec![0u8; ORDER_RESPONSE.len()];
+    let mut back = vec![0u8; reply.len()];
     let mut raw = Vec::with_capacity(N);
     for i in 0..N + WARM {
         let t = Instant::now();
@@ -114,7 +143,7 @@ fn loopback_rtt() {
         }
     }
 
-    let http_port = spawn_server(ORDER_RESPONSE, true);
+    let http_port = spawn_server(reply, true);
     let mut poller = Poller::new(PollMode::Spin, 64).unwrap();
     let mut cfg =
         HttpPoolConfig::new(Endpoint::parse(&format!("http://127.0.0.1:{http_port}")).unwrap());
@@ -155,7 +184,7 @@ fn loopback_rtt() {
     let (hm, hp) = median_and_p99(http);
     println!(
         "loopback RTT, N={N} (after {WARM} warm-up), 256 B / {} B reply:",
-        ORDER_RESPONSE.len()
+        reply.len()
     );
     println!(
         "  raw TCP (blocking std socket)   median {:>8.1} us   p99 {:>8.1} us",

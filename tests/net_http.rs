@@ -390,7 +390,7 @@ fn https_with_trusted_ca_file_works_and_untrusted_fails() {
     cfg.tls = Some(client_config(&Trust::CaFile(id_.ca_file.clone())).unwrap());
     cfg.connections = 1;
     let mut pool = HttpPool::new(cfg, &mut p).unwrap();
-    for i in 0..2 {
+    for i in 0..3 {
         let target = format!("/tls{i}");
         let id = pool
             .submit(&Request::get(&target), in_secs(5), p.registry())

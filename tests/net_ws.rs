@@ -258,6 +258,15 @@ fn tls_echo_with_ca_file_and_untrusted_failure() {
     let (frames, err) = collect(&mut p, &mut ws, |f| f.contains(&F::Text("pong:abc".into())));
     assert!(err.is_none(), "{err:?}");
     assert_eq!(frames.last(), Some(&F::Text("pong:abc".into())));
+    ws.send_text("burst").unwrap();
+    let (frames, err) = collect(&mut p, &mut ws, |f| f.len() >= 100);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(
+        frames,
+        (0..100)
+            .map(|i| F::Text(format!("m{i}")))
+            .collect::<Vec<_>>()
+    );
 
     let err = open(
         &mut p,

@@ -24,6 +24,9 @@ use crate::net::url::Endpoint;
 /// Where and how a pool's connections talk: shared by all of them.
 pub(crate) struct Site {
     pub endpoint: Endpoint,
+    /// Last address that resolved; reused on reconnect so the network thread does not
+    /// block in DNS after every server close. Cleared when a connect fails.
+    pub resolved: std::cell::Cell<Option<std::net::SocketAddr>>,
     pub host_header: String,
     pub api_key: Option<String>,
     pub tls: Option<Arc<ClientConfig>>,
@@ -99,7 +102,14 @@ impl HttpConn {
 
     /// Start a connect; errors here are resolution or socket-creation failures.
     pub fn connect(&mut self, site: &Site, registry: &Registry) -> Result<(), HttpError> {
-        let addr = site.endpoint.resolve().map_err(HttpError::Resolve)?;
+        let addr = match site.resolved.get() {
+            Some(a) => a,
+            None => {
+                let a = site.endpoint.resolve().map_err(HttpError::Resolve)?;
+                site.resolved.set(Some(a));
+                a
+            }
+        };
         let tls = match &site.tls {
             Some(cfg) => Some((
                 Arc::clone(cfg),

@@ -193,6 +193,7 @@ impl HttpPool {
             host_header: cfg.endpoint.host_header(),
             endpoint: cfg.endpoint,
             api_key: cfg.api_key,
+            resolved: std::cell::Cell::new(None),
             tls: if is_tls { cfg.tls } else { None },
         };
         let mut pool = HttpPool {
@@ -291,9 +292,16 @@ impl HttpPool {
         Err(SubmitError::Busy)
     }
 
-    fn after_down(conn: &mut HttpConn, was: ConnState, now: Instant, backoff: Duration) {
+    fn after_down(
+        site: &Site,
+        conn: &mut HttpConn,
+        was: ConnState,
+        now: Instant,
+        backoff: Duration,
+    ) {
         if conn.state == ConnState::Down {
             if was == ConnState::Connecting {
+                site.resolved.set(None);
                 conn.failures = conn.failures.saturating_add(1);
                 let shift = conn.failures.saturating_sub(1).min(5);
                 conn.retry_at = now + backoff * (1u32 << shift);
@@ -334,7 +342,7 @@ impl HttpPool {
                 outcome: outcome(fate, error),
             }),
         }
-        Self::after_down(conn, was, now, self.backoff);
+        Self::after_down(&self.site, conn, was, now, self.backoff);
     }
 
     /// Expire deadlines, report deferred failures and reconnect closed connections.
@@ -374,6 +382,7 @@ impl HttpPool {
                 && now >= conn.retry_at
                 && conn.connect(&self.site, registry).is_err()
             {
+                self.site.resolved.set(None);
                 conn.failures = conn.failures.saturating_add(1);
                 let shift = conn.failures.saturating_sub(1).min(5);
                 conn.retry_at = now + self.backoff * (1u32 << shift);

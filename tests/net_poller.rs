@@ -50,3 +50,14 @@ fn spin_mode_returns_immediately_with_no_events() {
     p.poll().unwrap();
     assert!(p.events().is_empty());
 }
+
+#[test]
+fn network_objects_can_move_to_the_network_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Poller>();
+    assert_send::<binance_exec::net::http::HttpPool>();
+    assert_send::<binance_exec::net::ws::WsClient>();
+    assert_send::<binance_exec::net::poller::NetWaker>();
+    fn assert_sync<T: Sync>() {}
+    assert_sync::<binance_exec::net::poller::NetWaker>();
+}

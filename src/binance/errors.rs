@@ -193,27 +193,74 @@ use Reaction::*;
 /// Every venue code of the reference's §11, with its meaning and reaction.
 /// Ranges are inclusive and never overlap (checked by a test).
 pub const CODE_TABLE: &[CodeInfo] = &[
-    c(-1000, "unknown error while processing; reconcile writes, then retry", ResolveUnknown),
-    c(-1001, "internal error (disconnected); reconcile writes, then retry", ResolveUnknown),
-    c(-1003, "too many requests (weight) or IP banned", RateLimited),
-    c(-1006, "unexpected backend response; execution status unknown", ResolveUnknown),
-    c(-1007, "backend timeout; execution status unknown", ResolveUnknown),
+    c(
+        -1000,
+        "unknown error while processing; reconcile writes, then retry",
+        ResolveUnknown,
+    ),
+    c(
+        -1001,
+        "internal error (disconnected); reconcile writes, then retry",
+        ResolveUnknown,
+    ),
+    c(
+        -1003,
+        "too many requests (weight) or IP banned",
+        RateLimited,
+    ),
+    c(
+        -1006,
+        "unexpected backend response; execution status unknown",
+        ResolveUnknown,
+    ),
+    c(
+        -1007,
+        "backend timeout; execution status unknown",
+        ResolveUnknown,
+    ),
     c(-1008, "server overloaded; not processed", BackOff),
     c(-1013, "invalid message / filter failure", FixParams),
     c(-1014, "unsupported order combination", FixParams),
     c(-1015, "too many new orders (ORDERS limit)", RateLimited),
-    c(-1021, "timestamp outside recvWindow or > 1 s ahead of server", ResyncClock),
+    c(
+        -1021,
+        "timestamp outside recvWindow or > 1 s ahead of server",
+        ResyncClock,
+    ),
     c(-1022, "invalid signature", FailFast),
-    r(-1106, -1100, "illegal chars / too many / missing / unknown / unread / empty / not-required parameter", FixParams),
-    r(-1110, -1108, "invalid asset / account / symbol type", FixParams),
-    c(-1111, "precision over the maximum defined for the asset", FixParams),
-    r(-1117, -1112, "no depth / invalid value / TIF not required / invalid TIF / order type / side", FixParams),
+    r(
+        -1106,
+        -1100,
+        "illegal chars / too many / missing / unknown / unread / empty / not-required parameter",
+        FixParams,
+    ),
+    r(
+        -1110,
+        -1108,
+        "invalid asset / account / symbol type",
+        FixParams,
+    ),
+    c(
+        -1111,
+        "precision over the maximum defined for the asset",
+        FixParams,
+    ),
+    r(
+        -1117,
+        -1112,
+        "no depth / invalid value / TIF not required / invalid TIF / order type / side",
+        FixParams,
+    ),
     c(-1120, "invalid interval", FixParams),
     c(-1121, "invalid symbol", RefreshInstruments),
     c(-1122, "invalid symbol status", FixParams),
     c(-1125, "listenKey does not exist", RenewListenKey),
     c(-1127, "lookback interval too long", FixParams),
-    c(-1128, "invalid combination of optional parameters", FixParams),
+    c(
+        -1128,
+        "invalid combination of optional parameters",
+        FixParams,
+    ),
     c(-1130, "invalid data sent for a parameter", FixParams),
     c(-1136, "invalid newOrderRespType", FixParams),
     c(-2010, "new order rejected", Reject),
@@ -229,11 +276,24 @@ pub const CODE_TABLE: &[CodeInfo] = &[
     c(-2024, "position insufficient", Reject),
     c(-2025, "maximum open orders reached", Reject),
     c(-2026, "order type not supported as reduce-only", Reject),
-    c(-2027, "maximum position at current leverage exceeded", Reject),
+    c(
+        -2027,
+        "maximum position at current leverage exceeded",
+        Reject,
+    ),
     c(-2028, "leverage too low for current position", Reject),
-    r(-4013, -4000, "price / quantity / stop price / tick / step bounds violated", FixParams),
+    r(
+        -4013,
+        -4000,
+        "price / quantity / stop price / tick / step bounds violated",
+        FixParams,
+    ),
     c(-4014, "price not a multiple of tick size", FixParams),
-    c(-4015, "client order id invalid or longer than 36", FixParams),
+    c(
+        -4015,
+        "client order id invalid or longer than 36",
+        FixParams,
+    ),
     c(-4016, "price above mark x multiplierUp", Reprice),
     c(-4023, "quantity not a multiple of step size", FixParams),
     c(-4024, "price below mark x multiplierDown", Reprice),
@@ -242,44 +302,118 @@ pub const CODE_TABLE: &[CodeInfo] = &[
     c(-4047, "margin type change blocked by open orders", Reject),
     c(-4048, "margin type change blocked by position", Reject),
     c(-4059, "position mode already set", TreatAsSuccess),
-    c(-4061, "positionSide does not match the position mode", RefreshPositionMode),
+    c(
+        -4061,
+        "positionSide does not match the position mode",
+        RefreshPositionMode,
+    ),
     c(-4067, "position mode change blocked by open orders", Reject),
     c(-4068, "position mode change blocked by positions", Reject),
-    c(-4087, "user may only place reduce-only orders", ReduceOnlyMode),
+    c(
+        -4087,
+        "user may only place reduce-only orders",
+        ReduceOnlyMode,
+    ),
     c(-4088, "user may not place orders now", ReduceOnlyMode),
-    r(-4107, -4105, "reduce-only / no-trading restriction on the symbol", ReduceOnlyMode),
+    r(
+        -4107,
+        -4105,
+        "reduce-only / no-trading restriction on the symbol",
+        ReduceOnlyMode,
+    ),
     c(-4109, "account inactive", Fatal),
-    c(-4116, "client order id already used by an open order", Reconcile),
-    c(-4117, "stop order is triggering; retry the cancel shortly", Retry),
-    c(-4118, "reduce-only plus same-side orders would flip the position", CancelConflicting),
-    c(-4120, "conditional order type on /order: use the algo endpoint", FixParams),
-    c(-4131, "MARKET best price outside PERCENT_PRICE: use LIMIT", Reprice),
+    c(
+        -4116,
+        "client order id already used by an open order",
+        Reconcile,
+    ),
+    c(
+        -4117,
+        "stop order is triggering; retry the cancel shortly",
+        Retry,
+    ),
+    c(
+        -4118,
+        "reduce-only plus same-side orders would flip the position",
+        CancelConflicting,
+    ),
+    c(
+        -4120,
+        "conditional order type on /order: use the algo endpoint",
+        FixParams,
+    ),
+    c(
+        -4131,
+        "MARKET best price outside PERCENT_PRICE: use LIMIT",
+        Reprice,
+    ),
     c(-4135, "invalid activation price", Reject),
     c(-4137, "quantity must be zero with closePosition", Reject),
     c(-4138, "reduce-only must be true with closePosition", Reject),
     c(-4140, "symbol not open for opening positions", Reject),
     c(-4141, "symbol is closed", Reject),
-    c(-4142, "take-profit / stop-loss would trigger immediately", AdjustTrigger),
+    c(
+        -4142,
+        "take-profit / stop-loss would trigger immediately",
+        AdjustTrigger,
+    ),
     c(-4161, "leverage change not allowed here", Reject),
-    c(-4164, "notional below MIN_NOTIONAL (unless reduce-only)", Reject),
-    c(-4183, "limit price outside the stop multiplier band", Reject),
+    c(
+        -4164,
+        "notional below MIN_NOTIONAL (unless reduce-only)",
+        Reject,
+    ),
+    c(
+        -4183,
+        "limit price outside the stop multiplier band",
+        Reject,
+    ),
     c(-4184, "stop price outside the stop multiplier band", Reject),
     c(-4189, "reduce-only restriction", ReduceOnlyMode),
-    r(-4211, -4202, "leverage not allowed / stop price outside multiplier band", Reject),
-    c(-4400, "trading restricted to reduce-only (quantitative rules)", ReduceOnlyMode),
+    r(
+        -4211,
+        -4202,
+        "leverage not allowed / stop price outside multiplier band",
+        Reject,
+    ),
+    c(
+        -4400,
+        "trading restricted to reduce-only (quantitative rules)",
+        ReduceOnlyMode,
+    ),
     c(-4401, "trading restricted (compliance)", ReduceOnlyMode),
     c(-4403, "leverage above the limit for this account", Reject),
-    c(-4531, "position mode change temporarily blocked (COIN-M sync)", Reject),
-    c(-5021, "FOK could not be fully filled: not placed, no event", Reject),
-    c(-5022, "post-only (GTX) would take: not placed, no event", Reject),
+    c(
+        -4531,
+        "position mode change temporarily blocked (COIN-M sync)",
+        Reject,
+    ),
+    c(
+        -5021,
+        "FOK could not be fully filled: not placed, no event",
+        Reject,
+    ),
+    c(
+        -5022,
+        "post-only (GTX) would take: not placed, no event",
+        Reject,
+    ),
     c(-5024, "modify: symbol not trading", Reject),
     c(-5025, "modify: LIMIT orders only", Reject),
     c(-5026, "modify: more than 10000 modifications", Reject),
     c(-5027, "modify: no change", NoOp),
-    c(-5028, "timestamp outside the matching engine's recvWindow", Retry),
+    c(
+        -5028,
+        "timestamp outside the matching engine's recvWindow",
+        Retry,
+    ),
     c(-5029, "modify: notional too small", Reject),
     c(-5037, "invalid priceMatch", FixParams),
-    c(-5038, "priceMatch not supported for this order type", FixParams),
+    c(
+        -5038,
+        "priceMatch not supported for this order type",
+        FixParams,
+    ),
     c(-5039, "invalid self-trade prevention mode", FixParams),
     c(-5040, "invalid goodTillDate", FixParams),
     c(-5041, "no depth to match the price", Reject),
@@ -369,15 +503,25 @@ mod tests {
         ];
         v.extend(-1106..=-1100);
         v.extend(-1117..=-1108);
-        v.extend([-1120, -1122, -1127, -1128, -1130, -1136, -1111, -1121, -1125]);
-        v.extend([-2010, -2011, -2013, -2014, -2015, -2018, -2019, -2021, -4142, -2022, -2023]);
+        v.extend([
+            -1120, -1122, -1127, -1128, -1130, -1136, -1111, -1121, -1125,
+        ]);
+        v.extend([
+            -2010, -2011, -2013, -2014, -2015, -2018, -2019, -2021, -4142, -2022, -2023,
+        ]);
         v.extend(-2028..=-2024);
         v.extend(-4013..=-4000);
         v.extend([-4023, -4014, -4015, -4016, -4024, -4028, -4161]);
         v.extend(-4211..=-4202);
-        v.extend([-4403, -4046, -4059, -4047, -4048, -4067, -4068, -4531, -4061]);
-        v.extend([-4087, -4088, -4105, -4106, -4107, -4189, -4400, -4401, -4109, -4116]);
-        v.extend([-4117, -4118, -4120, -4131, -4135, -4137, -4138, -4140, -4141, -4164]);
+        v.extend([
+            -4403, -4046, -4059, -4047, -4048, -4067, -4068, -4531, -4061,
+        ]);
+        v.extend([
+            -4087, -4088, -4105, -4106, -4107, -4189, -4400, -4401, -4109, -4116,
+        ]);
+        v.extend([
+            -4117, -4118, -4120, -4131, -4135, -4137, -4138, -4140, -4141, -4164,
+        ]);
         v.extend([-4183, -4184, -4210, -4211, -5021, -5022]);
         v.extend(-5027..=-5024);
         v.extend([-5029, -5028]);
@@ -410,7 +554,12 @@ mod tests {
             (503, None, MSG_UNKNOWN_503, ResolveUnknown),
             (503, None, MSG_UNAVAILABLE_503, Retry),
             (503, Some(-1008), "Server is currently overloaded", BackOff),
-            (503, Some(-1007), "Timeout waiting for response", ResolveUnknown),
+            (
+                503,
+                Some(-1007),
+                "Timeout waiting for response",
+                ResolveUnknown,
+            ),
             (408, Some(-1006), "x", ResolveUnknown),
             (500, Some(-1000), "An unknown error", ResolveUnknown),
             (502, None, "<html>Bad Gateway</html>", ResolveUnknown),
@@ -419,41 +568,121 @@ mod tests {
             (429, Some(-1003), "Too many requests", RateLimited),
             (429, None, "", RateLimited),
             (429, Some(-1015), "Too many new orders", RateLimited),
-            (418, Some(-1003), "Way too many requests; IP banned until 1760000000000.", Banned),
+            (
+                418,
+                Some(-1003),
+                "Way too many requests; IP banned until 1760000000000.",
+                Banned,
+            ),
             (418, None, "", Banned),
-            (400, Some(-1021), "Timestamp outside recvWindow", ResyncClock),
+            (
+                400,
+                Some(-1021),
+                "Timestamp outside recvWindow",
+                ResyncClock,
+            ),
             (400, Some(-1022), "Signature invalid", FailFast),
-            (400, Some(-1106), "Parameter 'reduceonly' sent when not required.", FixParams),
+            (
+                400,
+                Some(-1106),
+                "Parameter 'reduceonly' sent when not required.",
+                FixParams,
+            ),
             (400, Some(-1111), "Precision is over the maximum", FixParams),
             (400, Some(-1121), "Invalid symbol.", RefreshInstruments),
-            (400, Some(-1125), "This listenKey does not exist.", RenewListenKey),
+            (
+                400,
+                Some(-1125),
+                "This listenKey does not exist.",
+                RenewListenKey,
+            ),
             (400, Some(-2010), "rejected", Reject),
             (400, Some(-2011), "Unknown order sent.", Reconcile),
             (400, Some(-2013), "Order does not exist.", Reconcile),
-            (401, Some(-2015), "Invalid API-key, IP, or permissions", Fatal),
+            (
+                401,
+                Some(-2015),
+                "Invalid API-key, IP, or permissions",
+                Fatal,
+            ),
             (401, None, "", Fatal),
             (400, Some(-2019), "Margin is insufficient.", SkipOrder),
             (400, Some(-2018), "Balance is insufficient.", SkipOrder),
-            (400, Some(-2021), "Order would immediately trigger.", AdjustTrigger),
+            (
+                400,
+                Some(-2021),
+                "Order would immediately trigger.",
+                AdjustTrigger,
+            ),
             (400, Some(-2022), "ReduceOnly Order is rejected.", Reconcile),
             (400, Some(-2023), "User in liquidation mode now.", Halt),
-            (400, Some(-4014), "Price not increased by tick size.", FixParams),
-            (400, Some(-4016), "Limit price can't be higher than", Reprice),
-            (400, Some(-4046), "No need to change margin type.", TreatAsSuccess),
-            (400, Some(-4059), "No need to change position side.", TreatAsSuccess),
-            (400, Some(-4061), "Order's position side does not match", RefreshPositionMode),
+            (
+                400,
+                Some(-4014),
+                "Price not increased by tick size.",
+                FixParams,
+            ),
+            (
+                400,
+                Some(-4016),
+                "Limit price can't be higher than",
+                Reprice,
+            ),
+            (
+                400,
+                Some(-4046),
+                "No need to change margin type.",
+                TreatAsSuccess,
+            ),
+            (
+                400,
+                Some(-4059),
+                "No need to change position side.",
+                TreatAsSuccess,
+            ),
+            (
+                400,
+                Some(-4061),
+                "Order's position side does not match",
+                RefreshPositionMode,
+            ),
             (400, Some(-4109), "This account is inactive.", Fatal),
             (400, Some(-4116), "ClientOrderId is duplicated.", Reconcile),
             (400, Some(-4117), "stop order is triggering", Retry),
-            (400, Some(-4118), "ReduceOnly Order Failed.", CancelConflicting),
-            (400, Some(-4120), "Order type not supported for this endpoint.", FixParams),
+            (
+                400,
+                Some(-4118),
+                "ReduceOnly Order Failed.",
+                CancelConflicting,
+            ),
+            (
+                400,
+                Some(-4120),
+                "Order type not supported for this endpoint.",
+                FixParams,
+            ),
             (400, Some(-4131), "The counterparty's best price", Reprice),
-            (400, Some(-4164), "Order's notional must be no smaller than 5", Reject),
+            (
+                400,
+                Some(-4164),
+                "Order's notional must be no smaller than 5",
+                Reject,
+            ),
             (400, Some(-5021), "Order could not be filled", Reject),
             (400, Some(-5022), "Post Only order will be rejected", Reject),
             (400, Some(-5027), "No need to modify the order.", NoOp),
-            (400, Some(-5028), "Timestamp for this request is outside of the ME recvWindow.", Retry),
-            (400, Some(-5043), "A modification is pending", AwaitAmendment),
+            (
+                400,
+                Some(-5028),
+                "Timestamp for this request is outside of the ME recvWindow.",
+                Retry,
+            ),
+            (
+                400,
+                Some(-5043),
+                "A modification is pending",
+                AwaitAmendment,
+            ),
             (400, Some(-9999), "unlisted", Reject),
             (403, None, "WAF", BackOff),
         ];
@@ -470,15 +699,28 @@ mod tests {
         let e = VenueError::from_response(503, b"Service Unavailable.");
         assert!(!e.is_unknown_fate());
         assert!(e.reaction().is_retryable());
-        let e = VenueError::from_response(400, br#"{"code":-4046,"msg":"No need to change margin type."}"#);
-        assert_eq!((e.code, e.msg.as_str()), (-4046, "No need to change margin type."));
+        let e = VenueError::from_response(
+            400,
+            br#"{"code":-4046,"msg":"No need to change margin type."}"#,
+        );
+        assert_eq!(
+            (e.code, e.msg.as_str()),
+            (-4046, "No need to change margin type.")
+        );
         assert!(e.reaction().is_success());
         assert!(!Reaction::Reject.is_retryable());
     }
 
     #[test]
     fn from_response_never_panics_on_junk() {
-        let junk: &[&[u8]] = &[b"", b"{", b"{\"code\":\"x\"}", &[0xff, 0xfe], b"<html>", &[b'x'; 1000]];
+        let junk: &[&[u8]] = &[
+            b"",
+            b"{",
+            b"{\"code\":\"x\"}",
+            &[0xff, 0xfe],
+            b"<html>",
+            &[b'x'; 1000],
+        ];
         for body in junk {
             let e = VenueError::from_response(500, body);
             assert_eq!(e.code, 0);
@@ -498,7 +740,9 @@ mod tests {
         assert_eq!(parse_retry_after(b" 7 "), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after(b"soon"), None);
         assert_eq!(
-            banned_until_ms("Way too many requests; IP banned until 1760000000000. Please use the websocket."),
+            banned_until_ms(
+                "Way too many requests; IP banned until 1760000000000. Please use the websocket."
+            ),
             Some(1760000000000)
         );
         assert_eq!(banned_until_ms("Too many requests"), None);

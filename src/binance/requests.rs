@@ -425,7 +425,10 @@ pub fn write_new_order<S: ParamSink>(o: &NewOrder, s: &mut S) -> Result<(), Requ
     s.text("newClientOrderId", o.client_order_id.as_str());
     s.text("newOrderRespType", wire!("newOrderRespType", &o.resp_type)?);
     if let Some(stp) = &o.stp {
-        s.text("selfTradePreventionMode", wire!("selfTradePreventionMode", stp)?);
+        s.text(
+            "selfTradePreventionMode",
+            wire!("selfTradePreventionMode", stp)?,
+        );
     }
     if let Some(gtd) = o.good_till_date {
         s.int("goodTillDate", gtd);
@@ -434,10 +437,7 @@ pub fn write_new_order<S: ParamSink>(o: &NewOrder, s: &mut S) -> Result<(), Requ
 }
 
 /// Writes an algo order's parameters after checking the Algo Service rules.
-pub fn write_new_algo_order<S: ParamSink>(
-    o: &NewAlgoOrder,
-    s: &mut S,
-) -> Result<(), RequestError> {
+pub fn write_new_algo_order<S: ParamSink>(o: &NewAlgoOrder, s: &mut S) -> Result<(), RequestError> {
     if !o.order_type.is_conditional() {
         return Err(RequestError::NotConditional(
             o.order_type.as_str().to_string(),
@@ -598,7 +598,10 @@ pub fn write_new_algo_order<S: ParamSink>(
         s.text("newOrderRespType", wire!("newOrderRespType", rt)?);
     }
     if let Some(stp) = &o.stp {
-        s.text("selfTradePreventionMode", wire!("selfTradePreventionMode", stp)?);
+        s.text(
+            "selfTradePreventionMode",
+            wire!("selfTradePreventionMode", stp)?,
+        );
     }
     if let Some(gtd) = o.good_till_date {
         s.int("goodTillDate", gtd);
@@ -951,16 +954,16 @@ impl RequestBuilder {
     }
 
     /// `GET /fapi/v3/positionRisk` for one symbol or all with a position.
-    pub fn position_risk(
-        &mut self,
-        symbol: Option<&Symbol>,
-        timestamp_ms: i64,
-    ) -> RestRequest<'_> {
+    pub fn position_risk(&mut self, symbol: Option<&Symbol>, timestamp_ms: i64) -> RestRequest<'_> {
         self.optional_symbol(POSITION_RISK, 5, symbol, timestamp_ms)
     }
 
     /// `DELETE /fapi/v1/allOpenOrders` (plain orders only).
-    pub fn cancel_all_open_orders(&mut self, symbol: &Symbol, timestamp_ms: i64) -> RestRequest<'_> {
+    pub fn cancel_all_open_orders(
+        &mut self,
+        symbol: &Symbol,
+        timestamp_ms: i64,
+    ) -> RestRequest<'_> {
         self.optional_symbol(CANCEL_ALL, 1, Some(symbol), timestamp_ms)
     }
 
@@ -1426,7 +1429,10 @@ mod tests {
     fn get_and_delete_use_the_query() {
         let mut b = RequestBuilder::new(KEY, SECRET, Some(3000));
         let r = b.query_order(&sym("ETHUSDT"), &OrderRef::ClientId(cid("e1-000042")), 9);
-        assert_eq!((r.method, r.path, r.weight), (HttpMethod::Get, "/fapi/v1/order", 1));
+        assert_eq!(
+            (r.method, r.path, r.weight),
+            (HttpMethod::Get, "/fapi/v1/order", 1)
+        );
         assert!(r.body.is_empty() && r.content_type().is_none());
         assert_eq!(
             assert_signed_last(&r),
@@ -1519,18 +1525,39 @@ mod tests {
         for (r_method, r_sec, r_query, r_body, r_key) in [
             {
                 let r = b.listen_key_create();
-                (r.method, r.security, r.query.len(), r.body.len(), r.api_key.is_some())
+                (
+                    r.method,
+                    r.security,
+                    r.query.len(),
+                    r.body.len(),
+                    r.api_key.is_some(),
+                )
             },
             {
                 let r = b.listen_key_keepalive();
-                (r.method, r.security, r.query.len(), r.body.len(), r.api_key.is_some())
+                (
+                    r.method,
+                    r.security,
+                    r.query.len(),
+                    r.body.len(),
+                    r.api_key.is_some(),
+                )
             },
             {
                 let r = b.listen_key_delete();
-                (r.method, r.security, r.query.len(), r.body.len(), r.api_key.is_some())
+                (
+                    r.method,
+                    r.security,
+                    r.query.len(),
+                    r.body.len(),
+                    r.api_key.is_some(),
+                )
             },
         ] {
-            assert_eq!((r_sec, r_query, r_body, r_key), (Security::ApiKey, 0, 0, true));
+            assert_eq!(
+                (r_sec, r_query, r_body, r_key),
+                (Security::ApiKey, 0, 0, true)
+            );
             assert_ne!(r_method, HttpMethod::Get);
         }
         let r = b.server_time();
@@ -1539,7 +1566,10 @@ mod tests {
             (Security::None, "/fapi/v1/time", 0, None)
         );
         let r = b.exchange_info();
-        assert_eq!((r.security, r.path), (Security::None, "/fapi/v1/exchangeInfo"));
+        assert_eq!(
+            (r.security, r.path),
+            (Security::None, "/fapi/v1/exchangeInfo")
+        );
     }
 
     #[test]

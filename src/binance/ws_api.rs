@@ -14,11 +14,11 @@
 //! decodes it into the type it expects (order, algo order, listenKey…).
 
 use super::errors::VenueError;
+use super::query::push_i64;
 use super::requests::{
     AlgoRef, ModifyOrder, NewAlgoOrder, NewOrder, OrderRef, ParamSink, RequestError,
     write_algo_ref, write_modify_order, write_new_algo_order, write_new_order, write_order_ref,
 };
-use super::query::push_i64;
 use super::sign::Signer;
 use crate::model::{Decimal, Symbol};
 use std::borrow::Cow;
@@ -166,8 +166,7 @@ impl WsRequestBuilder {
             }
             self.payload.extend_from_slice(p.name.as_bytes());
             self.payload.push(b'=');
-            self.payload
-                .extend_from_slice(value_of(&self.scratch, p));
+            self.payload.extend_from_slice(value_of(&self.scratch, p));
         }
         let mut sig = [0u8; 64];
         self.signer.sign_into(&self.payload, &mut sig);
@@ -255,7 +254,9 @@ impl WsRequestBuilder {
         m: &ModifyOrder,
         timestamp_ms: i64,
     ) -> Result<&[u8], RequestError> {
-        self.signed(id, "order.modify", timestamp_ms, |p| write_modify_order(m, p))
+        self.signed(id, "order.modify", timestamp_ms, |p| {
+            write_modify_order(m, p)
+        })
     }
 
     /// `order.cancel` (= DELETE /fapi/v1/order).
@@ -526,9 +527,7 @@ pub fn decode_response(frame: &str) -> Result<WsResponse<'_>, WsDecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        ClientOrderId, OrderType, Price, Quantity, RespType, Side, TimeInForce,
-    };
+    use crate::model::{ClientOrderId, OrderType, Price, Quantity, RespType, Side, TimeInForce};
 
     const KEY: &str = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83";
     const SECRET: &[u8] = b"2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
@@ -589,7 +588,10 @@ mod tests {
             stp: None,
             price_match: None,
         };
-        let f = b.order_place(WsId::Num(7), &o, 1760000300000).unwrap().to_vec();
+        let f = b
+            .order_place(WsId::Num(7), &o, 1760000300000)
+            .unwrap()
+            .to_vec();
         let payload = String::from_utf8(b.payload.clone()).unwrap();
         assert_eq!(
             payload,
@@ -603,8 +605,14 @@ mod tests {
         use sonic_rs::JsonValueTrait;
         assert_eq!(v.get("id").and_then(|x| x.as_u64()), Some(7));
         let params = v.get("params").unwrap();
-        assert_eq!(params.get("symbol").and_then(|x| x.as_str()), Some("币安人生USDT"));
-        assert_eq!(params.get("quantity").and_then(|x| x.as_str()), Some("0.05"));
+        assert_eq!(
+            params.get("symbol").and_then(|x| x.as_str()),
+            Some("币安人生USDT")
+        );
+        assert_eq!(
+            params.get("quantity").and_then(|x| x.as_str()),
+            Some("0.05")
+        );
         let sig = params.get("signature").and_then(|x| x.as_str()).unwrap();
         assert!(Signer::new(SECRET).verify(payload.as_bytes(), b"", sig.as_bytes()));
         // The same rules as REST.
@@ -628,25 +636,45 @@ mod tests {
             .unwrap()
             .to_vec();
         let v = frame_json(&f);
-        assert_eq!(v.get("method").and_then(|x| x.as_str()), Some("order.cancel"));
         assert_eq!(
-            v.get("params").and_then(|p| p.get("orderId")).and_then(|x| x.as_i64()),
+            v.get("method").and_then(|x| x.as_str()),
+            Some("order.cancel")
+        );
+        assert_eq!(
+            v.get("params")
+                .and_then(|p| p.get("orderId"))
+                .and_then(|x| x.as_i64()),
             Some(42)
         );
         let f = b
-            .order_status(WsId::Num(2), &s, &OrderRef::ClientId(ClientOrderId::new("a-1").unwrap()), 5)
+            .order_status(
+                WsId::Num(2),
+                &s,
+                &OrderRef::ClientId(ClientOrderId::new("a-1").unwrap()),
+                5,
+            )
             .unwrap()
             .to_vec();
-        assert!(std::str::from_utf8(&f).unwrap().contains("\"origClientOrderId\":\"a-1\""));
+        assert!(
+            std::str::from_utf8(&f)
+                .unwrap()
+                .contains("\"origClientOrderId\":\"a-1\"")
+        );
         let f = b
             .algo_order_cancel(WsId::Num(3), &AlgoRef::AlgoId(3000000123456), 5)
             .unwrap()
             .to_vec();
-        assert!(std::str::from_utf8(&f).unwrap().contains("\"algoId\":3000000123456"));
+        assert!(
+            std::str::from_utf8(&f)
+                .unwrap()
+                .contains("\"algoId\":3000000123456")
+        );
         let f = b.user_data_stream_start(WsId::Str("u\"1")).to_vec();
         assert_eq!(
             std::str::from_utf8(&f).unwrap(),
-            format!("{{\"id\":\"u\\\"1\",\"method\":\"userDataStream.start\",\"params\":{{\"apiKey\":\"{KEY}\"}}}}")
+            format!(
+                "{{\"id\":\"u\\\"1\",\"method\":\"userDataStream.start\",\"params\":{{\"apiKey\":\"{KEY}\"}}}}"
+            )
         );
         let f = b.user_data_stream_ping(WsId::Num(4)).to_vec();
         assert!(!std::str::from_utf8(&f).unwrap().contains("signature"));
@@ -667,7 +695,10 @@ mod tests {
         let r = decode_response(ok).unwrap();
         assert_eq!(r.id, WsResponseId::Str("p-1".into()));
         assert_eq!(r.status, 200);
-        assert_eq!(r.result.as_deref(), Some(r#"{"orderId":8389765549,"status":"NEW"}"#));
+        assert_eq!(
+            r.result.as_deref(),
+            Some(r#"{"orderId":8389765549,"status":"NEW"}"#)
+        );
         assert_eq!(r.rate_limits.len(), 1);
         assert_eq!(r.rate_limits[0].count, 3);
         assert_eq!(r.rate_limits[0].rate_limit_type, "REQUEST_WEIGHT");
@@ -679,19 +710,26 @@ mod tests {
         assert_eq!((e.http_status, e.code), (400, -2019));
         assert_eq!(e.reaction(), crate::binance::errors::Reaction::SkipOrder);
 
-        let unsolicited = r#"{"id":null,"status":401,"error":{"code":-2015,"msg":"Invalid API-key"}}"#;
+        let unsolicited =
+            r#"{"id":null,"status":401,"error":{"code":-2015,"msg":"Invalid API-key"}}"#;
         let r = decode_response(unsolicited).unwrap();
         assert_eq!(r.id, WsResponseId::Null);
         assert!(r.rate_limits.is_empty());
 
         let r = decode_response(r#"{"id":12,"status":200,"result":null}"#).unwrap();
-        assert_eq!((r.id.clone(), r.result.clone()), (WsResponseId::Num(12), None));
+        assert_eq!(
+            (r.id.clone(), r.result.clone()),
+            (WsResponseId::Num(12), None)
+        );
         let r = decode_response(r#"{"id":1,"status":200,"result":[1,2]}"#).unwrap();
         assert_eq!(r.result.as_deref(), Some("[1,2]"));
         let r = decode_response(r#"{"id":"a\"b","status":200}"#).unwrap();
         assert_eq!(r.id, WsResponseId::Str("a\"b".into()));
         // A status without error or success is still an error.
-        let e = decode_response(r#"{"id":1,"status":503}"#).unwrap().into_result().unwrap_err();
+        let e = decode_response(r#"{"id":1,"status":503}"#)
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert_eq!((e.http_status, e.code), (503, 0));
     }
 
@@ -719,14 +757,28 @@ mod tests {
     fn warm_builder_reuses_buffers() {
         let mut b = WsRequestBuilder::new(KEY, SECRET, Some(5000));
         let s = Symbol::new("ETHUSDT").unwrap();
-        let _ = b.order_cancel(WsId::Num(1), &s, &OrderRef::VenueId(1), 1).unwrap();
-        let ptrs = (b.frame.as_ptr(), b.scratch.as_ptr(), b.params.as_ptr(), b.payload.as_ptr());
+        let _ = b
+            .order_cancel(WsId::Num(1), &s, &OrderRef::VenueId(1), 1)
+            .unwrap();
+        let ptrs = (
+            b.frame.as_ptr(),
+            b.scratch.as_ptr(),
+            b.params.as_ptr(),
+            b.payload.as_ptr(),
+        );
         for i in 0..50 {
-            let _ = b.order_cancel(WsId::Num(i), &s, &OrderRef::VenueId(i as i64), 1).unwrap();
+            let _ = b
+                .order_cancel(WsId::Num(i), &s, &OrderRef::VenueId(i as i64), 1)
+                .unwrap();
         }
         assert_eq!(
             ptrs,
-            (b.frame.as_ptr(), b.scratch.as_ptr(), b.params.as_ptr(), b.payload.as_ptr())
+            (
+                b.frame.as_ptr(),
+                b.scratch.as_ptr(),
+                b.params.as_ptr(),
+                b.payload.as_ptr()
+            )
         );
     }
 }

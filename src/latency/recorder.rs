@@ -106,7 +106,7 @@ impl LatencyRecorder {
     #[inline]
     pub fn record(&mut self, path: LatencyPath, ns: u64) {
         let i = path.index();
-        let v = if ns < MIN_NS || ns > MAX_NS {
+        let v = if !(MIN_NS..=MAX_NS).contains(&ns) {
             if let Some(c) = self.clamped.get_mut(i) {
                 *c += 1;
             }

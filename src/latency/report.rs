@@ -162,11 +162,19 @@ impl LatencyReport {
             .filter_map(|&path| {
                 let h = self.hists.get(path.index())?;
                 let count = h.len();
-                let q = |x: f64| if count == 0 { 0 } else { h.value_at_quantile(x) };
+                let q = |x: f64| {
+                    if count == 0 {
+                        0
+                    } else {
+                        h.value_at_quantile(x)
+                    }
+                };
                 let budget_ns = self.budgets.budget_ns(path);
                 let p99 = q(0.99);
                 let over_budget = match budget_ns {
-                    Some(b) if count > 0 && h.max() > b => h.count_between(b.saturating_add(1), h.max()),
+                    Some(b) if count > 0 && h.max() > b => {
+                        h.count_between(b.saturating_add(1), h.max())
+                    }
                     _ => 0,
                 };
                 let verdict = match (count, budget_ns) {
@@ -296,21 +304,33 @@ mod tests {
         let table = r.to_string();
         assert!(table.contains("submit_to_ack") && table.contains("PASS"));
         assert!(table.contains("FAIL") && table.contains("(10 over budget)"));
-        assert!(table.contains("1000.") || table.contains("1001."), "{table}");
+        assert!(
+            table.contains("1000.") || table.contains("1001."),
+            "{table}"
+        );
 
         let json: sonic_rs::Value = sonic_rs::from_str(&r.to_json()).unwrap();
         use sonic_rs::JsonValueTrait;
         let row0 = json.get("rows").and_then(|v| v.get(0)).unwrap();
-        assert_eq!(row0.get("path").and_then(|v| v.as_str()), Some("SubmitToAck"));
+        assert_eq!(
+            row0.get("path").and_then(|v| v.as_str()),
+            Some("SubmitToAck")
+        );
         assert_eq!(row0.get("count").and_then(|v| v.as_u64()), Some(100));
         assert_eq!(row0.get("verdict").and_then(|v| v.as_str()), Some("Pass"));
         assert_eq!(
-            json.get("budgets").and_then(|b| b.get("submit_ack_ms")).and_then(|v| v.as_u64()),
+            json.get("budgets")
+                .and_then(|b| b.get("submit_ack_ms"))
+                .and_then(|v| v.as_u64()),
             Some(100)
         );
 
         let mut hgrm = Vec::new();
         r.write_hgrm(LatencyPath::SubmitToAck, &mut hgrm).unwrap();
-        assert!(String::from_utf8(hgrm).unwrap().contains("Total count    =          100"));
+        assert!(
+            String::from_utf8(hgrm)
+                .unwrap()
+                .contains("Total count    =          100")
+        );
     }
 }

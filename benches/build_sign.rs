@@ -1,7 +1,9 @@
 //! Build + sign a LIMIT new-order request with a warm builder: the hot-path
 //! cost the engine pays between a strategy decision and bytes for the wire.
 
-use binance_exec::binance::requests::{NewOrder, RequestBuilder};
+use binance_exec::binance::query::QueryWriter;
+use binance_exec::binance::requests::{NewOrder, RequestBuilder, write_new_order};
+use binance_exec::binance::sign::Signer;
 use binance_exec::binance::ws_api::{WsId, WsRequestBuilder};
 use binance_exec::model::{
     ClientOrderId, OrderType, Price, Quantity, RespType, Side, Symbol, TimeInForce,
@@ -42,6 +44,32 @@ fn bench(c: &mut Criterion) {
             ts += 1;
             let r = rest.new_order(black_box(&o), ts);
             black_box(r.map(|r| r.body.len()).unwrap_or(0))
+        })
+    });
+    // Breakdown: parameter encoding alone, and HMAC alone over a payload of
+    // the same length as the full request.
+    let mut buf = Vec::with_capacity(512);
+    c.bench_function("rest_limit_new_order_encode_only", |b| {
+        b.iter(|| {
+            buf.clear();
+            let mut w = QueryWriter::new(&mut buf);
+            let r = write_new_order(black_box(&o), &mut w);
+            w.int("recvWindow", 5000);
+            w.int("timestamp", black_box(ts));
+            black_box((r.is_ok(), buf.len()))
+        })
+    });
+    let payload_len = rest
+        .new_order(&o, ts)
+        .map(|r| r.body.len().saturating_sub(75))
+        .unwrap_or(180);
+    let payload = vec![b'a'; payload_len];
+    let signer = Signer::new(SECRET);
+    c.bench_function("hmac_sha256_same_length_only", |b| {
+        b.iter(|| {
+            let mut sig = [0u8; 64];
+            signer.sign_into(black_box(&payload), &mut sig);
+            black_box(sig[0])
         })
     });
     let mut ws = WsRequestBuilder::new(KEY, SECRET, Some(5000));

@@ -32,6 +32,11 @@ pub fn is_unreserved(b: u8) -> bool {
 /// Appends the percent-encoded form of `value` (its UTF-8 bytes) to `out`.
 #[inline]
 pub fn percent_encode_into(value: &[u8], out: &mut Vec<u8>) {
+    // Fast path: symbols, ids and enum spellings are almost always plain.
+    if value.iter().all(|&b| is_unreserved(b)) {
+        out.extend_from_slice(value);
+        return;
+    }
     for &b in value {
         if is_unreserved(b) {
             out.push(b);

@@ -195,7 +195,7 @@ pub struct NewOrder {
     pub side: Side,
     /// LIMIT or MARKET only.
     pub order_type: OrderType,
-    /// Required for LIMIT.
+    /// Required for LIMIT; not sent for MARKET (the venue has no use for it).
     pub time_in_force: Option<TimeInForce>,
     /// Step-aligned quantity.
     pub quantity: Quantity,

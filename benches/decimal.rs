@@ -6,7 +6,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
-    let inputs = ["2400.95", "0.020", "60000.10000000", "-0.01920760", "1974335521"];
+    let inputs = [
+        "2400.95",
+        "0.020",
+        "60000.10000000",
+        "-0.01920760",
+        "1974335521",
+    ];
     for s in inputs {
         c.bench_function(&format!("parse {s}"), |b| {
             b.iter(|| Decimal::parse(black_box(s)))

@@ -29,7 +29,7 @@ fn limit(state: S) -> Order {
     }
     if state == S::PartiallyFilled {
         o.filled_qty = q("0.4");
-        o.filled_notional = 100_00000000i128 * 40_000_000;
+        o.filled_notional = 10_000_000_000i128 * 40_000_000;
     }
     o
 }
@@ -127,7 +127,11 @@ fn transition_table() {
         (S::Unknown, K::Canceled, Some(S::Canceled)),
         (S::Filled, K::Canceled, None),
         (S::Canceled, K::Canceled, None),
-        (S::PartiallyFilled, K::Expired { reason: 2 }, Some(S::Expired)),
+        (
+            S::PartiallyFilled,
+            K::Expired { reason: 2 },
+            Some(S::Expired),
+        ),
         (S::Expired, K::Expired { reason: 2 }, None),
         (S::Accepted, K::PendingCancel, Some(S::PendingCancel)),
         (S::Filled, K::PendingCancel, None),
@@ -175,8 +179,16 @@ fn transition_table() {
             },
             Some(S::Accepted),
         ),
-        (S::Submitted, K::StatusUnknown { code: -1007 }, Some(S::Unknown)),
-        (S::PendingCancel, K::StatusUnknown { code: 0 }, Some(S::Unknown)),
+        (
+            S::Submitted,
+            K::StatusUnknown { code: -1007 },
+            Some(S::Unknown),
+        ),
+        (
+            S::PendingCancel,
+            K::StatusUnknown { code: 0 },
+            Some(S::Unknown),
+        ),
         (S::Filled, K::StatusUnknown { code: 0 }, None),
         (S::Unknown, resolved_new, Some(S::Accepted)),
         (
@@ -207,7 +219,10 @@ fn transition_table() {
                     "case {i}: {from:?} + {} gave {got:?}",
                     kind.name()
                 );
-                assert_eq!(o, before, "case {i}: a refused event must not change the order");
+                assert_eq!(
+                    o, before,
+                    "case {i}: a refused event must not change the order"
+                );
             }
         }
     }
@@ -294,7 +309,10 @@ fn conditional_order_triggers_and_fills_through_child() {
     assert_eq!(o.client_algo_id(), Some(cid()));
     o.apply(&ev(K::Submitted)).unwrap();
     o.apply(&ev(K::Accepted)).unwrap();
-    assert_eq!(o.venue_order_id, None, "algo orders have no ME id before trigger");
+    assert_eq!(
+        o.venue_order_id, None,
+        "algo orders have no ME id before trigger"
+    );
     // Untriggered algo orders are not modifiable.
     assert!(o.apply(&ev(K::PendingUpdate)).is_err());
     assert_eq!(o.apply(&ev(K::Triggered { child: 42 })), Ok(S::Triggered));
@@ -319,7 +337,10 @@ fn validation_catches_what_the_venue_would_refuse() {
     o.reduce_only = true;
     o.position_side = PositionSide::Long;
     assert!(o.validate().is_err(), "reduceOnly in hedge mode is -1106");
-    assert!(base(OrderType::StopMarket).validate().is_err(), "trigger needed");
+    assert!(
+        base(OrderType::StopMarket).validate().is_err(),
+        "trigger needed"
+    );
     let mut t = base(OrderType::TrailingStopMarket);
     t.callback_rate = Some("10.5".parse().unwrap());
     assert!(t.validate().is_err());
@@ -328,7 +349,10 @@ fn validation_catches_what_the_venue_would_refuse() {
     let mut c = base(OrderType::StopMarket);
     c.trigger_price = Some(p("1"));
     c.close_position = true;
-    assert!(c.validate().is_err(), "closePosition with quantity is -4137");
+    assert!(
+        c.validate().is_err(),
+        "closePosition with quantity is -4137"
+    );
     c.quantity = Quantity::ZERO;
     c.side = Side::Sell;
     assert!(c.validate().is_ok());

@@ -168,7 +168,10 @@ mod tests {
         assert!(ClientIdGenerator::new("sp ace").is_err());
         assert!(ClientIdGenerator::new(&"x".repeat(MAX_PREFIX_LEN + 1)).is_err());
         let g = ClientIdGenerator::new("e1").unwrap();
-        assert_eq!(g.sequence_of(&ClientOrderId::from_venue("autoclose-1")), None);
+        assert_eq!(
+            g.sequence_of(&ClientOrderId::from_venue("autoclose-1")),
+            None
+        );
         assert_eq!(g.sequence_of(&ClientOrderId::from_venue("e1-")), None);
         assert_eq!(g.sequence_of(&ClientOrderId::from_venue("e1-ZZ")), None);
         assert_eq!(session_prefix("e1", 0), "e1.0");

@@ -158,7 +158,11 @@ impl PositionBook {
             let portion =
                 div_half_even(p.cost.checked_mul(closed).ok_or(ovf)?, a.abs()).ok_or(ovf)?;
             let exit = px.checked_mul(closed).ok_or(ovf)?;
-            let pnl16 = if a > 0 { exit - portion } else { portion - exit };
+            let pnl16 = if a > 0 {
+                exit - portion
+            } else {
+                portion - exit
+            };
             let pnl = div_half_even(pnl16, 100_000_000)
                 .and_then(|v| i64::try_from(v).ok())
                 .ok_or(ovf)?;

@@ -58,6 +58,9 @@ pub struct Trade {
 /// What the strategy thread asks the execution thread to do. `Copy` and
 /// fixed-size so it crosses a bounded crossbeam channel without allocating;
 /// the execution thread owns the order pool and turns `Submit` into a handle.
+// Boxing `Submit` would put an allocation on every order; commands travel by
+// value through a preallocated bounded channel instead.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     /// Send a new order (plain or conditional).
@@ -360,7 +363,13 @@ impl OrderFactory {
         trigger: Price,
         opts: OrderOptions,
     ) -> Result<Order, OrderError> {
-        let mut o = self.base(instrument, side, OrderType::TakeProfitMarket, quantity, opts);
+        let mut o = self.base(
+            instrument,
+            side,
+            OrderType::TakeProfitMarket,
+            quantity,
+            opts,
+        );
         o.trigger_price = Some(trigger);
         Self::done(o)
     }
@@ -437,7 +446,9 @@ mod tests {
         let m = f.market(inst(), Side::Buy, q("0.01"), d).unwrap();
         assert_eq!(m.client_id.as_str(), "t-1");
         assert_eq!(m.order_type, OrderType::Market);
-        let l = f.post_only(inst(), Side::Sell, q("0.01"), p("60000"), d).unwrap();
+        let l = f
+            .post_only(inst(), Side::Sell, q("0.01"), p("60000"), d)
+            .unwrap();
         assert!(l.is_post_only());
         let ioc = f
             .limit(inst(), Side::Buy, q("1"), p("1"), TimeInForce::Ioc, d)
@@ -452,7 +463,9 @@ mod tests {
             price_protect: true,
             ..OrderOptions::reduce_only()
         };
-        let sm = f.stop_market(inst(), Side::Sell, q("1"), p("50000"), mark).unwrap();
+        let sm = f
+            .stop_market(inst(), Side::Sell, q("1"), p("50000"), mark)
+            .unwrap();
         assert!(sm.is_conditional() && sm.reduce_only && sm.price_protect);
         let sl = f
             .stop_limit(inst(), Side::Sell, q("1"), p("49900"), p("50000"), d)
@@ -491,7 +504,10 @@ mod tests {
             ..OrderOptions::hedge(PositionSide::Short)
         };
         assert!(f.market(inst(), Side::Buy, q("1"), hedge_ro).is_err());
-        assert!(f.market(inst(), Side::Buy, q("0"), OrderOptions::default()).is_err());
+        assert!(
+            f.market(inst(), Side::Buy, q("0"), OrderOptions::default())
+                .is_err()
+        );
         let d = OrderOptions::default();
         assert!(
             f.trailing_stop_market(inst(), Side::Sell, q("1"), "0.05".parse().unwrap(), None, d)

@@ -441,7 +441,11 @@ impl OrderTracker {
         {
             return Ok(self.details_or_duplicate(details, r, None, out));
         }
-        let fill = fill_from(r, InstrumentId::perp(r.symbol), r.venue_order_id.unwrap_or(0));
+        let fill = fill_from(
+            r,
+            InstrumentId::perp(r.symbol),
+            r.venue_order_id.unwrap_or(0),
+        );
         self.remember_trade(key, r);
         let ev = OrderEvent {
             client_id: r.client_id,
@@ -552,8 +556,7 @@ impl OrderTracker {
                 // For a conditional order this is its child's NEW, already
                 // turned into `Triggered` above.
                 let s = self.pool.get(h)?.state;
-                if matches!(s, OrderState::Submitted | OrderState::Unknown) && !o.is_conditional()
-                {
+                if matches!(s, OrderState::Submitted | OrderState::Unknown) && !o.is_conditional() {
                     n += self.emit_n(h, OrderEventKind::Accepted, r, out)?;
                 }
             }
@@ -583,16 +586,20 @@ impl OrderTracker {
     ) -> Result<Outcome, TrackerError> {
         let state = self.pool.get(h)?.state;
         let n = match r.algo_status {
-            Some(AlgoStatus::New) if matches!(state, OrderState::Submitted | OrderState::Unknown) => {
+            Some(AlgoStatus::New)
+                if matches!(state, OrderState::Submitted | OrderState::Unknown) =>
+            {
                 self.emit_n(h, OrderEventKind::Accepted, r, out)?
             }
-            Some(AlgoStatus::Triggered) | Some(AlgoStatus::Finished) => match r
-                .child_venue_order_id
-            {
-                Some(child) if !state.is_terminal() => self.trigger(h, child, r, out)?,
-                _ => 0,
-            },
-            Some(AlgoStatus::Canceled) => self.close_if_open(h, OrderEventKind::Canceled, r, out)?,
+            Some(AlgoStatus::Triggered) | Some(AlgoStatus::Finished) => {
+                match r.child_venue_order_id {
+                    Some(child) if !state.is_terminal() => self.trigger(h, child, r, out)?,
+                    _ => 0,
+                }
+            }
+            Some(AlgoStatus::Canceled) => {
+                self.close_if_open(h, OrderEventKind::Canceled, r, out)?
+            }
             Some(AlgoStatus::Expired) => self.close_if_open(
                 h,
                 OrderEventKind::Expired {

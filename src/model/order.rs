@@ -335,7 +335,9 @@ impl Order {
                 return Err(OrderError::Invalid("trigger price must be positive"));
             }
             (false, Some(_)) => {
-                return Err(OrderError::Invalid("trigger price not allowed for this type"));
+                return Err(OrderError::Invalid(
+                    "trigger price not allowed for this type",
+                ));
             }
             _ => {}
         }
@@ -404,8 +406,7 @@ impl Order {
                 if matches!(from, S::Initialized | S::Filled | S::Rejected) {
                     return Err(illegal());
                 }
-                if fill.client_id != self.client_id && Some(fill.venue_order_id) != self.live_id()
-                {
+                if fill.client_id != self.client_id && Some(fill.venue_order_id) != self.live_id() {
                     return Err(OrderError::ForeignFill);
                 }
                 self.add_fill(fill.price, fill.quantity)?;
@@ -452,7 +453,11 @@ impl Order {
             K::Amended { price, quantity } => {
                 if !matches!(
                     from,
-                    S::Accepted | S::PartiallyFilled | S::PendingUpdate | S::PendingCancel | S::Unknown
+                    S::Accepted
+                        | S::PartiallyFilled
+                        | S::PendingUpdate
+                        | S::PendingCancel
+                        | S::Unknown
                 ) {
                     return Err(illegal());
                 }
@@ -471,7 +476,11 @@ impl Order {
                 }
             }
             K::PendingCancel => match from {
-                S::Submitted | S::Accepted | S::PartiallyFilled | S::Triggered | S::PendingUpdate
+                S::Submitted
+                | S::Accepted
+                | S::PartiallyFilled
+                | S::Triggered
+                | S::PendingUpdate
                 | S::Unknown => {
                     self.prev_state = from;
                     self.state = S::PendingCancel;
@@ -619,10 +628,4 @@ pub(crate) fn div_half_even(n: i128, d: i128) -> Option<i128> {
     } else {
         q
     })
-}
-
-/// Rounds a 1e-16-scaled notional to the 1e-8 grid, half-even.
-pub(crate) fn notional_to_decimal(n: i128) -> Option<Decimal> {
-    let q = div_half_even(n, 100_000_000)?;
-    i64::try_from(q).ok().map(Decimal::from_raw)
 }

@@ -379,3 +379,62 @@ fn duplicate_client_id_and_pool_exhaustion() {
         Err(TrackerError::Pool(_))
     ));
 }
+
+#[test]
+fn algo_cancel_reply_and_close_position_child_size() {
+    let mut g = Rig::new();
+    let inst = InstrumentId::perp(sym());
+    let mut o = Order::new(
+        cid("tp-1"),
+        inst,
+        Side::Sell,
+        OrderType::TakeProfitMarket,
+        q("1"),
+        1,
+    );
+    o.trigger_price = Some(p("2600"));
+    let h = g.submit(o);
+    let mut rep = report(Src::Reply(Req::Submit), "tp-1");
+    rep.algo_id = Some(5);
+    rep.algo_status = Some(AlgoStatus::New);
+    g.apply(&rep).unwrap();
+    let ev = &mut g.events;
+    g.t.request_cancel(h, 30, &mut |_, e| ev.push(e)).unwrap();
+    // DELETE /fapi/v1/algoOrder answers with ids and code 200 only.
+    let mut c = report(Src::Reply(Req::Cancel), "tp-1");
+    c.algo_id = Some(5);
+    c.algo_status = Some(AlgoStatus::Canceled);
+    g.apply(&c).unwrap();
+    assert_eq!(g.state(h), S::Canceled);
+
+    // closePosition: size unknown until the child reports it.
+    let mut cp = Order::new(
+        cid("cp-1"),
+        inst,
+        Side::Sell,
+        OrderType::StopMarket,
+        Quantity::ZERO,
+        1,
+    );
+    cp.trigger_price = Some(p("2300"));
+    cp.close_position = true;
+    let h = g.submit(cp);
+    let mut rep = report(Src::Reply(Req::Submit), "cp-1");
+    rep.algo_id = Some(6);
+    g.apply(&rep).unwrap();
+    let mut child_new = otu("cp-1", 500, X::New, St::New);
+    child_new.quantity = q("0.7");
+    g.apply(&child_new).unwrap();
+    assert_eq!(g.state(h), S::Triggered);
+    let mut f1 = trade("cp-1", 500, 70, "0.3", "2299", St::PartiallyFilled);
+    f1.quantity = q("0.7");
+    g.apply(&f1).unwrap();
+    let mut f2 = trade("cp-1", 500, 71, "0.4", "2298", St::Filled);
+    f2.quantity = q("0.7");
+    g.apply(&f2).unwrap();
+    let o = g.t.get(h).unwrap();
+    assert_eq!(
+        (o.state, o.quantity, o.filled_qty),
+        (S::Filled, q("0.7"), q("0.7"))
+    );
+}

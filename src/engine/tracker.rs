@@ -942,6 +942,22 @@ fn fill_from(r: &Report, instrument: InstrumentId, venue_order_id: VenueOrderId)
 /// The closing event a status implies, if any (fills are never inferred from
 /// a status: they come with trade ids on the stream).
 fn closing_kind(r: &Report) -> Option<OrderEventKind> {
+    // Algo replies (cancel algo order, algo queries) speak in algo statuses.
+    match r.algo_status {
+        Some(AlgoStatus::Canceled) => return Some(OrderEventKind::Canceled),
+        Some(AlgoStatus::Expired) => {
+            return Some(OrderEventKind::Expired {
+                reason: r.expiry_reason,
+            });
+        }
+        Some(AlgoStatus::Rejected) => {
+            return Some(OrderEventKind::Rejected {
+                code: r.error_code,
+                reason: r.error_msg,
+            });
+        }
+        _ => {}
+    }
     match r.status? {
         OrderStatus::Canceled => Some(OrderEventKind::Canceled),
         OrderStatus::Expired | OrderStatus::ExpiredInMatch => Some(OrderEventKind::Expired {

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod hash;
 pub mod pool;
 pub mod positions;
+pub mod report;
 pub mod strategy;
 pub mod tracker;
 

@@ -9,4 +9,7 @@ pub mod order;
 
 pub use decimal::{Decimal, DecimalError, Money, Price, Quantity, Rounding};
 pub use enums::*;
+pub use events::{ErrorText, OrderEvent, OrderEventKind, PositionEvent};
+pub use fill::{AssetCode, Fill, FillKind, Liquidity};
 pub use ids::{ClientOrderId, InstrumentId, Symbol};
+pub use order::{Order, OrderError, OrderState};

@@ -1,0 +1,233 @@
+//! Positions per (symbol, position side), kept by the execution thread.
+//!
+//! One-way mode has a single signed `BOTH` position per symbol; hedge mode has
+//! `LONG` (≥ 0) and `SHORT` (≤ 0). Fills move positions immediately (the
+//! strategy should not wait for ACCOUNT_UPDATE to know its exposure), and
+//! venue snapshots (ACCOUNT_UPDATE, positionRisk) overwrite them, because the
+//! venue is the authority — e.g. after a fill we never saw.
+//!
+//! The cost basis is kept exactly as Σ price × qty in units of 1e-16, so the
+//! average entry price of a growing position is exact up to its final
+//! rounding. Reducing a position keeps the average (as the venue does) and
+//! takes the proportional cost out, rounded half-even at 1e-16.
+
+use super::hash::{FxHashMap, map_with_room};
+use crate::model::order::div_half_even;
+use crate::model::{Decimal, Fill, Money, PositionEvent, PositionSide, Price, Symbol};
+
+/// Why a position update was refused (the position is unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PositionError {
+    /// The fill or snapshot names a position side we do not know.
+    #[error("unknown position side")]
+    UnknownSide,
+    /// A hedge-mode fill would flip a LONG below zero or a SHORT above zero
+    /// (the venue refuses such orders with -2022, so our books disagree with
+    /// the venue's: reconcile).
+    #[error("{side:?} position of {symbol} would become {amount}")]
+    HedgeSign {
+        /// Symbol.
+        symbol: Symbol,
+        /// Side.
+        side: PositionSide,
+        /// The amount it would have become.
+        amount: Decimal,
+    },
+    /// Numbers beyond what exact arithmetic can hold.
+    #[error("position arithmetic overflow")]
+    Overflow,
+    /// More (symbol, side) pairs than the book was sized for.
+    #[error("position book full ({0} positions)")]
+    Full(usize),
+}
+
+/// A venue position report (ACCOUNT_UPDATE `P[]`, positionRisk row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositionSnapshot {
+    /// Symbol (`s`).
+    pub symbol: Symbol,
+    /// Position side (`ps`).
+    pub position_side: PositionSide,
+    /// Signed amount (`pa`, `positionAmt`).
+    pub amount: Decimal,
+    /// Entry price (`ep`, `entryPrice`).
+    pub entry_price: Price,
+    /// Venue time (ms).
+    pub ts_venue_ms: i64,
+}
+
+/// One position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Symbol.
+    pub symbol: Symbol,
+    /// `Both`, `Long` or `Short`.
+    pub position_side: PositionSide,
+    /// Signed amount.
+    pub amount: Decimal,
+    /// |amount| × average entry, units of 1e-16 (exact for growing positions).
+    pub cost: i128,
+    /// Realized PnL booked from fills by the engine, before fees.
+    pub realized_pnl: Money,
+    /// Venue time of the last change (ms).
+    pub ts_venue_ms: i64,
+}
+
+impl Position {
+    fn flat(symbol: Symbol, position_side: PositionSide) -> Self {
+        Position {
+            symbol,
+            position_side,
+            amount: Decimal::ZERO,
+            cost: 0,
+            realized_pnl: Money::ZERO,
+            ts_venue_ms: 0,
+        }
+    }
+
+    /// Average entry price, half-even at 1e-8 (zero when flat).
+    pub fn entry_price(&self) -> Price {
+        let a = self.amount.raw().unsigned_abs() as i128;
+        div_half_even(self.cost, a)
+            .and_then(|p| i64::try_from(p).ok())
+            .map(Price::from_raw)
+            .unwrap_or(Price::ZERO)
+    }
+
+    /// True when there is no exposure.
+    pub fn is_flat(&self) -> bool {
+        self.amount.is_zero()
+    }
+
+    fn event(&self, from_snapshot: bool) -> PositionEvent {
+        PositionEvent {
+            symbol: self.symbol,
+            position_side: self.position_side,
+            amount: self.amount,
+            entry_price: self.entry_price(),
+            realized_pnl: self.realized_pnl,
+            from_snapshot,
+            ts_venue_ms: self.ts_venue_ms,
+        }
+    }
+}
+
+/// All positions of the account, preallocated.
+pub struct PositionBook {
+    map: FxHashMap<(Symbol, PositionSide), Position>,
+    capacity: usize,
+}
+
+impl PositionBook {
+    /// Room for `capacity` (symbol, side) pairs (3 per symbol covers both modes).
+    pub fn with_capacity(capacity: usize) -> Self {
+        PositionBook {
+            map: map_with_room(capacity),
+            capacity,
+        }
+    }
+
+    /// The position, if any fill or snapshot touched it.
+    pub fn get(&self, symbol: Symbol, side: PositionSide) -> Option<&Position> {
+        self.map.get(&(symbol, side))
+    }
+
+    /// Every known position.
+    pub fn iter(&self) -> impl Iterator<Item = &Position> + '_ {
+        self.map.values()
+    }
+
+    /// Books a fill (ours or external). On error nothing changes.
+    pub fn apply_fill(&mut self, f: &Fill) -> Result<PositionEvent, PositionError> {
+        let side = f.position_side;
+        if side.is_unknown() || f.side.is_unknown() {
+            return Err(PositionError::UnknownSide);
+        }
+        let symbol = f.instrument.symbol;
+        let mut p = self.current(symbol, side)?;
+        let a = p.amount.raw() as i128;
+        let d = f.signed_quantity().raw() as i128;
+        let px = f.price.raw() as i128;
+        let ovf = PositionError::Overflow;
+        if a == 0 || (a > 0) == (d > 0) {
+            let add = px.checked_mul(d.abs()).ok_or(ovf)?;
+            p.cost = p.cost.checked_add(add).ok_or(ovf)?;
+            p.amount = to_decimal(a + d)?;
+        } else {
+            let closed = d.abs().min(a.abs());
+            let portion =
+                div_half_even(p.cost.checked_mul(closed).ok_or(ovf)?, a.abs()).ok_or(ovf)?;
+            let exit = px.checked_mul(closed).ok_or(ovf)?;
+            let pnl16 = if a > 0 {
+                exit - portion
+            } else {
+                portion - exit
+            };
+            let pnl = div_half_even(pnl16, 100_000_000)
+                .and_then(|v| i64::try_from(v).ok())
+                .ok_or(ovf)?;
+            let rest = a + d; // sign of d opposes a
+            p.realized_pnl = Money::from_raw(p.realized_pnl.raw().checked_add(pnl).ok_or(ovf)?);
+            if rest == 0 {
+                p.cost = 0;
+            } else if (rest > 0) == (a > 0) {
+                p.cost -= portion;
+            } else {
+                // Flipped through zero: the remainder opens at the fill price.
+                p.cost = px.checked_mul(rest.abs()).ok_or(ovf)?;
+            }
+            p.amount = to_decimal(rest)?;
+        }
+        check_hedge_sign(&p)?;
+        p.ts_venue_ms = f.ts_venue_ms;
+        self.map.insert((symbol, side), p);
+        Ok(p.event(false))
+    }
+
+    /// Overwrites a position with the venue's view, keeping the engine's
+    /// realized PnL tally.
+    pub fn apply_snapshot(&mut self, s: &PositionSnapshot) -> Result<PositionEvent, PositionError> {
+        if s.position_side.is_unknown() {
+            return Err(PositionError::UnknownSide);
+        }
+        let mut p = self.current(s.symbol, s.position_side)?;
+        p.amount = s.amount;
+        p.cost = (s.entry_price.raw() as i128)
+            .checked_mul(s.amount.raw().unsigned_abs() as i128)
+            .ok_or(PositionError::Overflow)?;
+        check_hedge_sign(&p)?;
+        p.ts_venue_ms = s.ts_venue_ms;
+        self.map.insert((s.symbol, s.position_side), p);
+        Ok(p.event(true))
+    }
+
+    fn current(&self, symbol: Symbol, side: PositionSide) -> Result<Position, PositionError> {
+        match self.map.get(&(symbol, side)) {
+            Some(p) => Ok(*p),
+            None if self.map.len() >= self.capacity => Err(PositionError::Full(self.capacity)),
+            None => Ok(Position::flat(symbol, side)),
+        }
+    }
+}
+
+fn to_decimal(v: i128) -> Result<Decimal, PositionError> {
+    i64::try_from(v)
+        .map(Decimal::from_raw)
+        .map_err(|_| PositionError::Overflow)
+}
+
+fn check_hedge_sign(p: &Position) -> Result<(), PositionError> {
+    let bad = match p.position_side {
+        PositionSide::Long => p.amount.is_negative(),
+        PositionSide::Short => p.amount.is_positive(),
+        _ => false,
+    };
+    if bad {
+        return Err(PositionError::HedgeSign {
+            symbol: p.symbol,
+            side: p.position_side,
+            amount: p.amount,
+        });
+    }
+    Ok(())
+}

@@ -11,6 +11,7 @@
 //! - [`engine`]: network, execution and strategy threads;
 //! - [`latency`]: always-on hdrhistogram recording and budget reports;
 //! - [`sim`]: the Binance USDⓈ-M venue simulator;
+//! - [`strategies`]: example strategies (`order-cycle`, `maker`);
 //! - [`cli`]: the `binance-exec` subcommands.
 #![forbid(unsafe_op_in_unsafe_fn)]
 
@@ -23,3 +24,4 @@ pub mod latency;
 pub mod model;
 pub mod net;
 pub mod sim;
+pub mod strategies;

@@ -1,0 +1,1 @@
+//! Example strategies shipped with the engine (`order-cycle`, `maker`).

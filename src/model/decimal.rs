@@ -287,7 +287,7 @@ impl Decimal {
                 } else {
                     let mut f = frac;
                     let mut s = SCALE;
-                    while f % 10 == 0 {
+                    while f.is_multiple_of(10) {
                         f /= 10;
                         s -= 1;
                     }

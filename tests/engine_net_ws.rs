@@ -21,6 +21,8 @@ type Log = Arc<Mutex<Vec<(usize, String, Instant)>>>;
 /// A WebSocket server for up to `max_conns` connections. Each connection's request path
 /// and every text message received are logged as `(connection, text, when)`; `script`
 /// runs after the upgrade with the connection index and may send frames or close.
+// tungstenite's callback signature fixes the (large) error type.
+#[allow(clippy::result_large_err)]
 fn ws_server<F>(max_conns: usize, script: F) -> (u16, Log)
 where
     F: Fn(usize, &mut tungstenite::WebSocket<&mut dyn Duplex>) -> bool + Send + Sync + 'static,

@@ -37,6 +37,28 @@
 //! [`BufPool`]; the thread puts command buffers back after writing them, and the
 //! execution thread puts event buffers back after decoding, so the steady state
 //! allocates nothing.
+//!
+//! ```no_run
+//! use binance_exec::config::Config;
+//! use binance_exec::engine::buffers::mono_ns;
+//! use binance_exec::engine::net_thread::{spawn, NetCommand, NetEvent, NetSettings, RestOutcome};
+//! use binance_exec::net::http::Method;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::load("binance-exec.toml".as_ref())?;
+//! let net = spawn(NetSettings::from_config(&config)?)?;
+//! let mut target = net.bufs.get();
+//! target.extend_from_slice(b"/fapi/v1/time");
+//! net.send(NetCommand::Rest {
+//!     tag: 1, method: Method::Get, target, body: None,
+//!     deadline_ns: mono_ns() + 2_000_000_000,
+//! })?;
+//! if let NetEvent::RestDone { outcome: RestOutcome::Response { body, .. }, .. } = net.events.recv()? {
+//!     println!("{:?}", body.as_str());
+//!     net.bufs.put(body); // recycle
+//! }
+//! net.shutdown()?;
+//! # Ok(()) }
+//! ```
 
 mod run;
 mod settings;
@@ -203,7 +225,8 @@ pub enum NetEvent {
         /// When the completion was read.
         t_read_ns: u64,
     },
-    /// A WS-API send was written (or not).
+    /// A WS-API send was written (or not). A request written but unanswered when
+    /// `StreamDown(WsApi)` arrives is *unknown*: resolve it by query, never by resending.
     WsApiWritten {
         /// The command's tag.
         tag: u64,
@@ -268,6 +291,9 @@ pub enum NetError {
     /// The thread died before reporting its start-up.
     #[error("network thread exited during start-up")]
     StartUp,
+    /// The thread panicked (a bug: peer input never panics it).
+    #[error("network thread panicked")]
+    Panicked,
 }
 
 /// Why a command could not be delivered.
@@ -321,7 +347,7 @@ impl NetHandle {
         drop(self.commands);
         match self.join.join() {
             Ok(r) => r,
-            Err(_) => Err(NetError::StartUp),
+            Err(_) => Err(NetError::Panicked),
         }
     }
 }

@@ -155,7 +155,7 @@ impl NetSettings {
             control_spacing: Duration::from_millis(125),
             subscribe_batch: 50,
             max_message: 16 << 20,
-            park_timeout: Duration::from_millis(1),
+            park_timeout: Duration::from_millis(5),
             thread: ThreadSettings::default(),
             command_capacity: 1024,
             event_capacity: 4096,

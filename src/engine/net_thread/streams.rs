@@ -561,3 +561,46 @@ impl ManagedStream {
         self.pump_subscribes(io, now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_and_key_validation() {
+        for ok in [
+            "btcusdt@aggTrade",
+            "!markPrice@arr@1s",
+            "btcusdt_250926@continuousKline_1m",
+            "币安人生usdt@bookTicker",
+        ] {
+            assert!(valid_stream_name(ok), "{ok}");
+        }
+        for bad in [
+            "", "a b", "a/b", "a\"b", "a?x", "a&b", "a#b", "a%20", "a\nb",
+        ] {
+            assert!(!valid_stream_name(bad), "{bad:?}");
+        }
+        assert!(valid_listen_key(
+            "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
+        ));
+        for bad in ["", "a/b", "a?b=1", "k\r\n", "ключ"] {
+            assert!(!valid_listen_key(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn market_url_is_combined_with_route_and_percent_encodes_non_ascii() {
+        let base = Endpoint::parse("wss://fstream.binance.com")
+            .unwrap()
+            .join("/market");
+        let mut m = ManagedStream::market(base);
+        assert!(m.target_url().is_none(), "no streams, no connection");
+        m.streams = vec!["btcusdt@aggTrade".into(), "币usdt@markPrice".into()];
+        let url = m.target_url().unwrap();
+        assert_eq!(
+            url.url(),
+            "wss://fstream.binance.com/market/stream?streams=btcusdt@aggTrade/%E5%B8%81usdt@markPrice"
+        );
+    }
+}

@@ -3,7 +3,6 @@
 
 mod net_support;
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use binance_exec::config::{Config, Environment, OrderEntry, WaitStrategy};

@@ -255,7 +255,7 @@ impl Decimal {
             return 0;
         }
         let mut s = SCALE;
-        while f.is_multiple_of(10) {
+        while f % 10 == 0 {
             f /= 10;
             s -= 1;
         }

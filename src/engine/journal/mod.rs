@@ -116,6 +116,7 @@ pub struct Journal {
     policy: FsyncPolicy,
     unsynced: u32,
     last_sync: Instant,
+    max_seq: Option<u64>,
     replay: Replay,
 }
 
@@ -153,6 +154,7 @@ impl Journal {
             policy,
             unsynced: 0,
             last_sync: Instant::now(),
+            max_seq: replay.max_seq,
             replay,
         };
         if valid_end == 0 || j.replay.tail_repair.is_some() {
@@ -171,9 +173,10 @@ impl Journal {
     }
 
     /// The next client-id sequence number: one past the highest ever
-    /// journaled, so a restarted engine never reuses an id.
+    /// journaled (including this session's intents), so a restarted engine
+    /// never reuses an id.
     pub fn next_seq(&self) -> u64 {
-        self.replay.max_seq.map_or(0, |s| s.saturating_add(1))
+        self.max_seq.map_or(0, |s| s.saturating_add(1))
     }
 
     /// The journal file.
@@ -193,6 +196,9 @@ impl Journal {
                 op: "append",
                 source,
             })?;
+        if let Record::Intent(i) = record {
+            self.max_seq = Some(self.max_seq.map_or(i.seq, |m| m.max(i.seq)));
+        }
         self.unsynced = self.unsynced.saturating_add(1);
         let due = match self.policy {
             FsyncPolicy::Always => true,

@@ -14,11 +14,7 @@ use std::time::{Duration, Instant};
 
 /// A fresh directory under the target dir, unique per test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "bx-journal-{}-{}",
-        name,
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("bx-journal-{}-{}", name, std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
@@ -33,7 +29,11 @@ fn intent(seq: u64, symbol: &str) -> Record {
         seq,
         client_id: cid(seq),
         symbol: Symbol::new(symbol).expect("symbol"),
-        side: if seq % 2 == 0 { Side::Buy } else { Side::Sell },
+        side: if seq.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        },
         order_type: OrderType::Limit,
         qty: Quantity::parse("0.001").expect("qty"),
         price: Some(Price::parse("60000.1").expect("price")),
@@ -103,7 +103,10 @@ fn round_trip_rebuilds_every_order_and_trade_id() {
     let j = Journal::open(&path, FsyncPolicy::Always).expect("reopen");
     let r = j.replay();
     assert_eq!(r.tail_repair, None);
-    assert_eq!(r.sessions, 1, "one earlier session (this one is appended now)");
+    assert_eq!(
+        r.sessions, 1,
+        "one earlier session (this one is appended now)"
+    );
     assert_eq!(r.records, 9);
     assert_eq!(r.orders.len(), 3);
     let o1 = r.orders.get(&cid(1)).expect("order 1");
@@ -168,7 +171,10 @@ fn damaged_last_record_at_full_length_is_a_tail_too() {
     bytes[i] ^= 0x40;
     std::fs::write(&path, &bytes).expect("write");
     let j = Journal::open(&path, FsyncPolicy::Never).expect("repaired");
-    assert_eq!(j.replay().tail_repair.as_ref().map(|t| t.offset), Some(last));
+    assert_eq!(
+        j.replay().tail_repair.as_ref().map(|t| t.offset),
+        Some(last)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -301,10 +307,10 @@ fn kill_child_entry() {
         _ => FsyncPolicy::Never,
     };
     let mut j = Journal::open(Path::new(&path), policy).expect("child open");
-    let mut seq = j.next_seq();
+    let first = j.next_seq();
     let deadline = Instant::now() + Duration::from_secs(5);
     // Bounded: the parent kills us long before either limit.
-    for _ in 0..2_000_000 {
+    for seq in first..first + 2_000_000 {
         if Instant::now() > deadline {
             break;
         }
@@ -315,7 +321,6 @@ fn kill_child_entry() {
             time_ms: 0,
         })
         .expect("append");
-        seq += 1;
     }
 }
 
@@ -342,7 +347,12 @@ fn replay_after_sigkill_is_a_consistent_prefix() {
         let size_before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let policy = ["never", "every_n", "always"][round % 3];
         let mut child = std::process::Command::new(&exe)
-            .args(["--exact", "kill_child_entry", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "kill_child_entry",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &path)
             .env("BX_JOURNAL_POLICY", policy)
             .stdout(std::process::Stdio::null())
@@ -384,7 +394,10 @@ fn replay_after_sigkill_is_a_consistent_prefix() {
         }
         last_max = Some(max);
     }
-    assert!(kills_mid_write >= 10, "only {kills_mid_write} kills hit a writing child");
+    assert!(
+        kills_mid_write >= 10,
+        "only {kills_mid_write} kills hit a writing child"
+    );
     assert!(last_max.is_some_and(|m| m > 0));
     let _ = std::fs::remove_dir_all(dir);
 }

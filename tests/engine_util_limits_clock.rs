@@ -217,7 +217,9 @@ fn http_418_halts_until_the_ban_ends() {
     }
     let cases = [
         Case {
-            msg: Some("Way too many requests; IP banned until 1700000100000. Please use the websocket for live updates to avoid bans."),
+            msg: Some(
+                "Way too many requests; IP banned until 1700000100000. Please use the websocket for live updates to avoid bans.",
+            ),
             retry_after: None,
             want_until: 1_700_000_100_000,
         },
@@ -270,9 +272,10 @@ fn ban_message_parsing() {
 
 #[test]
 fn limits_come_from_exchange_info() {
-    let info =
-        ExchangeInfo::from_json(include_bytes!("../src/instruments/fixtures/exchange_info.json"))
-            .expect("fixture decodes");
+    let info = ExchangeInfo::from_json(include_bytes!(
+        "../src/instruments/fixtures/exchange_info.json"
+    ))
+    .expect("fixture decodes");
     let mut specs = specs_from_exchange_info(&info.rate_limits);
     specs.sort_by_key(|s| (s.kind as u8, s.window_ms));
     let mut want = DEFAULT_LIMITS.to_vec();

@@ -32,7 +32,9 @@ pub const SAMPLE_MAX_AGE_INTERVALS: u32 = 4;
 pub enum ClockError {
     /// The receive time is before the send time: the local wall clock was
     /// stepped during the request; the sample says nothing.
-    #[error("time sample received ({t_recv_ms}) before it was sent ({t_send_ms}); local clock stepped")]
+    #[error(
+        "time sample received ({t_recv_ms}) before it was sent ({t_send_ms}); local clock stepped"
+    )]
     NegativeRoundTrip {
         /// Local wall ms at send.
         t_send_ms: i64,

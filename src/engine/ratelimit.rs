@@ -391,10 +391,16 @@ impl RateLimiter {
     /// HTTP 418 (IP ban): halt until the ban end from the message
     /// ("... IP banned until <ms>") or `Retry-After`, whichever is later; if
     /// neither is present, the venue's shortest ban. Returns the ban end.
-    pub fn on_418(&mut self, message: Option<&str>, retry_after_secs: Option<u64>, now_ms: i64) -> i64 {
+    pub fn on_418(
+        &mut self,
+        message: Option<&str>,
+        retry_after_secs: Option<u64>,
+        now_ms: i64,
+    ) -> i64 {
         let from_msg = message.and_then(parse_ban_until);
-        let from_header = retry_after_secs
-            .map(|s| now_ms.saturating_add(i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX)));
+        let from_header = retry_after_secs.map(|s| {
+            now_ms.saturating_add(i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX))
+        });
         let until = match (from_msg, from_header) {
             (None, None) => now_ms.saturating_add(DEFAULT_BAN_MS),
             (a, b) => a.unwrap_or(i64::MIN).max(b.unwrap_or(i64::MIN)),

@@ -191,7 +191,9 @@ pub enum PinError {
         core: usize,
     },
     /// The configured core is not one this process may run on.
-    #[error("core {core} does not exist or is not available to this process (available: {available})")]
+    #[error(
+        "core {core} does not exist or is not available to this process (available: {available})"
+    )]
     MissingCore {
         /// The configured core.
         core: usize,

@@ -59,9 +59,9 @@ impl FsyncPolicy {
                 let (key, num) = other.split_once(':').ok_or_else(bad)?;
                 let n: u64 = num.trim().parse().map_err(|_| bad())?;
                 match key.trim() {
-                    "every_n" if n >= 1 => Ok(FsyncPolicy::EveryN(
-                        u32::try_from(n).map_err(|_| bad())?,
-                    )),
+                    "every_n" if n >= 1 => {
+                        Ok(FsyncPolicy::EveryN(u32::try_from(n).map_err(|_| bad())?))
+                    }
                     "interval_ms" => Ok(FsyncPolicy::Interval(Duration::from_millis(n))),
                     _ => Err(bad()),
                 }
@@ -103,7 +103,9 @@ pub enum JournalError {
         reason: String,
     },
     /// The fsync setting is not one of the accepted spellings.
-    #[error("bad journal fsync policy {0:?}: expected always, never, every_n:<n> or interval_ms:<ms>")]
+    #[error(
+        "bad journal fsync policy {0:?}: expected always, never, every_n:<n> or interval_ms:<ms>"
+    )]
     BadPolicy(String),
 }
 

@@ -305,7 +305,8 @@ impl RateLimiter {
     }
 
     /// Counts a request that was sent; returns a warning the first time a
-    /// window crosses the warning share.
+    /// window crosses the warning share (if two windows cross on the same
+    /// request, the first configured one is reported; both are marked).
     pub fn on_sent(&mut self, cost: Cost, now_ms: i64) -> Option<RateWarning> {
         self.roll(now_ms);
         let mut warning = None;

@@ -36,9 +36,10 @@ use std::time::Duration;
 /// shutdown flag is noticed promptly.
 pub const DEFAULT_PARK_TIMEOUT: Duration = Duration::from_micros(500);
 
-/// Empty polls `SpinPark` spins through before parking: roughly tens of
-/// microseconds of spinning, enough to catch the next event of a burst.
-pub const DEFAULT_SPIN_LIMIT: u32 = 20_000;
+/// Empty polls `SpinPark` spins through before parking: roughly 10–100 µs
+/// of spinning (a `pause` costs 10–40 ns depending on the CPU), enough to
+/// catch the next event of a burst without holding the core for long.
+pub const DEFAULT_SPIN_LIMIT: u32 = 2_000;
 
 /// Empty polls `recv` makes under `Spin`/`Yield` before handing control back
 /// to the caller's loop (which may have other queues and a shutdown flag).

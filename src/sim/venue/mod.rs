@@ -4,5 +4,20 @@
 pub mod api;
 
 pub use api::{AccountId, Method, Outbox, Params, Reply, Request, Venue, VenueSettings};
+pub use control::{AdlStyle, ControlError, Ledger, LedgerFill, LedgerOrder, LedgerPosition};
+pub mod account;
+pub mod algo;
+pub mod book;
+pub mod control;
+pub mod info;
+pub mod json;
+pub mod market;
+pub mod matching;
+pub mod order;
+pub mod params;
+pub mod rng;
 pub mod settings;
 pub mod state;
+pub mod trading;
+#[cfg(test)]
+mod tests;

@@ -209,9 +209,16 @@ impl Account {
                     continue;
                 }
                 up = up.checked_add(p.unrealized(*mark)).unwrap_or(up);
-                let notional = p.amt.abs().checked_mul(*mark, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+                let notional = p
+                    .amt
+                    .abs()
+                    .checked_mul(*mark, Rounding::HalfEven)
+                    .unwrap_or(Decimal::ZERO);
                 let m = notional
-                    .checked_div(Decimal::from_int(i64::from(s.leverage)).unwrap_or(Decimal::ONE), Rounding::Ceil)
+                    .checked_div(
+                        Decimal::from_int(i64::from(s.leverage)).unwrap_or(Decimal::ONE),
+                        Rounding::Ceil,
+                    )
                     .unwrap_or(Decimal::ZERO);
                 im = im.checked_add(m).unwrap_or(im);
             }
@@ -232,6 +239,7 @@ impl Account {
     /// Applies one fill to the position leg and the wallet: entry price
     /// averaging on increase, realized PnL on decrease, flip through zero in
     /// one-way mode, commission at `fee_rate`.
+    #[allow(clippy::too_many_arguments)]
     pub fn apply_fill(
         &mut self,
         sym: usize,
@@ -242,8 +250,12 @@ impl Account {
         fee_rate: Decimal,
         now: i64,
     ) -> FillEffect {
-        let notional = price.checked_mul(qty, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
-        let commission = notional.checked_mul(fee_rate, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+        let notional = price
+            .checked_mul(qty, Rounding::HalfEven)
+            .unwrap_or(Decimal::ZERO);
+        let commission = notional
+            .checked_mul(fee_rate, Rounding::HalfEven)
+            .unwrap_or(Decimal::ZERO);
         let Some(st) = self.syms.get_mut(sym) else {
             return FillEffect::default();
         };
@@ -259,13 +271,19 @@ impl Account {
                 .checked_mul(old_abs, Rounding::HalfEven)
                 .and_then(|c| c.checked_add(notional))
                 .unwrap_or(Decimal::ZERO);
-            p.entry = cost.checked_div(new_abs, Rounding::HalfEven).unwrap_or(price);
+            p.entry = cost
+                .checked_div(new_abs, Rounding::HalfEven)
+                .unwrap_or(price);
             p.amt = p.amt.checked_add(signed).unwrap_or(p.amt);
             p.open_fees = p.open_fees.checked_add(commission).unwrap_or(p.open_fees);
         } else {
             let old_abs = p.amt.abs();
             let closed = if qty < old_abs { qty } else { old_abs };
-            let dir = if p.amt.is_positive() { Decimal::ONE } else { Decimal::ONE.neg() };
+            let dir = if p.amt.is_positive() {
+                Decimal::ONE
+            } else {
+                Decimal::ONE.neg()
+            };
             realized = price
                 .checked_sub(p.entry)
                 .and_then(|d| d.checked_mul(closed, Rounding::HalfEven))
@@ -316,17 +334,49 @@ mod tests {
     fn open_add_reduce_flip() {
         let mut a = Account::new(&AccountSettings::default(), 1);
         let w0 = a.wallet;
-        let f = a.apply_fill(0, PositionSide::Both, Side::Buy, dd("1"), dd("100"), dd("0.001"), 1);
+        let f = a.apply_fill(
+            0,
+            PositionSide::Both,
+            Side::Buy,
+            dd("1"),
+            dd("100"),
+            dd("0.001"),
+            1,
+        );
         assert_eq!(f.commission, dd("0.1"));
-        a.apply_fill(0, PositionSide::Both, Side::Buy, dd("1"), dd("110"), Decimal::ZERO, 2);
+        a.apply_fill(
+            0,
+            PositionSide::Both,
+            Side::Buy,
+            dd("1"),
+            dd("110"),
+            Decimal::ZERO,
+            2,
+        );
         assert_eq!(a.syms[0].pos[0].entry, dd("105"));
         assert_eq!(a.syms[0].pos[0].break_even(), dd("105.05"));
-        let f = a.apply_fill(0, PositionSide::Both, Side::Sell, dd("3"), dd("120"), Decimal::ZERO, 3);
+        let f = a.apply_fill(
+            0,
+            PositionSide::Both,
+            Side::Sell,
+            dd("3"),
+            dd("120"),
+            Decimal::ZERO,
+            3,
+        );
         assert_eq!(f.realized, dd("30"));
         assert_eq!(a.syms[0].pos[0].amt, dd("-1"));
         assert_eq!(a.syms[0].pos[0].entry, dd("120"));
         assert_eq!(a.wallet, w0.checked_add(dd("29.9")).unwrap_or_default());
-        let f = a.apply_fill(0, PositionSide::Both, Side::Buy, dd("1"), dd("100"), Decimal::ZERO, 4);
+        let f = a.apply_fill(
+            0,
+            PositionSide::Both,
+            Side::Buy,
+            dd("1"),
+            dd("100"),
+            Decimal::ZERO,
+            4,
+        );
         assert_eq!(f.realized, dd("20"));
         assert!(a.syms[0].pos[0].amt.is_zero());
         assert_eq!(a.syms[0].pos[0].realized, dd("50"));

@@ -90,7 +90,9 @@ fn trailing_step(a: &mut AlgoOrder, p: Decimal) -> bool {
     let act = a.activate_price.unwrap_or(p);
     let cb = a.callback_rate.unwrap_or(Decimal::ONE);
     let hundred = Decimal::from_int(100).unwrap_or(Decimal::ONE);
-    let frac = cb.checked_div(hundred, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+    let frac = cb
+        .checked_div(hundred, Rounding::HalfEven)
+        .unwrap_or(Decimal::ZERO);
     if a.side == Side::Sell {
         if !a.activated && p >= act {
             a.activated = true;
@@ -102,7 +104,10 @@ fn trailing_step(a: &mut AlgoOrder, p: Decimal) -> bool {
         a.extreme = a.extreme.max(p);
         let stop = a
             .extreme
-            .checked_mul(Decimal::ONE.checked_sub(frac).unwrap_or(Decimal::ONE), Rounding::HalfEven)
+            .checked_mul(
+                Decimal::ONE.checked_sub(frac).unwrap_or(Decimal::ONE),
+                Rounding::HalfEven,
+            )
             .unwrap_or(Decimal::ZERO);
         p <= stop
     } else {
@@ -116,7 +121,10 @@ fn trailing_step(a: &mut AlgoOrder, p: Decimal) -> bool {
         a.extreme = a.extreme.min(p);
         let stop = a
             .extreme
-            .checked_mul(Decimal::ONE.checked_add(frac).unwrap_or(Decimal::ONE), Rounding::HalfEven)
+            .checked_mul(
+                Decimal::ONE.checked_add(frac).unwrap_or(Decimal::ONE),
+                Rounding::HalfEven,
+            )
             .unwrap_or(Decimal::MAX);
         p >= stop
     }
@@ -125,11 +133,20 @@ fn trailing_step(a: &mut AlgoOrder, p: Decimal) -> bool {
 impl Venue {
     fn algo_price(&self, sym: usize, wt: WorkingType) -> Decimal {
         let m = &self.markets[sym];
-        if wt == WorkingType::MarkPrice { m.mark } else { m.last }
+        if wt == WorkingType::MarkPrice {
+            m.mark
+        } else {
+            m.last
+        }
     }
 
     /// `POST /fapi/v1/algoOrder`.
-    pub(crate) fn new_algo(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn new_algo(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let at = params::required(p, "algoType")?;
         if at != "CONDITIONAL" {
             return Err(VenueError::illegal("algoType"));
@@ -160,9 +177,15 @@ impl Venue {
                 return Err(VenueError::not_required("closePosition"));
             }
             if qty.is_some() {
-                return Err(VenueError::new(-4137, "Quantity must be zero with closePosition equals true."));
+                return Err(VenueError::new(
+                    -4137,
+                    "Quantity must be zero with closePosition equals true.",
+                ));
             }
-            if matches!((side, ps), (Side::Buy, PositionSide::Long) | (Side::Sell, PositionSide::Short)) {
+            if matches!(
+                (side, ps),
+                (Side::Buy, PositionSide::Long) | (Side::Sell, PositionSide::Short)
+            ) {
                 return Err(VenueError::new(-2022, "ReduceOnly Order is rejected."));
             }
             Decimal::ZERO
@@ -172,7 +195,11 @@ impl Venue {
         let tif = match params::optional(p, "timeInForce") {
             None => TimeInForce::Gtc,
             Some(v) => match TimeInForce::from_wire(v) {
-                t @ (TimeInForce::Gtc | TimeInForce::Ioc | TimeInForce::Fok | TimeInForce::Gtx | TimeInForce::Gtd) => t,
+                t @ (TimeInForce::Gtc
+                | TimeInForce::Ioc
+                | TimeInForce::Fok
+                | TimeInForce::Gtx
+                | TimeInForce::Gtd) => t,
                 _ => return Err(VenueError::new(-1115, "Invalid timeInForce.")),
             },
         };
@@ -194,7 +221,8 @@ impl Venue {
         let current = self.algo_price(sym, working_type);
         let trailing = otype == OrderType::TrailingStopMarket;
         let (trigger, activate_price, callback_rate) = if trailing {
-            let cb = params::decimal(p, "callbackRate")?.ok_or_else(|| VenueError::mandatory("callbackRate"))?;
+            let cb = params::decimal(p, "callbackRate")?
+                .ok_or_else(|| VenueError::mandatory("callbackRate"))?;
             let lo = Decimal::parse("0.1").unwrap_or(Decimal::ZERO);
             let hi = Decimal::from_int(10).unwrap_or(Decimal::MAX);
             if cb < lo || cb > hi {
@@ -202,22 +230,30 @@ impl Venue {
             }
             let ap = params::decimal(p, "activatePrice")?;
             if let Some(ap) = ap {
-                let crossed = if side == Side::Buy { ap >= current } else { ap <= current };
+                let crossed = if side == Side::Buy {
+                    ap >= current
+                } else {
+                    ap <= current
+                };
                 if crossed {
                     return Err(VenueError::new(-2021, "Order would immediately trigger."));
                 }
             }
             (Decimal::ZERO, Some(ap.unwrap_or(current)), Some(cb))
         } else {
-            let t = params::decimal(p, "triggerPrice")?.ok_or_else(|| VenueError::mandatory("triggerPrice"))?;
+            let t = params::decimal(p, "triggerPrice")?
+                .ok_or_else(|| VenueError::mandatory("triggerPrice"))?;
             (t, None, None)
         };
         // Filters on what the child will be (reference price: limit or trigger).
-        let ref_type = if limit_child { OrderType::Limit } else { OrderType::Limit };
+        let ref_type = OrderType::Limit;
         let ref_price = if limit_child {
             price
         } else if trailing {
-            activate_price.unwrap_or(current).round_to_step(self.markets[sym].ins.cfg.tick_size, Rounding::HalfEven).unwrap_or(current)
+            activate_price
+                .unwrap_or(current)
+                .round_to_step(self.markets[sym].ins.cfg.tick_size, Rounding::HalfEven)
+                .unwrap_or(current)
         } else {
             trigger
         };
@@ -306,7 +342,14 @@ impl Venue {
 
     /// LOT_SIZE and MIN_NOTIONAL for an algo order (no PERCENT_PRICE band:
     /// the child is checked when it reaches the matching engine).
-    fn check_filters_no_band(&self, sym: usize, otype: OrderType, price: Decimal, qty: Decimal, reduce_only: bool) -> VResult<()> {
+    fn check_filters_no_band(
+        &self,
+        sym: usize,
+        otype: OrderType,
+        price: Decimal,
+        qty: Decimal,
+        reduce_only: bool,
+    ) -> VResult<()> {
         let c = &self.markets[sym].ins.cfg;
         let up = c.max_price;
         let _ = up;
@@ -319,7 +362,10 @@ impl Venue {
     fn check_price_grid(&self, sym: usize, px: Decimal) -> VResult<()> {
         let c = &self.markets[sym].ins.cfg;
         if px.scale() > c.price_precision.max(c.tick_size.scale()) {
-            return Err(VenueError::new(-1111, "Precision is over the maximum defined for this asset."));
+            return Err(VenueError::new(
+                -1111,
+                "Precision is over the maximum defined for this asset.",
+            ));
         }
         if !px.is_positive() {
             return Err(VenueError::new(-4001, "Price less than 0."));
@@ -347,11 +393,17 @@ impl Venue {
                 let protect = self.markets[sym].ins.cfg.trigger_protect;
                 let ids = self.markets[sym].open_algos.clone();
                 for id in ids {
-                    let Some(a) = self.algos.get_mut(&id) else { continue };
+                    let Some(a) = self.algos.get_mut(&id) else {
+                        continue;
+                    };
                     if a.status != AlgoStatus::New {
                         continue;
                     }
-                    let p = if a.working_type == WorkingType::MarkPrice { mark } else { last };
+                    let p = if a.working_type == WorkingType::MarkPrice {
+                        mark
+                    } else {
+                        last
+                    };
                     let fire = if a.otype == OrderType::TrailingStopMarket {
                         trailing_step(a, p)
                     } else {
@@ -380,7 +432,9 @@ impl Venue {
     /// REJECTED with `rm`).
     fn trigger_algo(&mut self, id: i64, out: &mut Outbox) {
         let now = self.now;
-        let Some(a) = self.algos.get_mut(&id) else { return };
+        let Some(a) = self.algos.get_mut(&id) else {
+            return;
+        };
         a.status = AlgoStatus::Triggering;
         a.trigger_time = now;
         a.update_time = now;
@@ -405,8 +459,16 @@ impl Venue {
             side: a.side,
             otype: child_type,
             orig_type: a.otype,
-            tif: if child_type == OrderType::Market { TimeInForce::Gtc } else { a.tif },
-            price: if child_type == OrderType::Market { Decimal::ZERO } else { a.price },
+            tif: if child_type == OrderType::Market {
+                TimeInForce::Gtc
+            } else {
+                a.tif
+            },
+            price: if child_type == OrderType::Market {
+                Decimal::ZERO
+            } else {
+                a.price
+            },
             qty,
             reduce_only: a.reduce_only,
             close_position: a.close_position,
@@ -451,33 +513,58 @@ impl Venue {
 
     /// A child order closed: its algo order is FINISHED.
     pub(crate) fn after_order_closed(&mut self, order_id: i64, out: &mut Outbox) {
-        let Some(algo_id) = self.orders.get(&order_id).map(|o| o.algo_id).filter(|a| *a != 0) else {
+        let Some(algo_id) = self
+            .orders
+            .get(&order_id)
+            .map(|o| o.algo_id)
+            .filter(|a| *a != 0)
+        else {
             return;
         };
-        if let Some(a) = self.algos.get_mut(&algo_id) {
-            if a.status == AlgoStatus::Triggered {
-                a.status = AlgoStatus::Finished;
-                a.update_time = self.now;
-                self.algo_event(algo_id, out);
-            }
+        if let Some(a) = self.algos.get_mut(&algo_id)
+            && a.status == AlgoStatus::Triggered
+        {
+            a.status = AlgoStatus::Finished;
+            a.update_time = self.now;
+            self.algo_event(algo_id, out);
         }
     }
 
     fn find_algo(&self, acct: usize, p: &Params) -> VResult<Option<i64>> {
         if let Some(id) = params::integer(p, "algoId")? {
-            return Ok(self.algos.get(&id).filter(|a| a.account == acct).map(|a| a.id));
+            return Ok(self
+                .algos
+                .get(&id)
+                .filter(|a| a.account == acct)
+                .map(|a| a.id));
         }
         match params::optional(p, "clientAlgoId") {
-            Some(c) => Ok(self.accounts[acct].algo_client_ids.get(c).copied().filter(|id| self.algos.contains_key(id))),
-            None => Err(VenueError::new(-1102, "Either algoId or clientAlgoId must be sent.")),
+            Some(c) => Ok(self.accounts[acct]
+                .algo_client_ids
+                .get(c)
+                .copied()
+                .filter(|id| self.algos.contains_key(id))),
+            None => Err(VenueError::new(
+                -1102,
+                "Either algoId or clientAlgoId must be sent.",
+            )),
         }
     }
 
     /// `DELETE /fapi/v1/algoOrder`.
-    pub(crate) fn cancel_algo_req(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn cancel_algo_req(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let id = self
             .find_algo(acct, p)?
-            .filter(|id| self.algos.get(id).is_some_and(|a| a.status == AlgoStatus::New))
+            .filter(|id| {
+                self.algos
+                    .get(id)
+                    .is_some_and(|a| a.status == AlgoStatus::New)
+            })
             .ok_or_else(|| VenueError::new(-2011, "Unknown order sent."))?;
         self.cancel_algo(id, AlgoStatus::Canceled, out);
         let mut body = String::from("{");
@@ -494,7 +581,9 @@ impl Venue {
     /// Cancels (or expires) an untriggered algo order.
     pub(crate) fn cancel_algo(&mut self, id: i64, status: AlgoStatus, out: &mut Outbox) {
         let now = self.now;
-        let Some(a) = self.algos.get_mut(&id) else { return };
+        let Some(a) = self.algos.get_mut(&id) else {
+            return;
+        };
         if a.status != AlgoStatus::New {
             return;
         }
@@ -509,7 +598,12 @@ impl Venue {
     }
 
     /// `DELETE /fapi/v1/algoOpenOrders`.
-    pub(crate) fn cancel_all_algos(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn cancel_all_algos(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let sym = self.symbol_param(p)?;
         let ids: Vec<i64> = self.markets[sym]
             .open_algos
@@ -573,7 +667,9 @@ impl Venue {
             .algos
             .values()
             .filter(|a| a.account == acct && a.sym == sym && a.id >= from)
-            .filter(|a| !start.is_some_and(|s| a.create_time < s) && !end.is_some_and(|e| a.create_time > e))
+            .filter(|a| {
+                start.is_none_or(|s| a.create_time >= s) && end.is_none_or(|e| a.create_time <= e)
+            })
             .collect();
         list.sort_unstable_by_key(|a| a.id);
         let mut body = String::from("[");
@@ -622,7 +718,10 @@ impl Venue {
         kv_int(out, "triggerTime", a.trigger_time);
         kv_int(out, "goodTillDate", a.gtd);
         if query {
-            let child = self.orders.get(&a.actual_order_id).filter(|_| a.actual_order_id != 0);
+            let child = self
+                .orders
+                .get(&a.actual_order_id)
+                .filter(|_| a.actual_order_id != 0);
             if a.actual_order_id != 0 {
                 kv_str(out, "actualOrderId", &a.actual_order_id.to_string());
             } else {
@@ -647,12 +746,17 @@ impl Venue {
 
     /// ALGO_UPDATE for the algo order's current state.
     pub(crate) fn algo_event(&mut self, id: i64, out: &mut Outbox) {
-        let Some(acct) = self.algos.get(&id).map(|a| a.account) else { return };
+        let Some(acct) = self.algos.get(&id).map(|a| a.account) else {
+            return;
+        };
         let t = self.stamp(acct, EventType::AlgoUpdate);
         let Some(a) = self.algos.get(&id) else { return };
         let ins = &self.markets[a.sym].ins;
         let pd = ins.price_dp;
-        let child = self.orders.get(&a.actual_order_id).filter(|_| a.actual_order_id != 0);
+        let child = self
+            .orders
+            .get(&a.actual_order_id)
+            .filter(|_| a.actual_order_id != 0);
         let mut s = String::with_capacity(600);
         s.push_str("{\"e\":\"ALGO_UPDATE\",");
         kv_int(&mut s, "T", t);
@@ -673,7 +777,9 @@ impl Venue {
         } else {
             kv_str(&mut s, "ai", "");
         }
-        let (ap, aq) = child.map(|o| (o.avg_price(), o.executed)).unwrap_or((Decimal::ZERO, Decimal::ZERO));
+        let (ap, aq) = child
+            .map(|o| (o.avg_price(), o.executed))
+            .unwrap_or((Decimal::ZERO, Decimal::ZERO));
         kv_dec(&mut s, "ap", ap, digits(ap, pd));
         kv_dec(&mut s, "aq", aq, ins.qty_dp);
         kv_str(&mut s, "act", a.otype.child_type().as_str());
@@ -691,6 +797,14 @@ impl Venue {
         close(&mut s, '}');
         s.push('}');
         let client = a.client_id.clone();
-        push_user(out, acct, EventType::AlgoUpdate, s, t, a.actual_order_id, &client);
+        push_user(
+            out,
+            acct,
+            EventType::AlgoUpdate,
+            s,
+            t,
+            a.actual_order_id,
+            &client,
+        );
     }
 }

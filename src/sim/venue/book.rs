@@ -15,6 +15,12 @@ pub struct Level {
     pub qty: i64,
 }
 
+/// `(price, qty)` raw levels, best first.
+pub type Levels = Vec<(i64, i64)>;
+
+/// Best bid and best ask `(price, qty)` raw, if any.
+pub type Bbo = (Option<(i64, i64)>, Option<(i64, i64)>);
+
 /// Resting user orders of one side: price (raw) → FIFO of order ids.
 pub type Queues = BTreeMap<i64, VecDeque<i64>>;
 
@@ -106,7 +112,14 @@ impl Book {
     /// Regenerates the synthetic book around `mid`: `levels` per side,
     /// `spacing` raw apart, `qty` raw each; levels that would cross a resting
     /// user order are left out (the user order is the better price there).
-    pub fn regenerate(&mut self, best_bid: i64, best_ask: i64, spacing: i64, levels: usize, qty: i64) {
+    pub fn regenerate(
+        &mut self,
+        best_bid: i64,
+        best_ask: i64,
+        spacing: i64,
+        levels: usize,
+        qty: i64,
+    ) {
         self.syn_bids.clear();
         self.syn_asks.clear();
         let spacing = spacing.max(1);
@@ -124,7 +137,7 @@ impl Book {
     }
 
     /// Combined top `n` levels per side `(px, qty)` raw: synthetic plus user.
-    pub fn top(&self, n: usize) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
+    pub fn top(&self, n: usize) -> (Levels, Levels) {
         let mut bids: BTreeMap<i64, i64> = BTreeMap::new();
         let mut asks: BTreeMap<i64, i64> = BTreeMap::new();
         for l in self.syn_bids.iter().filter(|l| l.qty > 0).take(n) {
@@ -146,9 +159,34 @@ impl Book {
     }
 
     /// Best bid and ask `(px, qty)` raw, combined.
-    pub fn bbo(&self) -> (Option<(i64, i64)>, Option<(i64, i64)>) {
-        let (b, a) = self.top(1);
-        (b.first().copied(), a.first().copied())
+    pub fn bbo(&self) -> Bbo {
+        let bid = best_of(
+            self.syn_bids
+                .iter()
+                .find(|l| l.qty > 0)
+                .map(|l| (l.px, l.qty)),
+            self.bid_qty.iter().next_back().map(|(p, q)| (*p, *q)),
+            true,
+        );
+        let ask = best_of(
+            self.syn_asks
+                .iter()
+                .find(|l| l.qty > 0)
+                .map(|l| (l.px, l.qty)),
+            self.ask_qty.iter().next().map(|(p, q)| (*p, *q)),
+            false,
+        );
+        (bid, ask)
+    }
+}
+
+/// Combines the best generated and best user level of one side (summing
+/// quantities at an equal price) without building the whole book.
+fn best_of(syn: Option<(i64, i64)>, user: Option<(i64, i64)>, bids: bool) -> Option<(i64, i64)> {
+    match (syn, user) {
+        (Some(s), Some(u)) if s.0 == u.0 => Some((s.0, s.1 + u.1)),
+        (Some(s), Some(u)) => Some(if (s.0 > u.0) == bids { s } else { u }),
+        (s, u) => s.or(u),
     }
 }
 
@@ -173,7 +211,7 @@ pub struct DepthPublisher {
     /// `u` of the last frame.
     pub last_u: i64,
     /// Snapshot sent last (bids, asks).
-    pub last: (Vec<(i64, i64)>, Vec<(i64, i64)>),
+    pub last: (Levels, Levels),
 }
 
 impl DepthPublisher {

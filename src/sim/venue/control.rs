@@ -194,6 +194,7 @@ impl Venue {
     /// Liquidates (part of) an account's position: an `autoclose-…` order,
     /// `o=LIQUIDATION`, filled with `x=CALCULATED` at `price` (default mark).
     /// Returns the order id.
+    #[allow(clippy::too_many_arguments)]
     pub fn inject_liquidation(
         &mut self,
         account: usize,
@@ -205,7 +206,18 @@ impl Venue {
         out: &mut Outbox,
     ) -> Result<i64, ControlError> {
         let client = format!("autoclose-{now_ms}");
-        self.inject_close(account, symbol, position_side, qty, price, now_ms, out, client, OrderType::Liquidation, ExecutionType::Calculated)
+        self.inject_close(
+            account,
+            symbol,
+            position_side,
+            qty,
+            price,
+            now_ms,
+            out,
+            client,
+            OrderType::Liquidation,
+            ExecutionType::Calculated,
+        )
     }
 
     /// Auto-deleverages (part of) a position: `adl_autoclose`, filled with
@@ -226,7 +238,18 @@ impl Venue {
             AdlStyle::Calculated => ExecutionType::Calculated,
             AdlStyle::Trade => ExecutionType::Trade,
         };
-        self.inject_close(account, symbol, position_side, qty, price, now_ms, out, "adl_autoclose".into(), OrderType::Limit, x)
+        self.inject_close(
+            account,
+            symbol,
+            position_side,
+            qty,
+            price,
+            now_ms,
+            out,
+            "adl_autoclose".into(),
+            OrderType::Limit,
+            x,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -252,7 +275,11 @@ impl Venue {
         if pos.is_zero() {
             return Err(ControlError::NoPosition);
         }
-        let side = if pos.is_positive() { Side::Sell } else { Side::Buy };
+        let side = if pos.is_positive() {
+            Side::Sell
+        } else {
+            Side::Buy
+        };
         let qty = qty.map(|q| q.min(pos.abs())).unwrap_or(pos.abs());
         let price = price.unwrap_or(self.markets[sym].mark);
         if !price.is_positive() || !qty.is_positive() {
@@ -310,7 +337,12 @@ impl Venue {
 
     /// Snapshot of every order, fill, position and balance.
     pub fn ledger(&self) -> Ledger {
-        let sym_name = |i: usize| self.markets.get(i).map(|m| m.ins.symbol.clone()).unwrap_or_default();
+        let sym_name = |i: usize| {
+            self.markets
+                .get(i)
+                .map(|m| m.ins.symbol.clone())
+                .unwrap_or_default()
+        };
         let mut orders: Vec<LedgerOrder> = self
             .orders
             .values()

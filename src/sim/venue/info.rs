@@ -78,7 +78,12 @@ impl Venue {
             kv_int(&mut s, "limit", c.max_num_orders as i64);
             close(&mut s, '}');
             s.push_str(",{\"filterType\":\"MIN_NOTIONAL\",");
-            kv_dec(&mut s, "notional", c.min_notional, digits(c.min_notional, 0));
+            kv_dec(
+                &mut s,
+                "notional",
+                c.min_notional,
+                digits(c.min_notional, 0),
+            );
             close(&mut s, '}');
             s.push_str(",{\"filterType\":\"PERCENT_PRICE\",");
             kv_dec(&mut s, "multiplierUp", c.multiplier_up, 4);
@@ -208,8 +213,17 @@ impl Venue {
         let mut mm = Decimal::ZERO;
         for (s, mark) in a.syms.iter().zip(&marks) {
             for p in &s.pos {
-                let n = p.amt.abs().checked_mul(*mark, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
-                mm = mm.checked_add(n.checked_mul(maint_rate(), Rounding::HalfEven).unwrap_or(Decimal::ZERO)).unwrap_or(mm);
+                let n = p
+                    .amt
+                    .abs()
+                    .checked_mul(*mark, Rounding::HalfEven)
+                    .unwrap_or(Decimal::ZERO);
+                mm = mm
+                    .checked_add(
+                        n.checked_mul(maint_rate(), Rounding::HalfEven)
+                            .unwrap_or(Decimal::ZERO),
+                    )
+                    .unwrap_or(mm);
             }
         }
         let avail = a.available(&marks);
@@ -221,10 +235,19 @@ impl Venue {
         let st = &a.syms[sym];
         let p = &st.pos[leg];
         let m = &self.markets[sym];
-        let notional = p.amt.checked_mul(m.mark, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+        let notional = p
+            .amt
+            .checked_mul(m.mark, Rounding::HalfEven)
+            .unwrap_or(Decimal::ZERO);
         let lev = Decimal::from_int(i64::from(st.leverage)).unwrap_or(Decimal::ONE);
-        let im = notional.abs().checked_div(lev, Rounding::Ceil).unwrap_or(Decimal::ZERO);
-        let mm = notional.abs().checked_mul(maint_rate(), Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+        let im = notional
+            .abs()
+            .checked_div(lev, Rounding::Ceil)
+            .unwrap_or(Decimal::ZERO);
+        let mm = notional
+            .abs()
+            .checked_mul(maint_rate(), Rounding::HalfEven)
+            .unwrap_or(Decimal::ZERO);
         kv_str(s, "symbol", &m.ins.symbol);
         kv_str(s, "positionSide", ps_of(leg).as_str());
         kv_dec(s, "positionAmt", p.amt, m.ins.qty_dp);
@@ -239,7 +262,11 @@ impl Venue {
     }
 
     fn legs(&self, acct: usize) -> &'static [usize] {
-        if self.accounts[acct].hedge { &[1, 2] } else { &[0] }
+        if self.accounts[acct].hedge {
+            &[1, 2]
+        } else {
+            &[0]
+        }
     }
 
     /// `GET /fapi/v2/account` and `/fapi/v3/account`.
@@ -264,7 +291,12 @@ impl Venue {
         kv_dec(&mut s, "totalMaintMargin", mm, d8(mm));
         kv_dec(&mut s, "totalWalletBalance", wallet, d8(wallet));
         kv_dec(&mut s, "totalUnrealizedProfit", up, d8(up));
-        kv_dec(&mut s, "totalMarginBalance", margin_balance, d8(margin_balance));
+        kv_dec(
+            &mut s,
+            "totalMarginBalance",
+            margin_balance,
+            d8(margin_balance),
+        );
         kv_dec(&mut s, "totalPositionInitialMargin", im, d8(im));
         kv_dec(&mut s, "totalOpenOrderInitialMargin", oim, d8(oim));
         kv_dec(&mut s, "totalCrossWalletBalance", wallet, d8(wallet));
@@ -306,10 +338,25 @@ impl Venue {
                     kv_str(&mut s, "leverage", &st.leverage.to_string());
                     kv_bool(&mut s, "isolated", st.isolated);
                     let m = &self.markets[sym];
-                    kv_dec(&mut s, "entryPrice", st.pos[leg].entry, digits(st.pos[leg].entry, m.ins.price_dp));
+                    kv_dec(
+                        &mut s,
+                        "entryPrice",
+                        st.pos[leg].entry,
+                        digits(st.pos[leg].entry, m.ins.price_dp),
+                    );
                     kv_dec(&mut s, "maxNotional", max_notional(st.leverage), 0);
-                    kv_dec(&mut s, "bidNotional", st.bid_notional, digits(st.bid_notional, 1));
-                    kv_dec(&mut s, "askNotional", st.ask_notional, digits(st.ask_notional, 1));
+                    kv_dec(
+                        &mut s,
+                        "bidNotional",
+                        st.bid_notional,
+                        digits(st.bid_notional, 1),
+                    );
+                    kv_dec(
+                        &mut s,
+                        "askNotional",
+                        st.ask_notional,
+                        digits(st.ask_notional, 1),
+                    );
                 }
                 close(&mut s, '}');
             }
@@ -337,14 +384,22 @@ impl Venue {
                 if version == 3 && pos.amt.is_zero() && st.open_ids.is_empty() {
                     continue;
                 }
-                let notional = pos.amt.checked_mul(m.mark, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+                let notional = pos
+                    .amt
+                    .checked_mul(m.mark, Rounding::HalfEven)
+                    .unwrap_or(Decimal::ZERO);
                 let up = pos.unrealized(m.mark);
                 let bep = pos.break_even();
                 s.push('{');
                 kv_str(&mut s, "symbol", &m.ins.symbol);
                 kv_str(&mut s, "positionSide", ps_of(leg).as_str());
                 kv_dec(&mut s, "positionAmt", pos.amt, m.ins.qty_dp);
-                kv_dec(&mut s, "entryPrice", pos.entry, digits(pos.entry, m.ins.price_dp));
+                kv_dec(
+                    &mut s,
+                    "entryPrice",
+                    pos.entry,
+                    digits(pos.entry, m.ins.price_dp),
+                );
                 kv_dec(&mut s, "breakEvenPrice", bep, digits(bep, m.ins.price_dp));
                 kv_dec(&mut s, "markPrice", m.mark, m.ins.price_dp + 1);
                 kv_dec(&mut s, "unRealizedProfit", up, digits(up, 8));
@@ -356,20 +411,40 @@ impl Venue {
                 if version == 2 {
                     kv_str(&mut s, "leverage", &st.leverage.to_string());
                     kv_dec(&mut s, "maxNotionalValue", max_notional(st.leverage), 0);
-                    kv_str(&mut s, "marginType", if st.isolated { "isolated" } else { "cross" });
+                    kv_str(
+                        &mut s,
+                        "marginType",
+                        if st.isolated { "isolated" } else { "cross" },
+                    );
                     kv_str(&mut s, "isAutoAddMargin", "false");
                 } else {
                     let lev = Decimal::from_int(i64::from(st.leverage)).unwrap_or(Decimal::ONE);
-                    let im = notional.abs().checked_div(lev, Rounding::Ceil).unwrap_or(Decimal::ZERO);
-                    let mm = notional.abs().checked_mul(maint_rate(), Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+                    let im = notional
+                        .abs()
+                        .checked_div(lev, Rounding::Ceil)
+                        .unwrap_or(Decimal::ZERO);
+                    let mm = notional
+                        .abs()
+                        .checked_mul(maint_rate(), Rounding::HalfEven)
+                        .unwrap_or(Decimal::ZERO);
                     kv_str(&mut s, "marginAsset", "USDT");
                     kv_dec(&mut s, "initialMargin", im, digits(im, 8));
                     kv_dec(&mut s, "maintMargin", mm, digits(mm, 8));
                     kv_dec(&mut s, "positionInitialMargin", im, digits(im, 8));
                     kv_str(&mut s, "openOrderInitialMargin", "0");
                     kv_int(&mut s, "adl", 0);
-                    kv_dec(&mut s, "bidNotional", st.bid_notional, digits(st.bid_notional, 1));
-                    kv_dec(&mut s, "askNotional", st.ask_notional, digits(st.ask_notional, 1));
+                    kv_dec(
+                        &mut s,
+                        "bidNotional",
+                        st.bid_notional,
+                        digits(st.bid_notional, 1),
+                    );
+                    kv_dec(
+                        &mut s,
+                        "askNotional",
+                        st.ask_notional,
+                        digits(st.ask_notional, 1),
+                    );
                 }
                 close(&mut s, '}');
                 s.push(',');
@@ -420,7 +495,11 @@ impl Venue {
             let st = &self.accounts[acct].syms[sym];
             s.push('{');
             kv_str(&mut s, "symbol", &self.markets[sym].ins.symbol);
-            kv_str(&mut s, "marginType", if st.isolated { "ISOLATED" } else { "CROSSED" });
+            kv_str(
+                &mut s,
+                "marginType",
+                if st.isolated { "ISOLATED" } else { "CROSSED" },
+            );
             kv_bool(&mut s, "isAutoAddMargin", false);
             kv_int(&mut s, "leverage", i64::from(st.leverage));
             kv_dec(&mut s, "maxNotionalValue", max_notional(st.leverage), 0);
@@ -439,27 +518,43 @@ impl Venue {
     /// `POST /fapi/v1/positionSide/dual`: -4059 unchanged, -4067 open
     /// orders, -4068 positions.
     pub(crate) fn dual_set(&mut self, acct: usize, p: &Params) -> VResult<String> {
-        let want = params::boolean(p, "dualSidePosition")?.ok_or_else(|| VenueError::mandatory("dualSidePosition"))?;
+        let want = params::boolean(p, "dualSidePosition")?
+            .ok_or_else(|| VenueError::mandatory("dualSidePosition"))?;
         let a = &self.accounts[acct];
         if a.hedge == want {
             return Err(VenueError::new(-4059, "No need to change position side."));
         }
         if a.has_open_orders() {
-            return Err(VenueError::new(-4067, "Position side cannot be changed if there exists open orders."));
+            return Err(VenueError::new(
+                -4067,
+                "Position side cannot be changed if there exists open orders.",
+            ));
         }
         if a.has_position() {
-            return Err(VenueError::new(-4068, "Position side cannot be changed if there exists position."));
+            return Err(VenueError::new(
+                -4068,
+                "Position side cannot be changed if there exists position.",
+            ));
         }
         self.accounts[acct].hedge = want;
         Ok(OK_SUCCESS.into())
     }
 
     /// `POST /fapi/v1/leverage` (+ ACCOUNT_CONFIG_UPDATE).
-    pub(crate) fn set_leverage(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn set_leverage(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let sym = self.symbol_param(p)?;
-        let lev = params::integer(p, "leverage")?.ok_or_else(|| VenueError::mandatory("leverage"))?;
+        let lev =
+            params::integer(p, "leverage")?.ok_or_else(|| VenueError::mandatory("leverage"))?;
         if !(1..=125).contains(&lev) {
-            return Err(VenueError::owned(-4028, format!("Leverage {lev} is not valid")));
+            return Err(VenueError::owned(
+                -4028,
+                format!("Leverage {lev} is not valid"),
+            ));
         }
         let lev = lev as u32;
         self.accounts[acct].syms[sym].leverage = lev;
@@ -495,10 +590,16 @@ impl Venue {
             return Err(VenueError::new(-4046, "No need to change margin type."));
         }
         if !st.open_ids.is_empty() {
-            return Err(VenueError::new(-4047, "Margin type cannot be changed if there exists open orders."));
+            return Err(VenueError::new(
+                -4047,
+                "Margin type cannot be changed if there exists open orders.",
+            ));
         }
         if st.pos.iter().any(|p| !p.amt.is_zero()) {
-            return Err(VenueError::new(-4048, "Margin type cannot be changed if there exists position."));
+            return Err(VenueError::new(
+                -4048,
+                "Margin type cannot be changed if there exists position.",
+            ));
         }
         self.accounts[acct].syms[sym].isolated = want;
         Ok(OK_SUCCESS.into())
@@ -515,7 +616,13 @@ impl Venue {
         let mut s = String::from("[");
         let mut n = 0;
         for id in self.force_orders.iter().rev() {
-            let Some(o) = self.orders.get(id).or_else(|| self.archived.iter().find(|o| o.id == *id)) else { continue };
+            let Some(o) = self
+                .orders
+                .get(id)
+                .or_else(|| self.archived.iter().find(|o| o.id == *id))
+            else {
+                continue;
+            };
             if o.account != acct || only.is_some_and(|x| x != o.sym) {
                 continue;
             }

@@ -110,7 +110,10 @@ mod tests {
         kv_dec(&mut s, "p", Decimal::parse("2400.1").unwrap_or_default(), 2);
         kv_bool(&mut s, "m", true);
         close(&mut s, '}');
-        assert_eq!(s, "{\"s\":\"币安人生USDT\",\"i\":-42,\"p\":\"2400.10\",\"m\":true}");
+        assert_eq!(
+            s,
+            "{\"s\":\"币安人生USDT\",\"i\":-42,\"p\":\"2400.10\",\"m\":true}"
+        );
         let v: sonic_rs::Value = sonic_rs::from_str(&s).unwrap_or_default();
         assert!(sonic_rs::JsonValueTrait::is_object(&v));
     }

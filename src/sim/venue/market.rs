@@ -24,7 +24,13 @@ impl Venue {
             .unwrap_or(m.ins.cfg.min_qty)
             .max(m.ins.cfg.min_qty);
         let spacing = tick * mc.level_spacing_ticks.max(1);
-        m.book.regenerate(mid.raw(), mid.raw() + tick, spacing, mc.book_levels.max(1), qty.raw());
+        m.book.regenerate(
+            mid.raw(),
+            mid.raw() + tick,
+            spacing,
+            mc.book_levels.max(1),
+            qty.raw(),
+        );
     }
 
     /// Runs the market process up to `now` (bounded catch-up after a stall).
@@ -66,14 +72,22 @@ impl Venue {
             let m = &self.markets[sym];
             let lvl = m.book.syn_asks.first().map(|l| l.qty).unwrap_or(0);
             let step = m.ins.cfg.step_size.raw().max(1);
-            let q = ((lvl as f64 * (0.01 + 0.1 * size_draw)) as i64 / step * step).max(m.ins.cfg.min_qty.raw());
+            let q = ((lvl as f64 * (0.01 + 0.1 * size_draw)) as i64 / step * step)
+                .max(m.ins.cfg.min_qty.raw());
             let (px, side) = if new_mid >= old {
                 (new_mid + tick, Side::Buy)
             } else {
                 (new_mid, Side::Sell)
             };
             let tid = self.next_trade_id(sym);
-            self.on_trade(sym, Decimal::from_raw(px), Decimal::from_raw(q), side, tid, out);
+            self.on_trade(
+                sym,
+                Decimal::from_raw(px),
+                Decimal::from_raw(q),
+                side,
+                tid,
+                out,
+            );
         }
     }
 
@@ -92,22 +106,30 @@ impl Venue {
         for _ in 0..100_000 {
             let b = &self.markets[sym].book;
             // User bids vs generated asks.
-            let bid = b.bids.iter().next_back().and_then(|(p, q)| q.front().map(|id| (*p, *id)));
+            let bid = b
+                .bids
+                .iter()
+                .next_back()
+                .and_then(|(p, q)| q.front().map(|id| (*p, *id)));
             let ask_lvl = b.best_synthetic(Side::Buy);
-            if let (Some((bp, id)), Some(i)) = (bid, ask_lvl) {
-                if b.syn_asks.get(i).is_some_and(|l| l.px <= bp) {
-                    self.synthetic_hit(sym, id, i, Side::Buy, out);
-                    continue;
-                }
+            if let (Some((bp, id)), Some(i)) = (bid, ask_lvl)
+                && b.syn_asks.get(i).is_some_and(|l| l.px <= bp)
+            {
+                self.synthetic_hit(sym, id, i, Side::Buy, out);
+                continue;
             }
             let b = &self.markets[sym].book;
-            let ask = b.asks.iter().next().and_then(|(p, q)| q.front().map(|id| (*p, *id)));
+            let ask = b
+                .asks
+                .iter()
+                .next()
+                .and_then(|(p, q)| q.front().map(|id| (*p, *id)));
             let bid_lvl = b.best_synthetic(Side::Sell);
-            if let (Some((ap, id)), Some(i)) = (ask, bid_lvl) {
-                if b.syn_bids.get(i).is_some_and(|l| l.px >= ap) {
-                    self.synthetic_hit(sym, id, i, Side::Sell, out);
-                    continue;
-                }
+            if let (Some((ap, id)), Some(i)) = (ask, bid_lvl)
+                && b.syn_bids.get(i).is_some_and(|l| l.px >= ap)
+            {
+                self.synthetic_hit(sym, id, i, Side::Sell, out);
+                continue;
             }
             break;
         }
@@ -119,8 +141,14 @@ impl Venue {
         let Some(o) = self.orders.get(&id) else {
             return;
         };
-        let (price, rem, closing, acct, ps, side) =
-            (o.price, o.remaining(), o.closing, o.account, o.position_side, o.side);
+        let (price, rem, closing, acct, ps, side) = (
+            o.price,
+            o.remaining(),
+            o.closing,
+            o.account,
+            o.position_side,
+            o.side,
+        );
         let mut q = rem;
         if closing {
             let c = self.closable(acct, sym, ps, side);
@@ -131,8 +159,14 @@ impl Venue {
             q = q.min(c);
         }
         let book = &mut self.markets[sym].book;
-        let levels = if maker_side == Side::Buy { &mut book.syn_asks } else { &mut book.syn_bids };
-        let Some(level) = levels.get_mut(i) else { return };
+        let levels = if maker_side == Side::Buy {
+            &mut book.syn_asks
+        } else {
+            &mut book.syn_bids
+        };
+        let Some(level) = levels.get_mut(i) else {
+            return;
+        };
         let q = q.min(Decimal::from_raw(level.qty));
         level.qty -= q.raw();
         book.update_id += 1;
@@ -183,7 +217,11 @@ impl Venue {
                 if now < p.next_due {
                     continue;
                 }
-                p.next_due = if now - p.next_due > p.interval_ms { now + p.interval_ms } else { p.next_due + p.interval_ms };
+                p.next_due = if now - p.next_due > p.interval_ms {
+                    now + p.interval_ms
+                } else {
+                    p.next_due + p.interval_ms
+                };
                 let u = m.book.update_id;
                 if u == p.last_u {
                     continue;
@@ -212,7 +250,10 @@ impl Venue {
                     event_time: now,
                 });
             }
-            for (due, suffix, iv) in [(&mut m.next_mark_1s, "@markPrice@1s", mark_iv), (&mut m.next_mark_3s, "@markPrice", mark_iv * 3)] {
+            for (due, suffix, iv) in [
+                (&mut m.next_mark_1s, "@markPrice@1s", mark_iv),
+                (&mut m.next_mark_3s, "@markPrice", mark_iv * 3),
+            ] {
                 if now < *due {
                     continue;
                 }

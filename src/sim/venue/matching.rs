@@ -6,7 +6,9 @@ use super::json;
 use super::order::{Exec, digits, write_trade_lite};
 use super::state::{EventType, Venue, push_user};
 use crate::model::decimal::{Decimal, Rounding};
-use crate::model::enums::{ExecutionType, OrderStatus, OrderType, PositionSide, Side, StpMode, TimeInForce};
+use crate::model::enums::{
+    ExecutionType, OrderStatus, OrderType, PositionSide, Side, StpMode, TimeInForce,
+};
 
 /// Where the next fill of a taker comes from.
 enum Source {
@@ -29,7 +31,9 @@ impl Venue {
         }
         // Bounded: every iteration fills, expires or stops.
         for _ in 0..100_000 {
-            let Some(o) = self.orders.get(&id) else { return };
+            let Some(o) = self.orders.get(&id) else {
+                return;
+            };
             if o.status.is_closed() {
                 return;
             }
@@ -48,7 +52,9 @@ impl Venue {
                 }
                 cap = cap.min(closable);
             }
-            let Some(src) = self.next_source(sym, side) else { break };
+            let Some(src) = self.next_source(sym, side) else {
+                break;
+            };
             let px = match src {
                 Source::User(p, _) | Source::Synthetic(_, p) => p,
             };
@@ -63,25 +69,55 @@ impl Venue {
                 Source::User(_, maker_id) => {
                     let Some(maker) = self.orders.get(&maker_id) else {
                         // Stale queue entry: drop it.
-                        self.markets[sym].book.remove(side.opposite(), Decimal::from_raw(px), maker_id, Decimal::ZERO);
+                        self.markets[sym].book.remove(
+                            side.opposite(),
+                            Decimal::from_raw(px),
+                            maker_id,
+                            Decimal::ZERO,
+                        );
                         continue;
                     };
-                    let stp_active = matches!(tif, TimeInForce::Gtc | TimeInForce::Ioc | TimeInForce::Gtd)
-                        && stp != StpMode::None;
+                    let stp_active =
+                        matches!(tif, TimeInForce::Gtc | TimeInForce::Ioc | TimeInForce::Gtd)
+                            && stp != StpMode::None;
                     if maker.account == acct && stp_active {
                         let taker_er = if tif == TimeInForce::Ioc { 3 } else { 1 };
                         match stp {
                             StpMode::ExpireTaker => {
-                                self.close_order(id, OrderStatus::ExpiredInMatch, ExecutionType::Expired, taker_er, out);
+                                self.close_order(
+                                    id,
+                                    OrderStatus::ExpiredInMatch,
+                                    ExecutionType::Expired,
+                                    taker_er,
+                                    out,
+                                );
                                 return;
                             }
                             StpMode::ExpireBoth => {
-                                self.close_order(maker_id, OrderStatus::ExpiredInMatch, ExecutionType::Expired, 1, out);
-                                self.close_order(id, OrderStatus::ExpiredInMatch, ExecutionType::Expired, taker_er, out);
+                                self.close_order(
+                                    maker_id,
+                                    OrderStatus::ExpiredInMatch,
+                                    ExecutionType::Expired,
+                                    1,
+                                    out,
+                                );
+                                self.close_order(
+                                    id,
+                                    OrderStatus::ExpiredInMatch,
+                                    ExecutionType::Expired,
+                                    taker_er,
+                                    out,
+                                );
                                 return;
                             }
                             _ => {
-                                self.close_order(maker_id, OrderStatus::ExpiredInMatch, ExecutionType::Expired, 1, out);
+                                self.close_order(
+                                    maker_id,
+                                    OrderStatus::ExpiredInMatch,
+                                    ExecutionType::Expired,
+                                    1,
+                                    out,
+                                );
                                 continue;
                             }
                         }
@@ -95,8 +131,14 @@ impl Venue {
                 }
                 Source::Synthetic(i, _) => {
                     let book = &mut self.markets[sym].book;
-                    let levels = if side == Side::Buy { &mut book.syn_asks } else { &mut book.syn_bids };
-                    let Some(level) = levels.get_mut(i) else { break };
+                    let levels = if side == Side::Buy {
+                        &mut book.syn_asks
+                    } else {
+                        &mut book.syn_bids
+                    };
+                    let Some(level) = levels.get_mut(i) else {
+                        break;
+                    };
                     let q = cap.min(Decimal::from_raw(level.qty));
                     level.qty -= q.raw();
                     book.update_id += 1;
@@ -113,7 +155,9 @@ impl Venue {
     /// After matching: LIMIT GTC/GTD/GTX rests, IOC/FOK remainder expires
     /// (`er=2`), MARKET remainder expires (`er=9`).
     fn rest_or_expire(&mut self, id: i64, out: &mut Outbox) {
-        let Some(o) = self.orders.get(&id) else { return };
+        let Some(o) = self.orders.get(&id) else {
+            return;
+        };
         if o.status.is_closed() || o.remaining().is_zero() {
             return;
         }
@@ -130,10 +174,19 @@ impl Venue {
 
     /// Puts an open order in the book.
     fn rest(&mut self, id: i64) {
-        let Some(o) = self.orders.get_mut(&id) else { return };
+        let Some(o) = self.orders.get_mut(&id) else {
+            return;
+        };
         o.resting = true;
-        let (acct, sym, side, price, rem, closing, gtd) =
-            (o.account, o.sym, o.side, o.price, o.remaining(), o.closing, o.gtd);
+        let (acct, sym, side, price, rem, closing, gtd) = (
+            o.account,
+            o.sym,
+            o.side,
+            o.price,
+            o.remaining(),
+            o.closing,
+            o.gtd,
+        );
         self.markets[sym].book.insert(side, price, id, rem);
         self.adjust_notional(acct, sym, side, price, rem, true);
         if closing {
@@ -148,13 +201,25 @@ impl Venue {
         let b = &self.markets[sym].book;
         let user = b.best_user(side);
         let syn = b.best_synthetic(side).and_then(|i| {
-            let l = if side == Side::Buy { b.syn_asks.get(i) } else { b.syn_bids.get(i) };
+            let l = if side == Side::Buy {
+                b.syn_asks.get(i)
+            } else {
+                b.syn_bids.get(i)
+            };
             l.map(|l| (i, l.px))
         });
         match (user, syn) {
             (Some((up, uid)), Some((si, sp))) => {
-                let user_better = if side == Side::Buy { up <= sp } else { up >= sp };
-                Some(if user_better { Source::User(up, uid) } else { Source::Synthetic(si, sp) })
+                let user_better = if side == Side::Buy {
+                    up <= sp
+                } else {
+                    up >= sp
+                };
+                Some(if user_better {
+                    Source::User(up, uid)
+                } else {
+                    Source::Synthetic(si, sp)
+                })
             }
             (Some((up, uid)), None) => Some(Source::User(up, uid)),
             (None, Some((si, sp))) => Some(Source::Synthetic(si, sp)),
@@ -163,9 +228,16 @@ impl Venue {
     }
 
     /// How much a closing order may still fill: the opposing position size.
-    pub(crate) fn closable(&self, acct: usize, sym: usize, ps: PositionSide, side: Side) -> Decimal {
+    pub(crate) fn closable(
+        &self,
+        acct: usize,
+        sym: usize,
+        ps: PositionSide,
+        side: Side,
+    ) -> Decimal {
         let pos = self.accounts[acct].syms[sym].pos[super::account::ps_index(ps)].amt;
-        let opposes = (side == Side::Buy && pos.is_negative()) || (side == Side::Sell && pos.is_positive());
+        let opposes =
+            (side == Side::Buy && pos.is_negative()) || (side == Side::Sell && pos.is_positive());
         if opposes { pos.abs() } else { Decimal::ZERO }
     }
 
@@ -176,7 +248,15 @@ impl Venue {
     }
 
     /// A trade printed on the tape: last price and an aggTrade frame.
-    pub(crate) fn on_trade(&mut self, sym: usize, price: Decimal, qty: Decimal, taker_side: Side, tid: i64, out: &mut Outbox) {
+    pub(crate) fn on_trade(
+        &mut self,
+        sym: usize,
+        price: Decimal,
+        qty: Decimal,
+        taker_side: Side,
+        tid: i64,
+        out: &mut Outbox,
+    ) {
         let now = self.now;
         let m = &mut self.markets[sym];
         m.last = price;
@@ -205,6 +285,7 @@ impl Venue {
 
     /// Applies one fill to an order and its account, with TRADE_LITE,
     /// ORDER_TRADE_UPDATE and ACCOUNT_UPDATE (in that order).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn fill_order(
         &mut self,
         id: i64,
@@ -216,13 +297,21 @@ impl Venue {
         out: &mut Outbox,
     ) {
         let now = self.now;
-        let Some(o) = self.orders.get_mut(&id) else { return };
+        let Some(o) = self.orders.get_mut(&id) else {
+            return;
+        };
         let before = o.remaining();
         o.executed = o.executed.checked_add(qty).unwrap_or(o.executed);
-        let quote = price.checked_mul(qty, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+        let quote = price
+            .checked_mul(qty, Rounding::HalfEven)
+            .unwrap_or(Decimal::ZERO);
         o.cum_quote = o.cum_quote.checked_add(quote).unwrap_or(o.cum_quote);
         let filled = o.remaining().is_zero();
-        o.status = if filled { OrderStatus::Filled } else { OrderStatus::PartiallyFilled };
+        o.status = if filled {
+            OrderStatus::Filled
+        } else {
+            OrderStatus::PartiallyFilled
+        };
         o.update_time = now;
         let release = if filled || before.is_zero() {
             o.im
@@ -232,8 +321,16 @@ impl Venue {
                 .unwrap_or(o.im)
         };
         o.im = o.im.checked_sub(release).unwrap_or(Decimal::ZERO);
-        let (acct, sym, side, ps, oprice, resting, gtd, algo) =
-            (o.account, o.sym, o.side, o.position_side, o.price, o.resting, o.gtd, o.algo_id);
+        let (acct, sym, side, ps, oprice, resting, gtd, algo) = (
+            o.account,
+            o.sym,
+            o.side,
+            o.position_side,
+            o.price,
+            o.resting,
+            o.gtd,
+            o.algo_id,
+        );
         if resting {
             if filled {
                 o.resting = false;
@@ -244,7 +341,10 @@ impl Venue {
             self.adjust_notional(acct, sym, side, oprice, qty, false);
         }
         let a = &mut self.accounts[acct];
-        a.open_order_im = a.open_order_im.checked_sub(release).unwrap_or(Decimal::ZERO);
+        a.open_order_im = a
+            .open_order_im
+            .checked_sub(release)
+            .unwrap_or(Decimal::ZERO);
         let rate = if maker { a.maker_fee } else { a.taker_fee };
         let eff = a.apply_fill(sym, ps, side, qty, price, rate, now);
         a.trades.push(super::account::Trade {
@@ -262,7 +362,10 @@ impl Venue {
         });
         if let Some(o) = self.orders.get_mut(&id) {
             o.realized = o.realized.checked_add(eff.realized).unwrap_or(o.realized);
-            o.commission = o.commission.checked_add(eff.commission).unwrap_or(o.commission);
+            o.commission = o
+                .commission
+                .checked_add(eff.commission)
+                .unwrap_or(o.commission);
         }
         if filled {
             self.finish_bookkeeping(acct, sym, id, Decimal::ZERO, gtd);
@@ -289,7 +392,14 @@ impl Venue {
     }
 
     /// ACCOUNT_UPDATE with the USDT balance and one position leg.
-    pub(crate) fn account_update(&mut self, acct: usize, sym: usize, ps: PositionSide, reason: &str, out: &mut Outbox) {
+    pub(crate) fn account_update(
+        &mut self,
+        acct: usize,
+        sym: usize,
+        ps: PositionSide,
+        reason: &str,
+        out: &mut Outbox,
+    ) {
         let t = self.stamp(acct, EventType::AccountUpdate);
         let a = &self.accounts[acct];
         let m = &self.markets[sym];
@@ -332,7 +442,9 @@ impl Venue {
         }
         let ids = self.accounts[acct].syms[sym].reduce_only_resting.clone();
         for id in ids {
-            let Some(o) = self.orders.get(&id) else { continue };
+            let Some(o) = self.orders.get(&id) else {
+                continue;
+            };
             if self.closable(acct, sym, o.position_side, o.side).is_zero() {
                 self.close_order(id, OrderStatus::Expired, ExecutionType::Expired, 4, out);
             }

@@ -18,6 +18,6 @@ pub mod params;
 pub mod rng;
 pub mod settings;
 pub mod state;
-pub mod trading;
 #[cfg(test)]
 mod tests;
+pub mod trading;

@@ -219,7 +219,14 @@ pub fn write_order(out: &mut String, o: &Order, ins: &Instrument, with_time: boo
 }
 
 /// Writes a complete ORDER_TRADE_UPDATE event.
-pub fn write_order_update(out: &mut String, o: &Order, ins: &Instrument, ex: &Exec, e: i64, t: i64) {
+pub fn write_order_update(
+    out: &mut String,
+    o: &Order,
+    ins: &Instrument,
+    ex: &Exec,
+    e: i64,
+    t: i64,
+) {
     let pd = ins.price_dp;
     let qd = ins.qty_dp;
     out.push_str("{\"e\":\"ORDER_TRADE_UPDATE\",");

@@ -57,7 +57,9 @@ impl VenueError {
     pub fn illegal(name: &str) -> Self {
         Self::owned(
             -1100,
-            format!("Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'."),
+            format!(
+                "Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'."
+            ),
         )
     }
     /// -1106: parameter not allowed in this combination.
@@ -125,7 +127,9 @@ pub fn boolean(p: &Params, name: &str) -> VResult<Option<bool>> {
         Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
         Some(_) => Err(VenueError::owned(
             -1100,
-            format!("Illegal characters found in parameter '{name}'; legal range is 'true, false'."),
+            format!(
+                "Illegal characters found in parameter '{name}'; legal range is 'true, false'."
+            ),
         )),
     }
 }
@@ -134,8 +138,7 @@ pub fn boolean(p: &Params, name: &str) -> VResult<Option<bool>> {
 pub fn valid_client_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 36
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'_' | b'-'))
 }
 
@@ -187,7 +190,12 @@ mod tests {
 
     #[test]
     fn codes_for_bad_values() {
-        let p = params(&[("price", "1.123456789"), ("quantity", "abc"), ("r", "maybe"), ("e", "")]);
+        let p = params(&[
+            ("price", "1.123456789"),
+            ("quantity", "abc"),
+            ("r", "maybe"),
+            ("e", ""),
+        ]);
         assert_eq!(decimal(&p, "price").err().map(|e| e.code), Some(-1111));
         assert_eq!(decimal(&p, "quantity").err().map(|e| e.code), Some(-1100));
         assert_eq!(boolean(&p, "r").err().map(|e| e.code), Some(-1100));

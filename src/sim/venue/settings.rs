@@ -37,8 +37,10 @@ impl Default for VenueSettings {
             accounts: vec![
                 AccountSettings::default(),
                 AccountSettings {
-                    api_key: "simAccount1ApiKey0000000000000000000000000000000000000000000001".into(),
-                    api_secret: "simAccount1Secret000000000000000000000000000000000000000000001".into(),
+                    api_key: "simAccount1ApiKey0000000000000000000000000000000000000000000001"
+                        .into(),
+                    api_secret: "simAccount1Secret000000000000000000000000000000000000000000001"
+                        .into(),
                     ..AccountSettings::default()
                 },
             ],
@@ -219,8 +221,8 @@ impl SymbolSettings {
             SymbolSettings {
                 symbol: "币安人生USDT".into(),
                 base_asset: "币安人生".into(),
-            price_precision: 4,
-            quantity_precision: 0,
+                price_precision: 4,
+                quantity_precision: 0,
                 tick_size: d("0.0001"),
                 min_price: d("0.0001"),
                 max_price: d("200"),
@@ -286,7 +288,9 @@ mod tests {
 
     #[test]
     fn empty_table_gives_defaults() {
-        let s: VenueSettings = toml::from_str("").map_err(|e| e.to_string()).unwrap_or_default();
+        let s: VenueSettings = toml::from_str("")
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
         assert_eq!(s.symbols.len(), 3);
         assert_eq!(s.accounts.len(), 2);
         assert_eq!(s.default_stp, StpMode::ExpireMaker);

@@ -62,7 +62,7 @@ pub struct Market {
     /// depthUpdate publishers (one per cadence).
     pub depth_pubs: Vec<DepthPublisher>,
     /// Best bid/ask last sent on bookTicker.
-    pub last_bbo: (Option<(i64, i64)>, Option<(i64, i64)>),
+    pub last_bbo: super::book::Bbo,
     /// Next `@markPrice@1s` frame.
     pub next_mark_1s: i64,
     /// Next `@markPrice` (3 s) frame.

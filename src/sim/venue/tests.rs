@@ -1,9 +1,9 @@
 //! Lifecycle and error-code tests of the venue, driven through `handle`,
 //! `tick` and the control hooks exactly as the transport drives them.
 use super::api::{Method, Outbox, Params, Reply, Request};
+use super::control::AdlStyle;
 use super::settings::{PositionMode, VenueSettings};
 use super::state::Venue;
-use super::control::AdlStyle;
 use crate::model::decimal::Decimal;
 use crate::model::enums::PositionSide;
 use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
@@ -27,13 +27,27 @@ fn d(s: &str) -> Decimal {
     Decimal::parse(s).unwrap_or_default()
 }
 
-fn call(v: &mut Venue, m: Method, path: &str, acct: usize, pairs: &[(&str, &str)]) -> (Reply, Outbox) {
+fn call(
+    v: &mut Venue,
+    m: Method,
+    path: &str,
+    acct: usize,
+    pairs: &[(&str, &str)],
+) -> (Reply, Outbox) {
     let params = Params {
-        pairs: pairs.iter().map(|(k, x)| (k.to_string(), x.to_string())).collect(),
+        pairs: pairs
+            .iter()
+            .map(|(k, x)| (k.to_string(), x.to_string()))
+            .collect(),
     };
     let mut out = Outbox::default();
     let r = v.handle(
-        &Request { method: m, path, params: &params, account: Some(acct) },
+        &Request {
+            method: m,
+            path,
+            params: &params,
+            account: Some(acct),
+        },
         T0 + 1,
         &mut out,
     );
@@ -60,13 +74,21 @@ fn otu(out: &Outbox, account: usize) -> Vec<(String, String, String)> {
         .map(|f| {
             let v = json(&f.json);
             let o = v.get("o").cloned().unwrap_or_default();
-            (s_of(&o, "x").into(), s_of(&o, "X").into(), s_of(&o, "er").into())
+            (
+                s_of(&o, "x").into(),
+                s_of(&o, "X").into(),
+                s_of(&o, "er").into(),
+            )
         })
         .collect()
 }
 
 fn types(out: &Outbox, account: usize) -> Vec<&'static str> {
-    out.user.iter().filter(|f| f.account == account).map(|f| f.event_type).collect()
+    out.user
+        .iter()
+        .filter(|f| f.account == account)
+        .map(|f| f.event_type)
+        .collect()
 }
 
 fn code(r: &Reply) -> i64 {
@@ -74,7 +96,14 @@ fn code(r: &Reply) -> i64 {
 }
 
 fn limit<'a>(side: &'a str, qty: &'a str, price: &'a str, tif: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("symbol", "BTCUSDT"), ("side", side), ("type", "LIMIT"), ("quantity", qty), ("price", price), ("timeInForce", tif)]
+    vec![
+        ("symbol", "BTCUSDT"),
+        ("side", side),
+        ("type", "LIMIT"),
+        ("quantity", qty),
+        ("price", price),
+        ("timeInForce", tif),
+    ]
 }
 
 #[test]
@@ -109,7 +138,13 @@ fn limit_gtc_rests_with_ack_and_new_event() {
     let j2 = json(&r2.body);
     assert!(j2.get("orderId").and_then(|x| x.as_i64()).unwrap_or(0) > id1);
     assert_eq!(s_of(&j2, "clientOrderId").len(), 22);
-    let (r, _) = call(&mut v, Method::Get, "/fapi/v1/openOrders", 0, &[("symbol", "BTCUSDT")]);
+    let (r, _) = call(
+        &mut v,
+        Method::Get,
+        "/fapi/v1/openOrders",
+        0,
+        &[("symbol", "BTCUSDT")],
+    );
     assert_eq!(json(&r.body).as_array().map(|a| a.len()), Some(2));
     let (dup, _) = post_order(&mut v, 0, &p);
     assert_eq!(code(&dup), -4116);
@@ -121,10 +156,34 @@ fn parameter_and_filter_error_codes() {
     let cases: Vec<(Vec<(&str, &str)>, i64)> = vec![
         (vec![("symbol", "BTCUSDT"), ("type", "LIMIT")], -1102),
         (limit("HOLD", "0.01", "59000", "GTC"), -1117),
-        (vec![("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "ICEBERG"), ("quantity", "1")], -1116),
-        (vec![("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "STOP_MARKET"), ("quantity", "1")], -4120),
+        (
+            vec![
+                ("symbol", "BTCUSDT"),
+                ("side", "BUY"),
+                ("type", "ICEBERG"),
+                ("quantity", "1"),
+            ],
+            -1116,
+        ),
+        (
+            vec![
+                ("symbol", "BTCUSDT"),
+                ("side", "BUY"),
+                ("type", "STOP_MARKET"),
+                ("quantity", "1"),
+            ],
+            -4120,
+        ),
         (limit("BUY", "0.01", "59000", "DAY"), -1115),
-        (vec![("symbol", "NOPEUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "1")], -1121),
+        (
+            vec![
+                ("symbol", "NOPEUSDT"),
+                ("side", "BUY"),
+                ("type", "MARKET"),
+                ("quantity", "1"),
+            ],
+            -1121,
+        ),
         (limit("BUY", "0.01", "59000.123", "GTC"), -1111),
         (limit("BUY", "0.01", "59000.15", "GTC"), -4014),
         (limit("BUY", "0.0105", "59000", "GTC"), -1111),
@@ -136,11 +195,58 @@ fn parameter_and_filter_error_codes() {
         (limit("BUY", "0.01", "70000", "GTC"), -4016),
         (limit("SELL", "0.01", "50000", "GTC"), -4024),
         (limit("BUY", "100", "59000", "GTC"), -2019),
-        (vec![("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("quantity", "0.01"), ("price", "59000"), ("timeInForce", "GTC"), ("newClientOrderId", "bad id!")], -4015),
-        (vec![("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.01"), ("positionSide", "LONG")], -4061),
-        (vec![("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "MARKET"), ("quantity", "0.01"), ("reduceOnly", "true")], -2022),
-        (vec![("symbol", "ETHUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.0001")], -1111),
-        (vec![("symbol", "ETHUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("quantity", "0.001"), ("price", "2390"), ("timeInForce", "GTC")], -4164),
+        (
+            vec![
+                ("symbol", "BTCUSDT"),
+                ("side", "BUY"),
+                ("type", "LIMIT"),
+                ("quantity", "0.01"),
+                ("price", "59000"),
+                ("timeInForce", "GTC"),
+                ("newClientOrderId", "bad id!"),
+            ],
+            -4015,
+        ),
+        (
+            vec![
+                ("symbol", "BTCUSDT"),
+                ("side", "BUY"),
+                ("type", "MARKET"),
+                ("quantity", "0.01"),
+                ("positionSide", "LONG"),
+            ],
+            -4061,
+        ),
+        (
+            vec![
+                ("symbol", "BTCUSDT"),
+                ("side", "SELL"),
+                ("type", "MARKET"),
+                ("quantity", "0.01"),
+                ("reduceOnly", "true"),
+            ],
+            -2022,
+        ),
+        (
+            vec![
+                ("symbol", "ETHUSDT"),
+                ("side", "BUY"),
+                ("type", "MARKET"),
+                ("quantity", "0.0001"),
+            ],
+            -1111,
+        ),
+        (
+            vec![
+                ("symbol", "ETHUSDT"),
+                ("side", "BUY"),
+                ("type", "LIMIT"),
+                ("quantity", "0.001"),
+                ("price", "2390"),
+                ("timeInForce", "GTC"),
+            ],
+            -4164,
+        ),
     ];
     for (p, want) in cases {
         let (r, out) = post_order(&mut v, 0, &p);
@@ -157,7 +263,10 @@ fn parameter_and_filter_error_codes() {
     p.push(("positionSide", "LONG"));
     p.push(("reduceOnly", "false"));
     assert_eq!(code(&post_order(&mut h, 0, &p).0), -1106);
-    assert_eq!(code(&post_order(&mut h, 0, &limit("BUY", "0.01", "59000", "GTC")).0), -4061);
+    assert_eq!(
+        code(&post_order(&mut h, 0, &limit("BUY", "0.01", "59000", "GTC")).0),
+        -4061
+    );
 }
 
 #[test]
@@ -166,14 +275,25 @@ fn market_order_fills_at_the_ask_with_event_sequence() {
     let (r, out) = post_order(
         &mut v,
         0,
-        &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.010"), ("newOrderRespType", "RESULT")],
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+            ("newOrderRespType", "RESULT"),
+        ],
     );
     let j = json(&r.body);
     assert_eq!(s_of(&j, "status"), "FILLED", "{}", r.body);
     assert_eq!(s_of(&j, "avgPrice"), "60000.10");
     assert_eq!(
         types(&out, 0),
-        vec!["ORDER_TRADE_UPDATE", "TRADE_LITE", "ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"]
+        vec![
+            "ORDER_TRADE_UPDATE",
+            "TRADE_LITE",
+            "ORDER_TRADE_UPDATE",
+            "ACCOUNT_UPDATE"
+        ]
     );
     let fill = json(&out.user[2].json);
     let o = fill.get("o").cloned().unwrap_or_default();
@@ -190,7 +310,16 @@ fn market_order_fills_at_the_ask_with_event_sequence() {
     let (r, _) = call(&mut v, Method::Get, "/fapi/v3/positionRisk", 0, &[]);
     assert!(r.body.contains("\"positionAmt\":\"0.010\""), "{}", r.body);
     // ACK reply shows the accepted state even though it filled.
-    let (r, _) = post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "MARKET"), ("quantity", "0.010")]);
+    let (r, _) = post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "SELL"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
     assert_eq!(s_of(&json(&r.body), "status"), "NEW");
     assert_eq!(s_of(&json(&r.body), "executedQty"), "0.000");
 }
@@ -202,19 +331,40 @@ fn large_market_and_ioc_remainders_expire() {
     let (r, out) = post_order(
         &mut v,
         0,
-        &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "20"), ("newOrderRespType", "RESULT")],
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "20"),
+            ("newOrderRespType", "RESULT"),
+        ],
     );
     assert_eq!(s_of(&json(&r.body), "status"), "EXPIRED", "{}", r.body);
     let ev = otu(&out, 0);
     assert_eq!(ev.last().map(|e| e.2.as_str()), Some("9"));
     assert!(ev.iter().filter(|e| e.0 == "TRADE").count() > 1);
     let mut v = venue();
-    let (r, out) = post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "IOC"), ("quantity", "1.000"), ("price", "60000.1"), ("newOrderRespType", "RESULT")]);
+    let (r, out) = post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "LIMIT"),
+            ("timeInForce", "IOC"),
+            ("quantity", "1.000"),
+            ("price", "60000.1"),
+            ("newOrderRespType", "RESULT"),
+        ],
+    );
     let j = json(&r.body);
     assert_eq!(s_of(&j, "status"), "EXPIRED");
     assert_ne!(s_of(&j, "executedQty"), "0.000");
     let ev = otu(&out, 0);
-    assert_eq!(ev.last().cloned(), Some(("EXPIRED".into(), "EXPIRED".into(), "2".into())));
+    assert_eq!(
+        ev.last().cloned(),
+        Some(("EXPIRED".into(), "EXPIRED".into(), "2".into()))
+    );
     assert!(ev.iter().any(|e| e.1 == "PARTIALLY_FILLED"));
 }
 
@@ -227,7 +377,13 @@ fn fok_and_gtx_rejections_leave_no_trace() {
     let (r, out) = post_order(&mut v, 0, &limit("BUY", "0.010", "60000.1", "GTX"));
     assert_eq!(code(&r), -5022);
     assert!(out.user.is_empty());
-    let (r, _) = call(&mut v, Method::Get, "/fapi/v1/allOrders", 0, &[("symbol", "BTCUSDT")]);
+    let (r, _) = call(
+        &mut v,
+        Method::Get,
+        "/fapi/v1/allOrders",
+        0,
+        &[("symbol", "BTCUSDT")],
+    );
     assert_eq!(r.body, "[]");
     let (r, _) = post_order(&mut v, 0, &limit("BUY", "0.010", "60000", "GTX"));
     assert_eq!(s_of(&json(&r.body), "status"), "NEW");
@@ -242,24 +398,38 @@ fn accounts_match_each_other_and_stp_expires_own_maker() {
     let (r, _) = post_order(&mut v, 1, &limit("SELL", "0.010", "60000.1", "GTC"));
     assert_eq!(r.status, 200, "{}", r.body);
     let (_, out) = post_order(&mut v, 0, &limit("BUY", "0.010", "60000.1", "GTC"));
-    let maker: Vec<_> = out.user.iter().filter(|f| f.account == 1 && f.event_type == "ORDER_TRADE_UPDATE").collect();
+    let maker: Vec<_> = out
+        .user
+        .iter()
+        .filter(|f| f.account == 1 && f.event_type == "ORDER_TRADE_UPDATE")
+        .collect();
     assert_eq!(maker.len(), 1);
     assert!(maker[0].json.contains("\"m\":true"));
     assert!(maker[0].json.contains("\"X\":\"FILLED\""));
     let l = v.ledger();
-    assert!(l.positions.iter().any(|p| p.account == 1 && p.amount == d("-0.010")));
+    assert!(
+        l.positions
+            .iter()
+            .any(|p| p.account == 1 && p.amount == d("-0.010"))
+    );
     // Self-trade: own resting sell expires (EXPIRE_MAKER), taker fills elsewhere.
     let (_, _) = post_order(&mut v, 0, &limit("SELL", "0.010", "60000.1", "GTC"));
     let (_, out) = post_order(&mut v, 0, &limit("BUY", "0.010", "60000.1", "GTC"));
     let ev = otu(&out, 0);
-    assert!(ev.contains(&("EXPIRED".into(), "EXPIRED_IN_MATCH".into(), "1".into())), "{ev:?}");
+    assert!(
+        ev.contains(&("EXPIRED".into(), "EXPIRED_IN_MATCH".into(), "1".into())),
+        "{ev:?}"
+    );
     assert!(ev.iter().any(|e| e.0 == "TRADE" && e.1 == "FILLED"));
     // EXPIRE_TAKER with IOC: er=3.
     let (_, _) = post_order(&mut v, 0, &limit("SELL", "0.010", "60000.1", "GTC"));
     let mut p = limit("BUY", "0.010", "60000.1", "IOC");
     p.push(("selfTradePreventionMode", "EXPIRE_TAKER"));
     let (_, out) = post_order(&mut v, 0, &p);
-    assert_eq!(otu(&out, 0).last().cloned(), Some(("EXPIRED".into(), "EXPIRED_IN_MATCH".into(), "3".into())));
+    assert_eq!(
+        otu(&out, 0).last().cloned(),
+        Some(("EXPIRED".into(), "EXPIRED_IN_MATCH".into(), "3".into()))
+    );
 }
 
 #[test]
@@ -273,25 +443,63 @@ fn cancel_query_and_modify() {
     assert_eq!(s_of(&json(&r.body), "status"), "NEW");
     assert!(r.body.contains("\"time\":"));
     // Modify: unchanged → -5027, new price → AMENDMENT.
-    let m = [("symbol", "BTCUSDT"), ("origClientOrderId", "c1"), ("side", "BUY"), ("quantity", "0.010"), ("price", "59000")];
-    assert_eq!(code(&call(&mut v, Method::Put, "/fapi/v1/order", 0, &m).0), -5027);
-    let m = [("symbol", "BTCUSDT"), ("origClientOrderId", "c1"), ("side", "BUY"), ("quantity", "0.020"), ("price", "59100")];
+    let m = [
+        ("symbol", "BTCUSDT"),
+        ("origClientOrderId", "c1"),
+        ("side", "BUY"),
+        ("quantity", "0.010"),
+        ("price", "59000"),
+    ];
+    assert_eq!(
+        code(&call(&mut v, Method::Put, "/fapi/v1/order", 0, &m).0),
+        -5027
+    );
+    let m = [
+        ("symbol", "BTCUSDT"),
+        ("origClientOrderId", "c1"),
+        ("side", "BUY"),
+        ("quantity", "0.020"),
+        ("price", "59100"),
+    ];
     let (r, out) = call(&mut v, Method::Put, "/fapi/v1/order", 0, &m);
     assert_eq!(s_of(&json(&r.body), "price"), "59100.00", "{}", r.body);
     assert_eq!(s_of(&json(&r.body), "selfTradePreventionMode"), "NONE");
-    assert_eq!(otu(&out, 0), vec![("AMENDMENT".into(), "NEW".into(), "0".into())]);
+    assert_eq!(
+        otu(&out, 0),
+        vec![("AMENDMENT".into(), "NEW".into(), "0".into())]
+    );
     let (r, out) = call(&mut v, Method::Delete, "/fapi/v1/order", 0, &q);
     assert_eq!(s_of(&json(&r.body), "status"), "CANCELED");
-    assert_eq!(otu(&out, 0), vec![("CANCELED".into(), "CANCELED".into(), "0".into())]);
-    assert_eq!(code(&call(&mut v, Method::Delete, "/fapi/v1/order", 0, &q).0), -2011);
-    assert_eq!(code(&call(&mut v, Method::Get, "/fapi/v1/openOrder", 0, &q).0), -2013);
+    assert_eq!(
+        otu(&out, 0),
+        vec![("CANCELED".into(), "CANCELED".into(), "0".into())]
+    );
+    assert_eq!(
+        code(&call(&mut v, Method::Delete, "/fapi/v1/order", 0, &q).0),
+        -2011
+    );
+    assert_eq!(
+        code(&call(&mut v, Method::Get, "/fapi/v1/openOrder", 0, &q).0),
+        -2013
+    );
     let unknown = [("symbol", "BTCUSDT"), ("orderId", "1")];
-    assert_eq!(code(&call(&mut v, Method::Get, "/fapi/v1/order", 0, &unknown).0), -2013);
+    assert_eq!(
+        code(&call(&mut v, Method::Get, "/fapi/v1/order", 0, &unknown).0),
+        -2013
+    );
     // Retention: unfilled canceled orders vanish after the retention period.
     let mut out = Outbox::default();
     v.tick(T0 + 3 * 24 * 3600 * 1000 + 10, &mut out);
-    assert_eq!(code(&call(&mut v, Method::Get, "/fapi/v1/order", 0, &q).0), -2013);
-    assert!(v.ledger().orders.iter().any(|o| o.client_order_id == "c1" && o.status == "CANCELED"));
+    assert_eq!(
+        code(&call(&mut v, Method::Get, "/fapi/v1/order", 0, &q).0),
+        -2013
+    );
+    assert!(
+        v.ledger()
+            .orders
+            .iter()
+            .any(|o| o.client_order_id == "c1" && o.status == "CANCELED")
+    );
 }
 
 #[test]
@@ -299,30 +507,96 @@ fn modify_that_crosses_fills_and_modify_below_executed_cancels() {
     let mut v = venue();
     let (r, _) = post_order(&mut v, 0, &limit("BUY", "2.000", "60000.1", "GTC"));
     let j = json(&r.body);
-    let id = j.get("orderId").and_then(|x| x.as_i64()).unwrap_or(0).to_string();
-    let (r, _) = call(&mut v, Method::Get, "/fapi/v1/order", 0, &[("symbol", "BTCUSDT"), ("orderId", &id)]);
-    assert_eq!(s_of(&json(&r.body), "status"), "PARTIALLY_FILLED", "{}", r.body);
-    let m = [("symbol", "BTCUSDT"), ("orderId", id.as_str()), ("side", "BUY"), ("quantity", "0.500"), ("price", "60000.1")];
+    let id = j
+        .get("orderId")
+        .and_then(|x| x.as_i64())
+        .unwrap_or(0)
+        .to_string();
+    let (r, _) = call(
+        &mut v,
+        Method::Get,
+        "/fapi/v1/order",
+        0,
+        &[("symbol", "BTCUSDT"), ("orderId", &id)],
+    );
+    assert_eq!(
+        s_of(&json(&r.body), "status"),
+        "PARTIALLY_FILLED",
+        "{}",
+        r.body
+    );
+    let m = [
+        ("symbol", "BTCUSDT"),
+        ("orderId", id.as_str()),
+        ("side", "BUY"),
+        ("quantity", "0.500"),
+        ("price", "60000.1"),
+    ];
     let (r, out) = call(&mut v, Method::Put, "/fapi/v1/order", 0, &m);
     assert_eq!(s_of(&json(&r.body), "status"), "CANCELED", "{}", r.body);
-    assert_eq!(otu(&out, 0).last().map(|e| e.0.clone()), Some("CANCELED".into()));
+    assert_eq!(
+        otu(&out, 0).last().map(|e| e.0.clone()),
+        Some("CANCELED".into())
+    );
 }
 
 #[test]
 fn reduce_only_caps_and_knocks_out() {
     let mut v = venue();
-    post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.010")]);
+    post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
     // A resting reduce-only sell for more than the position.
     let mut p = limit("SELL", "0.020", "60100", "GTC");
     p.push(("reduceOnly", "true"));
     let (r, _) = post_order(&mut v, 0, &p);
     assert_eq!(r.status, 200, "{}", r.body);
     // Closing the position by MARKET knocks it out with er=4.
-    let (_, out) = post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "MARKET"), ("quantity", "0.010")]);
-    assert!(otu(&out, 0).contains(&("EXPIRED".into(), "EXPIRED".into(), "4".into())), "{:?}", otu(&out, 0));
+    let (_, out) = post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "SELL"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
+    assert!(
+        otu(&out, 0).contains(&("EXPIRED".into(), "EXPIRED".into(), "4".into())),
+        "{:?}",
+        otu(&out, 0)
+    );
     // A reduce-only MARKET larger than the position fills the position only.
-    post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.010")]);
-    let (r, out) = post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "MARKET"), ("quantity", "0.050"), ("reduceOnly", "true"), ("newOrderRespType", "RESULT")]);
+    post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
+    let (r, out) = post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "SELL"),
+            ("type", "MARKET"),
+            ("quantity", "0.050"),
+            ("reduceOnly", "true"),
+            ("newOrderRespType", "RESULT"),
+        ],
+    );
     assert_eq!(s_of(&json(&r.body), "executedQty"), "0.010", "{}", r.body);
     assert_eq!(otu(&out, 0).last().map(|e| e.2.clone()), Some("4".into()));
     assert!(v.ledger().positions.iter().all(|p| p.amount.is_zero()));
@@ -331,11 +605,29 @@ fn reduce_only_caps_and_knocks_out() {
 #[test]
 fn hedge_mode_closing_legs_are_reduce_only() {
     let mut v = hedge_venue();
-    let open = [("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.010"), ("positionSide", "LONG")];
+    let open = [
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "MARKET"),
+        ("quantity", "0.010"),
+        ("positionSide", "LONG"),
+    ];
     assert_eq!(post_order(&mut v, 0, &open).0.status, 200);
-    let over = [("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "MARKET"), ("quantity", "0.020"), ("positionSide", "LONG")];
+    let over = [
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "MARKET"),
+        ("quantity", "0.020"),
+        ("positionSide", "LONG"),
+    ];
     assert_eq!(code(&post_order(&mut v, 0, &over).0), -2022);
-    let close = [("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "MARKET"), ("quantity", "0.010"), ("positionSide", "LONG")];
+    let close = [
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "MARKET"),
+        ("quantity", "0.010"),
+        ("positionSide", "LONG"),
+    ];
     assert_eq!(post_order(&mut v, 0, &close).0.status, 200);
     let l = v.ledger();
     let long = l.positions.iter().find(|p| p.position_side == "LONG");
@@ -348,28 +640,90 @@ fn position_mode_leverage_and_margin_type() {
     let dual = |x: &str| vec![("dualSidePosition", x.to_string())];
     let p = dual("false");
     let pr: Vec<(&str, &str)> = p.iter().map(|(k, x)| (*k, x.as_str())).collect();
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 0, &pr).0), -4059);
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 0, &pr).0),
+        -4059
+    );
     post_order(&mut v, 0, &limit("BUY", "0.010", "59000", "GTC"));
     let yes = [("dualSidePosition", "true")];
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 0, &yes).0), -4067);
-    call(&mut v, Method::Delete, "/fapi/v1/allOpenOrders", 0, &[("symbol", "BTCUSDT")]);
-    post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.010")]);
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 0, &yes).0), -4068);
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 1, &yes).0), 0);
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 0, &yes).0),
+        -4067
+    );
+    call(
+        &mut v,
+        Method::Delete,
+        "/fapi/v1/allOpenOrders",
+        0,
+        &[("symbol", "BTCUSDT")],
+    );
+    post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 0, &yes).0),
+        -4068
+    );
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 1, &yes).0),
+        0
+    );
     let (r, _) = call(&mut v, Method::Get, "/fapi/v1/positionSide/dual", 1, &[]);
     assert_eq!(r.body, "{\"dualSidePosition\":true}");
-    let (r, out) = call(&mut v, Method::Post, "/fapi/v1/leverage", 0, &[("symbol", "BTCUSDT"), ("leverage", "5")]);
+    let (r, out) = call(
+        &mut v,
+        Method::Post,
+        "/fapi/v1/leverage",
+        0,
+        &[("symbol", "BTCUSDT"), ("leverage", "5")],
+    );
     assert!(r.body.contains("\"leverage\":5"));
     assert_eq!(types(&out, 0), vec!["ACCOUNT_CONFIG_UPDATE"]);
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/leverage", 0, &[("symbol", "BTCUSDT"), ("leverage", "200")]).0), -4028);
+    assert_eq!(
+        code(
+            &call(
+                &mut v,
+                Method::Post,
+                "/fapi/v1/leverage",
+                0,
+                &[("symbol", "BTCUSDT"), ("leverage", "200")]
+            )
+            .0
+        ),
+        -4028
+    );
     let mt = [("symbol", "ETHUSDT"), ("marginType", "CROSSED")];
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/marginType", 0, &mt).0), -4046);
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/marginType", 0, &mt).0),
+        -4046
+    );
     let mt = [("symbol", "ETHUSDT"), ("marginType", "ISOLATED")];
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/marginType", 0, &mt).0), 0);
-    for path in ["/fapi/v2/account", "/fapi/v3/account", "/fapi/v2/balance", "/fapi/v1/accountConfig", "/fapi/v1/symbolConfig", "/fapi/v2/positionRisk"] {
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/marginType", 0, &mt).0),
+        0
+    );
+    for path in [
+        "/fapi/v2/account",
+        "/fapi/v3/account",
+        "/fapi/v2/balance",
+        "/fapi/v1/accountConfig",
+        "/fapi/v1/symbolConfig",
+        "/fapi/v2/positionRisk",
+    ] {
         let (r, _) = call(&mut v, Method::Get, path, 0, &[]);
         assert_eq!(r.status, 200, "{path}");
-        assert!(sonic_rs::from_str::<Value>(&r.body).is_ok(), "{path}: {}", r.body);
+        assert!(
+            sonic_rs::from_str::<Value>(&r.body).is_ok(),
+            "{path}: {}",
+            r.body
+        );
     }
 }
 
@@ -378,10 +732,21 @@ fn resting_limit_fills_when_market_trades_through() {
     let mut v = venue();
     post_order(&mut v, 0, &limit("BUY", "1.000", "59900", "GTC"));
     let mut out = Outbox::default();
-    assert!(v.set_price("BTCUSDT", Some(d("59850")), None, T0 + 5, &mut out).is_ok());
+    assert!(
+        v.set_price("BTCUSDT", Some(d("59850")), None, T0 + 5, &mut out)
+            .is_ok()
+    );
     let ev = otu(&out, 0);
-    assert!(ev.iter().any(|e| e.0 == "TRADE" && e.1 == "FILLED"), "{ev:?}");
-    let fill = out.user.iter().find(|f| f.event_type == "TRADE_LITE").map(|f| json(&f.json)).unwrap_or_default();
+    assert!(
+        ev.iter().any(|e| e.0 == "TRADE" && e.1 == "FILLED"),
+        "{ev:?}"
+    );
+    let fill = out
+        .user
+        .iter()
+        .find(|f| f.event_type == "TRADE_LITE")
+        .map(|f| json(&f.json))
+        .unwrap_or_default();
     assert_eq!(s_of(&fill, "L"), "59900.00");
     assert!(fill.get("m").and_then(|m| m.as_bool()) == Some(true));
 }
@@ -389,11 +754,30 @@ fn resting_limit_fills_when_market_trades_through() {
 #[test]
 fn stop_market_triggers_through_the_algo_service() {
     let mut v = venue();
-    post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.010")]);
-    let base = [("algoType", "CONDITIONAL"), ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "STOP_MARKET"), ("closePosition", "true"), ("clientAlgoId", "sl-1")];
+    post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
+    let base = [
+        ("algoType", "CONDITIONAL"),
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "STOP_MARKET"),
+        ("closePosition", "true"),
+        ("clientAlgoId", "sl-1"),
+    ];
     let mut now_trigger = base.to_vec();
     now_trigger.push(("triggerPrice", "60500"));
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &now_trigger).0), -2021);
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &now_trigger).0),
+        -2021
+    );
     let mut p = base.to_vec();
     p.push(("triggerPrice", "59000"));
     p.push(("workingType", "MARK_PRICE"));
@@ -402,10 +786,16 @@ fn stop_market_triggers_through_the_algo_service() {
     assert_eq!(types(&out, 0), vec!["ALGO_UPDATE"]);
     // Last price moving does not trigger a MARK_PRICE order; mark does.
     let mut out = Outbox::default();
-    assert!(v.set_price("BTCUSDT", None, Some(d("59500")), T0 + 10, &mut out).is_ok());
+    assert!(
+        v.set_price("BTCUSDT", None, Some(d("59500")), T0 + 10, &mut out)
+            .is_ok()
+    );
     assert!(out.user.is_empty());
     let mut out = Outbox::default();
-    assert!(v.set_price("BTCUSDT", None, Some(d("58990")), T0 + 20, &mut out).is_ok());
+    assert!(
+        v.set_price("BTCUSDT", None, Some(d("58990")), T0 + 20, &mut out)
+            .is_ok()
+    );
     let algo_states: Vec<String> = out
         .user
         .iter()
@@ -416,7 +806,13 @@ fn stop_market_triggers_through_the_algo_service() {
     let ev = otu(&out, 0);
     assert_eq!(ev.first().map(|e| e.0.clone()), Some("NEW".into()));
     assert_eq!(ev.last().map(|e| e.1.clone()), Some("FILLED".into()));
-    let (r, _) = call(&mut v, Method::Get, "/fapi/v1/algoOrder", 0, &[("clientAlgoId", "sl-1")]);
+    let (r, _) = call(
+        &mut v,
+        Method::Get,
+        "/fapi/v1/algoOrder",
+        0,
+        &[("clientAlgoId", "sl-1")],
+    );
     let j = json(&r.body);
     assert_eq!(s_of(&j, "algoStatus"), "FINISHED");
     assert_ne!(s_of(&j, "actualOrderId"), "");
@@ -427,40 +823,149 @@ fn stop_market_triggers_through_the_algo_service() {
 fn algo_rejects_and_cancels() {
     let mut v = venue();
     // closePosition with no position → REJECTED with rm at trigger.
-    let p = [("algoType", "CONDITIONAL"), ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "STOP_MARKET"), ("closePosition", "true"), ("triggerPrice", "59000")];
-    assert_eq!(call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p).0.status, 200);
+    let p = [
+        ("algoType", "CONDITIONAL"),
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "STOP_MARKET"),
+        ("closePosition", "true"),
+        ("triggerPrice", "59000"),
+    ];
+    assert_eq!(
+        call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p)
+            .0
+            .status,
+        200
+    );
     let mut out = Outbox::default();
-    assert!(v.set_price("BTCUSDT", Some(d("58900")), None, T0 + 10, &mut out).is_ok());
-    let last = out.user.iter().rev().find(|f| f.event_type == "ALGO_UPDATE").map(|f| f.json.clone()).unwrap_or_default();
+    assert!(
+        v.set_price("BTCUSDT", Some(d("58900")), None, T0 + 10, &mut out)
+            .is_ok()
+    );
+    let last = out
+        .user
+        .iter()
+        .rev()
+        .find(|f| f.event_type == "ALGO_UPDATE")
+        .map(|f| f.json.clone())
+        .unwrap_or_default();
     assert!(last.contains("\"X\":\"REJECTED\""), "{last}");
     assert!(last.contains("\"rm\":\"ReduceOnly Order is rejected.\""));
     // Cancel an untriggered TAKE_PROFIT; unknown cancel → -2011.
-    let p = [("algoType", "CONDITIONAL"), ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "TAKE_PROFIT"), ("quantity", "0.010"), ("price", "60000"), ("triggerPrice", "60000"), ("clientAlgoId", "tp-1")];
-    assert_eq!(call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p).0.status, 200);
+    let p = [
+        ("algoType", "CONDITIONAL"),
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "TAKE_PROFIT"),
+        ("quantity", "0.010"),
+        ("price", "60000"),
+        ("triggerPrice", "60000"),
+        ("clientAlgoId", "tp-1"),
+    ];
+    assert_eq!(
+        call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p)
+            .0
+            .status,
+        200
+    );
     let (r, _) = call(&mut v, Method::Get, "/fapi/v1/openAlgoOrders", 0, &[]);
     assert_eq!(json(&r.body).as_array().map(|a| a.len()), Some(1));
-    let (r, _) = call(&mut v, Method::Delete, "/fapi/v1/algoOrder", 0, &[("clientAlgoId", "tp-1")]);
+    let (r, _) = call(
+        &mut v,
+        Method::Delete,
+        "/fapi/v1/algoOrder",
+        0,
+        &[("clientAlgoId", "tp-1")],
+    );
     assert!(r.body.contains("\"code\":\"200\""), "{}", r.body);
-    assert_eq!(code(&call(&mut v, Method::Delete, "/fapi/v1/algoOrder", 0, &[("clientAlgoId", "tp-1")]).0), -2011);
-    let q = [("algoType", "CONDITIONAL"), ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "STOP_MARKET"), ("closePosition", "true"), ("quantity", "1"), ("triggerPrice", "50000")];
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &q).0), -4137);
+    assert_eq!(
+        code(
+            &call(
+                &mut v,
+                Method::Delete,
+                "/fapi/v1/algoOrder",
+                0,
+                &[("clientAlgoId", "tp-1")]
+            )
+            .0
+        ),
+        -2011
+    );
+    let q = [
+        ("algoType", "CONDITIONAL"),
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "STOP_MARKET"),
+        ("closePosition", "true"),
+        ("quantity", "1"),
+        ("triggerPrice", "50000"),
+    ];
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &q).0),
+        -4137
+    );
 }
 
 #[test]
 fn trailing_stop_follows_the_high() {
     let mut v = venue();
-    post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.010")]);
-    let bad = [("algoType", "CONDITIONAL"), ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "TRAILING_STOP_MARKET"), ("quantity", "0.010"), ("callbackRate", "1"), ("activatePrice", "59000"), ("reduceOnly", "true")];
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &bad).0), -2021);
-    let p = [("algoType", "CONDITIONAL"), ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "TRAILING_STOP_MARKET"), ("quantity", "0.010"), ("callbackRate", "1"), ("activatePrice", "61000"), ("reduceOnly", "true")];
-    assert_eq!(call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p).0.status, 200);
+    post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
+    let bad = [
+        ("algoType", "CONDITIONAL"),
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "TRAILING_STOP_MARKET"),
+        ("quantity", "0.010"),
+        ("callbackRate", "1"),
+        ("activatePrice", "59000"),
+        ("reduceOnly", "true"),
+    ];
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &bad).0),
+        -2021
+    );
+    let p = [
+        ("algoType", "CONDITIONAL"),
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "TRAILING_STOP_MARKET"),
+        ("quantity", "0.010"),
+        ("callbackRate", "1"),
+        ("activatePrice", "61000"),
+        ("reduceOnly", "true"),
+    ];
+    assert_eq!(
+        call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p)
+            .0
+            .status,
+        200
+    );
     let mut out = Outbox::default();
     for (i, px) in ["60500", "61000", "62000", "61500"].iter().enumerate() {
-        assert!(v.set_price("BTCUSDT", Some(d(px)), None, T0 + 10 + i as i64, &mut out).is_ok());
+        assert!(
+            v.set_price("BTCUSDT", Some(d(px)), None, T0 + 10 + i as i64, &mut out)
+                .is_ok()
+        );
     }
     assert!(!out.user.iter().any(|f| f.json.contains("TRIGGERING")));
-    assert!(v.set_price("BTCUSDT", Some(d("61370")), None, T0 + 20, &mut out).is_ok());
-    assert!(out.user.iter().any(|f| f.json.contains("\"X\":\"TRIGGERED\"")));
+    assert!(
+        v.set_price("BTCUSDT", Some(d("61370")), None, T0 + 20, &mut out)
+            .is_ok()
+    );
+    assert!(
+        out.user
+            .iter()
+            .any(|f| f.json.contains("\"X\":\"TRIGGERED\""))
+    );
 }
 
 #[test]
@@ -484,20 +989,48 @@ fn market_frames_chain_and_snapshot_is_consistent() {
         assert_eq!(pu, w[0].get("u").and_then(|x| x.as_i64()));
     }
     assert!(out.market.iter().any(|f| f.stream == "btcusdt@bookTicker"));
-    assert!(out.market.iter().any(|f| f.stream == "btcusdt@markPrice@1s"));
+    assert!(
+        out.market
+            .iter()
+            .any(|f| f.stream == "btcusdt@markPrice@1s")
+    );
     assert!(out.market.iter().any(|f| f.stream == "btcusdt@markPrice"));
-    assert!(out.market.iter().any(|f| f.stream == "币安人生usdt@depth@100ms"));
-    let last_u = depth.last().and_then(|x| x.get("u")).and_then(|x| x.as_i64()).unwrap_or(0);
-    let (r, _) = call(&mut v, Method::Get, "/fapi/v1/depth", 0, &[("symbol", "BTCUSDT"), ("limit", "5")]);
+    assert!(
+        out.market
+            .iter()
+            .any(|f| f.stream == "币安人生usdt@depth@100ms")
+    );
+    let last_u = depth
+        .last()
+        .and_then(|x| x.get("u"))
+        .and_then(|x| x.as_i64())
+        .unwrap_or(0);
+    let (r, _) = call(
+        &mut v,
+        Method::Get,
+        "/fapi/v1/depth",
+        0,
+        &[("symbol", "BTCUSDT"), ("limit", "5")],
+    );
     let snap = json(&r.body);
-    let l = snap.get("lastUpdateId").and_then(|x| x.as_i64()).unwrap_or(0);
+    let l = snap
+        .get("lastUpdateId")
+        .and_then(|x| x.as_i64())
+        .unwrap_or(0);
     assert!(l >= last_u);
     // The next diff starts right after the last one and covers the snapshot.
     let mut out2 = Outbox::default();
     v.tick(T0 + 3100, &mut out2);
-    if let Some(f) = out2.market.iter().find(|f| f.stream == "btcusdt@depth@100ms") {
+    if let Some(f) = out2
+        .market
+        .iter()
+        .find(|f| f.stream == "btcusdt@depth@100ms")
+    {
         let j = json(&f.json);
-        let (u0, u1) = (j.get("U").and_then(|x| x.as_i64()).unwrap_or(0), j.get("u").and_then(|x| x.as_i64()).unwrap_or(0));
+        let (u0, u1) = (
+            j.get("U").and_then(|x| x.as_i64()).unwrap_or(0),
+            j.get("u").and_then(|x| x.as_i64()).unwrap_or(0),
+        );
         assert!(u0 <= l + 1 && l <= u1);
     }
     // Same seed, same path.
@@ -526,43 +1059,139 @@ fn gtd_expiry_countdown_and_batches() {
     assert_eq!(code(&post_order(&mut v, 0, &bad).0), -5040);
     let mut out = Outbox::default();
     v.tick(T0 + 700_001, &mut out);
-    assert_eq!(otu(&out, 0), vec![("EXPIRED".into(), "EXPIRED".into(), "0".into())]);
+    assert_eq!(
+        otu(&out, 0),
+        vec![("EXPIRED".into(), "EXPIRED".into(), "0".into())]
+    );
     // Dead-man switch.
     post_order(&mut v, 0, &limit("BUY", "0.010", "59000", "GTC"));
-    let (r, _) = call(&mut v, Method::Post, "/fapi/v1/countdownCancelAll", 0, &[("symbol", "BTCUSDT"), ("countdownTime", "1000")]);
-    assert_eq!(r.body, "{\"symbol\":\"BTCUSDT\",\"countdownTime\":\"1000\"}");
+    let (r, _) = call(
+        &mut v,
+        Method::Post,
+        "/fapi/v1/countdownCancelAll",
+        0,
+        &[("symbol", "BTCUSDT"), ("countdownTime", "1000")],
+    );
+    assert_eq!(
+        r.body,
+        "{\"symbol\":\"BTCUSDT\",\"countdownTime\":\"1000\"}"
+    );
     let mut out = Outbox::default();
     v.tick(T0 + 2000, &mut out);
-    assert_eq!(otu(&out, 0), vec![("CANCELED".into(), "CANCELED".into(), "0".into())]);
+    assert_eq!(
+        otu(&out, 0),
+        vec![("CANCELED".into(), "CANCELED".into(), "0".into())]
+    );
     // Batch: one good, one conditional (-4120).
     let batch = r#"[{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.010","price":"59000","newClientOrderId":"b1"},{"symbol":"BTCUSDT","side":"BUY","type":"STOP_MARKET","quantity":"0.010"}]"#;
-    let (r, _) = call(&mut v, Method::Post, "/fapi/v1/batchOrders", 0, &[("batchOrders", batch)]);
+    let (r, _) = call(
+        &mut v,
+        Method::Post,
+        "/fapi/v1/batchOrders",
+        0,
+        &[("batchOrders", batch)],
+    );
     let arr = json(&r.body);
     assert_eq!(arr.as_array().map(|a| a.len()), Some(2), "{}", r.body);
     assert!(r.body.contains("\"clientOrderId\":\"b1\""));
     assert!(r.body.contains("\"code\":-4120"));
-    let (r, _) = call(&mut v, Method::Delete, "/fapi/v1/batchOrders", 0, &[("symbol", "BTCUSDT"), ("origClientOrderIdList", "[\"b1\",\"zz\"]")]);
-    assert!(r.body.contains("\"status\":\"CANCELED\"") && r.body.contains("-2011"), "{}", r.body);
-    assert_eq!(code(&call(&mut v, Method::Post, "/fapi/v1/batchOrders", 0, &[("batchOrders", "not json")]).0), -1130);
+    let (r, _) = call(
+        &mut v,
+        Method::Delete,
+        "/fapi/v1/batchOrders",
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("origClientOrderIdList", "[\"b1\",\"zz\"]"),
+        ],
+    );
+    assert!(
+        r.body.contains("\"status\":\"CANCELED\"") && r.body.contains("-2011"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        code(
+            &call(
+                &mut v,
+                Method::Post,
+                "/fapi/v1/batchOrders",
+                0,
+                &[("batchOrders", "not json")]
+            )
+            .0
+        ),
+        -1130
+    );
 }
 
 #[test]
 fn liquidation_and_adl_injection() {
     let mut v = venue();
-    post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.030")]);
+    post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.030"),
+        ],
+    );
     let mut out = Outbox::default();
-    let r = v.inject_liquidation(0, "BTCUSDT", PositionSide::Both, Some(d("0.010")), None, T0 + 5, &mut out);
+    let r = v.inject_liquidation(
+        0,
+        "BTCUSDT",
+        PositionSide::Both,
+        Some(d("0.010")),
+        None,
+        T0 + 5,
+        &mut out,
+    );
     assert!(r.is_ok());
     let ev = otu(&out, 0);
-    assert_eq!(ev.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["NEW", "CALCULATED"]);
-    assert!(out.user.iter().any(|f| f.json.contains("\"c\":\"autoclose-") && f.json.contains("\"o\":\"LIQUIDATION\"")));
+    assert_eq!(
+        ev.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+        vec!["NEW", "CALCULATED"]
+    );
+    assert!(
+        out.user
+            .iter()
+            .any(|f| f.json.contains("\"c\":\"autoclose-")
+                && f.json.contains("\"o\":\"LIQUIDATION\""))
+    );
     assert!(out.user.iter().any(|f| f.event_type == "ACCOUNT_UPDATE"));
     let mut out = Outbox::default();
-    assert!(v.inject_adl(0, "BTCUSDT", PositionSide::Both, Some(d("0.010")), None, AdlStyle::Trade, T0 + 6, &mut out).is_ok());
-    assert!(out.user.iter().any(|f| f.json.contains("adl_autoclose") && f.json.contains("\"x\":\"TRADE\"")));
-    let (r, _) = call(&mut v, Method::Get, "/fapi/v1/forceOrders", 0, &[("autoCloseType", "ADL")]);
+    assert!(
+        v.inject_adl(
+            0,
+            "BTCUSDT",
+            PositionSide::Both,
+            Some(d("0.010")),
+            None,
+            AdlStyle::Trade,
+            T0 + 6,
+            &mut out
+        )
+        .is_ok()
+    );
+    assert!(
+        out.user
+            .iter()
+            .any(|f| f.json.contains("adl_autoclose") && f.json.contains("\"x\":\"TRADE\""))
+    );
+    let (r, _) = call(
+        &mut v,
+        Method::Get,
+        "/fapi/v1/forceOrders",
+        0,
+        &[("autoCloseType", "ADL")],
+    );
     assert_eq!(json(&r.body).as_array().map(|a| a.len()), Some(1));
-    assert!(v.inject_liquidation(1, "BTCUSDT", PositionSide::Both, None, None, T0, &mut out).is_err());
+    assert!(
+        v.inject_liquidation(1, "BTCUSDT", PositionSide::Both, None, None, T0, &mut out)
+            .is_err()
+    );
     let l = v.ledger();
     assert_eq!(l.fills.len(), 3);
     assert!(l.positions.iter().any(|p| p.amount == d("0.010")));
@@ -575,7 +1204,19 @@ fn event_clocks_are_monotonic_per_type() {
     let mut last = std::collections::HashMap::new();
     let mut outs = Vec::new();
     for _ in 0..3 {
-        outs.push(post_order(&mut v, 0, &[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.010")]).1);
+        outs.push(
+            post_order(
+                &mut v,
+                0,
+                &[
+                    ("symbol", "BTCUSDT"),
+                    ("side", "BUY"),
+                    ("type", "MARKET"),
+                    ("quantity", "0.010"),
+                ],
+            )
+            .1,
+        );
     }
     for out in &outs {
         for f in &out.user {

@@ -93,7 +93,8 @@ impl Venue {
         } else {
             params::boolean(p, "reduceOnly")?.unwrap_or(false)
         };
-        let qty = params::decimal(p, "quantity")?.ok_or_else(|| VenueError::mandatory("quantity"))?;
+        let qty =
+            params::decimal(p, "quantity")?.ok_or_else(|| VenueError::mandatory("quantity"))?;
         let price_match = match params::optional(p, "priceMatch") {
             None => PriceMatch::None,
             Some(v) => match PriceMatch::from_wire(v) {
@@ -108,7 +109,11 @@ impl Venue {
             let tif = TimeInForce::from_wire(params::required(p, "timeInForce")?);
             if !matches!(
                 tif,
-                TimeInForce::Gtc | TimeInForce::Ioc | TimeInForce::Fok | TimeInForce::Gtx | TimeInForce::Gtd
+                TimeInForce::Gtc
+                    | TimeInForce::Ioc
+                    | TimeInForce::Fok
+                    | TimeInForce::Gtx
+                    | TimeInForce::Gtd
             ) {
                 return Err(VenueError::new(-1115, "Invalid timeInForce."));
             }
@@ -256,13 +261,19 @@ impl Venue {
         let m = &self.markets[sym];
         let c = &m.ins.cfg;
         let precision = || {
-            VenueError::new(-1111, "Precision is over the maximum defined for this asset.")
+            VenueError::new(
+                -1111,
+                "Precision is over the maximum defined for this asset.",
+            )
         };
         if qty.scale() > c.quantity_precision.max(c.step_size.scale()) {
             return Err(precision());
         }
         if !qty.is_positive() {
-            return Err(VenueError::new(-4003, "Quantity less than or equal to zero."));
+            return Err(VenueError::new(
+                -4003,
+                "Quantity less than or equal to zero.",
+            ));
         }
         if qty < c.min_qty {
             return Err(VenueError::new(-4004, "Quantity less than min quantity."));
@@ -273,12 +284,19 @@ impl Venue {
             c.max_qty
         };
         if !max_qty.is_zero() && qty > max_qty {
-            return Err(VenueError::new(-4005, "Quantity greater than max quantity."));
+            return Err(VenueError::new(
+                -4005,
+                "Quantity greater than max quantity.",
+            ));
         }
-        if let Ok(rel) = qty.checked_sub(c.min_qty).ok_or(()) {
-            if !c.step_size.is_zero() && !rel.is_multiple_of(c.step_size) {
-                return Err(VenueError::new(-4023, "Quantity not increased by step size."));
-            }
+        if let Some(rel) = qty.checked_sub(c.min_qty)
+            && !c.step_size.is_zero()
+            && !rel.is_multiple_of(c.step_size)
+        {
+            return Err(VenueError::new(
+                -4023,
+                "Quantity not increased by step size.",
+            ));
         }
         let ref_price = if otype == OrderType::Limit {
             if price.scale() > c.price_precision.max(c.tick_size.scale()) {
@@ -301,7 +319,9 @@ impl Venue {
         } else {
             m.mark
         };
-        let notional = ref_price.checked_mul(qty, Rounding::HalfEven).unwrap_or(Decimal::MAX);
+        let notional = ref_price
+            .checked_mul(qty, Rounding::HalfEven)
+            .unwrap_or(Decimal::MAX);
         if !reduce_only && notional < c.min_notional {
             let mut buf = [0u8; 24];
             return Err(VenueError::owned(
@@ -323,7 +343,10 @@ impl Venue {
                 if price > cap {
                     return Err(VenueError::owned(
                         -4016,
-                        format!("Limit price can't be higher than {}.", cap.format_into(&mut buf)),
+                        format!(
+                            "Limit price can't be higher than {}.",
+                            cap.format_into(&mut buf)
+                        ),
                     ));
                 }
             } else {
@@ -335,7 +358,10 @@ impl Venue {
                 if price < floor {
                     return Err(VenueError::owned(
                         -4024,
-                        format!("Limit price can't be lower than {}.", floor.format_into(&mut buf)),
+                        format!(
+                            "Limit price can't be lower than {}.",
+                            floor.format_into(&mut buf)
+                        ),
                     ));
                 }
             }
@@ -357,7 +383,13 @@ impl Venue {
 
     /// Account-level checks, then creation, NEW event, matching; returns the
     /// ACK or RESULT body.
-    pub(crate) fn place(&mut self, acct: usize, spec: Spec, out: &mut Outbox, test: bool) -> VResult<String> {
+    pub(crate) fn place(
+        &mut self,
+        acct: usize,
+        spec: Spec,
+        out: &mut Outbox,
+        test: bool,
+    ) -> VResult<String> {
         let (closing, im) = self.pre_trade_checks(acct, &spec)?;
         let sym = spec.sym;
         if test {
@@ -399,7 +431,10 @@ impl Venue {
     }
 
     fn build_order(&self, acct: usize, s: &Spec, id: i64, closing: bool, im: Decimal) -> Order {
-        let client_id = s.client_id.clone().unwrap_or_else(|| generated_client_id(id));
+        let client_id = s
+            .client_id
+            .clone()
+            .unwrap_or_else(|| generated_client_id(id));
         Order {
             id,
             account: acct,
@@ -445,14 +480,13 @@ impl Venue {
         let a = &self.accounts[acct];
         let st = &a.syms[s.sym];
         let m = &self.markets[s.sym];
-        if let Some(c) = &s.client_id {
-            if st
+        if let Some(c) = &s.client_id
+            && st
                 .client_ids
                 .get(c)
                 .is_some_and(|id| st.open_ids.contains(id))
-            {
-                return Err(VenueError::new(-4116, "ClientOrderId is duplicated."));
-            }
+        {
+            return Err(VenueError::new(-4116, "ClientOrderId is duplicated."));
         }
         if st.open_ids.len() >= m.ins.cfg.max_num_orders {
             return Err(VenueError::new(-2025, "Reach max open order limit."));
@@ -464,7 +498,8 @@ impl Venue {
         );
         let closing = s.reduce_only || s.close_position || hedge_close;
         if closing {
-            let opposes = (s.side == Side::Buy && pos.is_negative()) || (s.side == Side::Sell && pos.is_positive());
+            let opposes = (s.side == Side::Buy && pos.is_negative())
+                || (s.side == Side::Sell && pos.is_positive());
             if !opposes || (hedge_close && s.qty > pos.abs() && !s.close_position) {
                 return Err(VenueError::new(-2022, "ReduceOnly Order is rejected."));
             }
@@ -480,8 +515,14 @@ impl Venue {
         let im = if closing {
             Decimal::ZERO
         } else {
-            let opening = if !a.hedge && ((s.side == Side::Buy && pos.is_negative()) || (s.side == Side::Sell && pos.is_positive())) {
-                s.qty.checked_sub(pos.abs()).filter(|v| v.is_positive()).unwrap_or(Decimal::ZERO)
+            let opening = if !a.hedge
+                && ((s.side == Side::Buy && pos.is_negative())
+                    || (s.side == Side::Sell && pos.is_positive()))
+            {
+                s.qty
+                    .checked_sub(pos.abs())
+                    .filter(|v| v.is_positive())
+                    .unwrap_or(Decimal::ZERO)
             } else {
                 s.qty
             };
@@ -526,7 +567,11 @@ impl Venue {
             }
         });
         let best = match (user, syn) {
-            (Some(u), Some(s)) => Some(if side == Side::Buy { u.min(s) } else { u.max(s) }),
+            (Some(u), Some(s)) => Some(if side == Side::Buy {
+                u.min(s)
+            } else {
+                u.max(s)
+            }),
             (u, s) => u.or(s),
         };
         best.map(Decimal::from_raw)
@@ -573,30 +618,59 @@ impl Venue {
 
     /// Emits an ORDER_TRADE_UPDATE for `id` with the account's open notional.
     pub(crate) fn order_event(&mut self, id: i64, mut ex: Exec, out: &mut Outbox) {
-        let Some(acct) = self.orders.get(&id).map(|o| o.account) else { return };
+        let Some(acct) = self.orders.get(&id).map(|o| o.account) else {
+            return;
+        };
         let t = self.stamp(acct, EventType::OrderTradeUpdate);
-        let Some(o) = self.orders.get(&id) else { return };
+        let Some(o) = self.orders.get(&id) else {
+            return;
+        };
         let st = &self.accounts[acct].syms[o.sym];
         ex.bid_notional = st.bid_notional;
         ex.ask_notional = st.ask_notional;
         let mut s = String::with_capacity(720);
         write_order_update(&mut s, o, &self.markets[o.sym].ins, &ex, t, t);
-        push_user(out, acct, EventType::OrderTradeUpdate, s, t, id, &o.client_id);
+        push_user(
+            out,
+            acct,
+            EventType::OrderTradeUpdate,
+            s,
+            t,
+            id,
+            &o.client_id,
+        );
     }
 
     /// Closes an order: out of the book, margin released, bookkeeping, the
     /// event, and the parent algo order finished.
-    pub(crate) fn close_order(&mut self, id: i64, status: OrderStatus, x: ExecutionType, er: u8, out: &mut Outbox) {
+    pub(crate) fn close_order(
+        &mut self,
+        id: i64,
+        status: OrderStatus,
+        x: ExecutionType,
+        er: u8,
+        out: &mut Outbox,
+    ) {
         let now = self.now;
-        let Some(o) = self.orders.get_mut(&id) else { return };
+        let Some(o) = self.orders.get_mut(&id) else {
+            return;
+        };
         if o.status.is_closed() {
             return;
         }
         o.status = status;
         o.expire_reason = er;
         o.update_time = now;
-        let (acct, sym, side, price, rem, resting, im, gtd) =
-            (o.account, o.sym, o.side, o.price, o.remaining(), o.resting, o.im, o.gtd);
+        let (acct, sym, side, price, rem, resting, im, gtd) = (
+            o.account,
+            o.sym,
+            o.side,
+            o.price,
+            o.remaining(),
+            o.resting,
+            o.im,
+            o.gtd,
+        );
         o.resting = false;
         o.im = Decimal::ZERO;
         let unfilled = o.executed.is_zero();
@@ -613,7 +687,14 @@ impl Venue {
     }
 
     /// Open-order sets, reserved margin, GTD index.
-    pub(crate) fn finish_bookkeeping(&mut self, acct: usize, sym: usize, id: i64, im: Decimal, gtd: i64) {
+    pub(crate) fn finish_bookkeeping(
+        &mut self,
+        acct: usize,
+        sym: usize,
+        id: i64,
+        im: Decimal,
+        gtd: i64,
+    ) {
         let a = &mut self.accounts[acct];
         a.open_order_im = a.open_order_im.checked_sub(im).unwrap_or(Decimal::ZERO);
         let st = &mut a.syms[sym];
@@ -625,8 +706,18 @@ impl Venue {
     }
 
     /// Adds (`add`) or removes resting notional for `b`/`a`.
-    pub(crate) fn adjust_notional(&mut self, acct: usize, sym: usize, side: Side, price: Decimal, qty: Decimal, add: bool) {
-        let n = price.checked_mul(qty, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+    pub(crate) fn adjust_notional(
+        &mut self,
+        acct: usize,
+        sym: usize,
+        side: Side,
+        price: Decimal,
+        qty: Decimal,
+        add: bool,
+    ) {
+        let n = price
+            .checked_mul(qty, Rounding::HalfEven)
+            .unwrap_or(Decimal::ZERO);
         let st = &mut self.accounts[acct].syms[sym];
         let slot = if side == Side::Buy {
             &mut st.bid_notional
@@ -636,7 +727,9 @@ impl Venue {
         *slot = if add {
             slot.checked_add(n).unwrap_or(*slot)
         } else {
-            slot.checked_sub(n).filter(|v| !v.is_negative()).unwrap_or(Decimal::ZERO)
+            slot.checked_sub(n)
+                .filter(|v| !v.is_negative())
+                .unwrap_or(Decimal::ZERO)
         };
     }
 
@@ -664,13 +757,24 @@ impl Venue {
     }
 
     /// `DELETE /fapi/v1/order`.
-    pub(crate) fn cancel_order_req(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn cancel_order_req(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let sym = self.symbol_param(p)?;
         let id = self.find_order(acct, sym, p)?;
         self.cancel_one(acct, sym, id, out)
     }
 
-    fn cancel_one(&mut self, _acct: usize, sym: usize, id: Option<i64>, out: &mut Outbox) -> VResult<String> {
+    fn cancel_one(
+        &mut self,
+        _acct: usize,
+        sym: usize,
+        id: Option<i64>,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let id = id
             .filter(|id| self.orders.get(id).is_some_and(|o| !o.status.is_closed()))
             .ok_or_else(|| VenueError::new(-2011, "Unknown order sent."))?;
@@ -729,7 +833,9 @@ impl Venue {
         let mut body = String::from("[");
         let mut n = 0;
         for id in &st.order_ids[begin..] {
-            let Some(o) = self.orders.get(id) else { continue };
+            let Some(o) = self.orders.get(id) else {
+                continue;
+            };
             if start.is_some_and(|s| o.time < s) || end.is_some_and(|e| o.time > e) {
                 continue;
             }
@@ -745,7 +851,12 @@ impl Venue {
     }
 
     /// `DELETE /fapi/v1/allOpenOrders`.
-    pub(crate) fn cancel_all(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn cancel_all(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let sym = self.symbol_param(p)?;
         self.cancel_all_of(acct, sym, out);
         Ok("{\"code\":200,\"msg\":\"The operation of cancel all open order is done.\"}".into())
@@ -753,20 +864,30 @@ impl Venue {
 
     /// Cancels every open order of the account on the symbol.
     pub(crate) fn cancel_all_of(&mut self, acct: usize, sym: usize, out: &mut Outbox) {
-        let ids: Vec<i64> = self.accounts[acct].syms[sym].open_ids.iter().copied().collect();
+        let ids: Vec<i64> = self.accounts[acct].syms[sym]
+            .open_ids
+            .iter()
+            .copied()
+            .collect();
         for id in ids {
             self.close_order(id, OrderStatus::Canceled, ExecutionType::Canceled, 0, out);
         }
     }
 
     /// `PUT /fapi/v1/order`.
-    pub(crate) fn modify_order(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn modify_order(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let sym = self.symbol_param(p)?;
         let side = match Side::from_wire(params::required(p, "side")?) {
             s @ (Side::Buy | Side::Sell) => s,
             _ => return Err(VenueError::new(-1117, "Invalid side.")),
         };
-        let qty = params::decimal(p, "quantity")?.ok_or_else(|| VenueError::mandatory("quantity"))?;
+        let qty =
+            params::decimal(p, "quantity")?.ok_or_else(|| VenueError::mandatory("quantity"))?;
         let price = params::decimal(p, "price")?.ok_or_else(|| VenueError::mandatory("price"))?;
         let modify_id = params::integer(p, "modifyId")?.unwrap_or(0);
         let id = self
@@ -778,7 +899,10 @@ impl Venue {
             return Err(VenueError::new(-5025, "Only limit order is supported."));
         }
         if o.side != side {
-            return Err(VenueError::new(-1100, "Illegal characters found in parameter 'side'."));
+            return Err(VenueError::new(
+                -1100,
+                "Illegal characters found in parameter 'side'.",
+            ));
         }
         if o.price == price && o.qty == qty {
             return Err(VenueError::new(-5027, "No need to modify the order."));
@@ -789,17 +913,22 @@ impl Venue {
         let (reduce_only, tif, executed) = (o.reduce_only || o.closing, o.tif, o.executed);
         if let Err(e) = self.check_filters(sym, OrderType::Limit, price, qty, reduce_only, side) {
             return Err(if e.code == -4164 {
-                VenueError::new(-5029, "Order's notional must be no smaller than the minimum (unless you choose reduce only).")
+                VenueError::new(
+                    -5029,
+                    "Order's notional must be no smaller than the minimum (unless you choose reduce only).",
+                )
             } else {
                 e
             });
         }
-        let cancel = qty <= executed || (tif == TimeInForce::Gtx && self.would_cross(sym, side, price));
+        let cancel =
+            qty <= executed || (tif == TimeInForce::Gtx && self.would_cross(sym, side, price));
         if cancel {
             self.close_order(id, OrderStatus::Canceled, ExecutionType::Canceled, 0, out);
         } else {
             // Re-reserve margin for the new remaining size at the new price.
-            let lev = Decimal::from_int(i64::from(self.accounts[acct].syms[sym].leverage)).unwrap_or(Decimal::ONE);
+            let lev = Decimal::from_int(i64::from(self.accounts[acct].syms[sym].leverage))
+                .unwrap_or(Decimal::ONE);
             let new_im = if reduce_only {
                 Decimal::ZERO
             } else {
@@ -816,7 +945,9 @@ impl Venue {
                 }
             }
             let now = self.now;
-            let Some(o) = self.orders.get_mut(&id) else { return Err(no_such_order()) };
+            let Some(o) = self.orders.get_mut(&id) else {
+                return Err(no_such_order());
+            };
             let (old_price, old_rem, was_resting) = (o.price, o.remaining(), o.resting);
             o.price = price;
             o.qty = qty;
@@ -850,7 +981,12 @@ impl Venue {
     }
 
     /// `POST /fapi/v1/batchOrders` (≤ 5 items; per-item order or error).
-    pub(crate) fn batch_new(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn batch_new(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let items = batch_items(p, "batchOrders", 5)?;
         let mut body = String::from("[");
         for item in items {
@@ -869,11 +1005,17 @@ impl Venue {
     }
 
     /// `PUT /fapi/v1/batchOrders` (≤ 5 modifies).
-    pub(crate) fn batch_modify(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn batch_modify(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         let items = batch_items(p, "batchOrders", 5)?;
         let mut body = String::from("[");
         for item in items {
-            let r = params::params_from_json_object(&item).and_then(|ip| self.modify_order(acct, &ip, out));
+            let r = params::params_from_json_object(&item)
+                .and_then(|ip| self.modify_order(acct, &ip, out));
             match r {
                 Ok(s) => body.push_str(&s),
                 Err(e) => e.push_json(&mut body),
@@ -885,23 +1027,40 @@ impl Venue {
     }
 
     /// `DELETE /fapi/v1/batchOrders` (`orderIdList` or `origClientOrderIdList`, ≤ 10).
-    pub(crate) fn batch_cancel(&mut self, acct: usize, p: &Params, out: &mut Outbox) -> VResult<String> {
+    pub(crate) fn batch_cancel(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        out: &mut Outbox,
+    ) -> VResult<String> {
         use sonic_rs::JsonValueTrait;
         let sym = self.symbol_param(p)?;
         let mut targets: Vec<Option<i64>> = Vec::new();
         if let Some(list) = params::optional(p, "orderIdList") {
-            let ids: Vec<i64> = sonic_rs::from_str(list).map_err(|_| VenueError::illegal("orderIdList"))?;
+            let ids: Vec<i64> =
+                sonic_rs::from_str(list).map_err(|_| VenueError::illegal("orderIdList"))?;
             if ids.len() > 10 {
-                return Err(VenueError::new(-1130, "Data sent for parameter 'orderIdList' is not valid."));
+                return Err(VenueError::new(
+                    -1130,
+                    "Data sent for parameter 'orderIdList' is not valid.",
+                ));
             }
             for id in ids {
-                targets.push(self.orders.get(&id).filter(|o| o.account == acct && o.sym == sym).map(|o| o.id));
+                targets.push(
+                    self.orders
+                        .get(&id)
+                        .filter(|o| o.account == acct && o.sym == sym)
+                        .map(|o| o.id),
+                );
             }
         } else if let Some(list) = params::optional(p, "origClientOrderIdList") {
-            let ids: Vec<sonic_rs::Value> =
-                sonic_rs::from_str(list).map_err(|_| VenueError::illegal("origClientOrderIdList"))?;
+            let ids: Vec<sonic_rs::Value> = sonic_rs::from_str(list)
+                .map_err(|_| VenueError::illegal("origClientOrderIdList"))?;
             if ids.len() > 10 {
-                return Err(VenueError::new(-1130, "Data sent for parameter 'origClientOrderIdList' is not valid."));
+                return Err(VenueError::new(
+                    -1130,
+                    "Data sent for parameter 'origClientOrderIdList' is not valid.",
+                ));
             }
             for c in ids {
                 let c = c.as_str().unwrap_or("");
@@ -948,10 +1107,23 @@ impl Venue {
             json::kv_str(&mut body, "side", t.side.as_str());
             json::kv_dec(&mut body, "price", t.price, ins.price_dp);
             json::kv_dec(&mut body, "qty", t.qty, ins.qty_dp);
-            json::kv_dec(&mut body, "realizedPnl", t.realized, super::order::digits(t.realized, 8));
-            let quote = t.price.checked_mul(t.qty, Rounding::HalfEven).unwrap_or(Decimal::ZERO);
+            json::kv_dec(
+                &mut body,
+                "realizedPnl",
+                t.realized,
+                super::order::digits(t.realized, 8),
+            );
+            let quote = t
+                .price
+                .checked_mul(t.qty, Rounding::HalfEven)
+                .unwrap_or(Decimal::ZERO);
             json::kv_dec(&mut body, "quoteQty", quote, super::order::digits(quote, 5));
-            json::kv_dec(&mut body, "commission", t.commission, super::order::digits(t.commission, 8));
+            json::kv_dec(
+                &mut body,
+                "commission",
+                t.commission,
+                super::order::digits(t.commission, 8),
+            );
             json::kv_str(&mut body, "commissionAsset", "USDT");
             json::kv_int(&mut body, "time", t.time);
             json::kv_str(&mut body, "positionSide", t.position_side.as_str());
@@ -971,7 +1143,8 @@ impl Venue {
     /// `POST /fapi/v1/countdownCancelAll` (0 disarms).
     pub(crate) fn countdown(&mut self, acct: usize, p: &Params) -> VResult<String> {
         let sym = self.symbol_param(p)?;
-        let ms = params::integer(p, "countdownTime")?.ok_or_else(|| VenueError::mandatory("countdownTime"))?;
+        let ms = params::integer(p, "countdownTime")?
+            .ok_or_else(|| VenueError::mandatory("countdownTime"))?;
         if ms < 0 {
             return Err(VenueError::illegal("countdownTime"));
         }
@@ -1036,7 +1209,10 @@ impl Venue {
 fn batch_items(p: &Params, name: &str, max: usize) -> VResult<Vec<sonic_rs::Value>> {
     let raw = params::required(p, name)?;
     let items: Vec<sonic_rs::Value> = sonic_rs::from_str(raw).map_err(|_| {
-        VenueError::owned(-1130, format!("Data sent for parameter '{name}' is not valid."))
+        VenueError::owned(
+            -1130,
+            format!("Data sent for parameter '{name}' is not valid."),
+        )
     })?;
     if items.is_empty() || items.len() > max {
         return Err(VenueError::owned(

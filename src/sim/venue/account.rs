@@ -1,9 +1,9 @@
 //! Accounts: wallet, positions per (symbol, position side), leverage, open
 //! order bookkeeping and the arithmetic of a fill (entry price, realized PnL,
 //! commission) — kept incremental so placing an order never scans history.
+use super::fasthash::FastMap;
 use crate::model::decimal::{Decimal, Rounding};
 use crate::model::enums::{PositionSide, Side};
-use std::collections::HashMap;
 
 /// One position leg.
 #[derive(Debug, Clone, Copy, Default)]
@@ -78,7 +78,7 @@ pub struct AccountSymbol {
     /// Σ remaining × price of resting SELL orders (`a`).
     pub ask_notional: Decimal,
     /// clientOrderId → latest orderId with that id.
-    pub client_ids: HashMap<String, i64>,
+    pub client_ids: FastMap<String, i64>,
     /// Every orderId of this account on the symbol, ascending (allOrders).
     pub order_ids: Vec<i64>,
     /// Resting reduce-only orders, re-checked when the position changes.
@@ -96,7 +96,7 @@ impl AccountSymbol {
             open_ids: std::collections::BTreeSet::new(),
             bid_notional: Decimal::ZERO,
             ask_notional: Decimal::ZERO,
-            client_ids: HashMap::new(),
+            client_ids: FastMap::default(),
             order_ids: Vec::new(),
             reduce_only_resting: Vec::new(),
             countdown_deadline: 0,
@@ -160,7 +160,7 @@ pub struct Account {
     /// Open algo orders (cap: `max_algo_orders`).
     pub open_algos: usize,
     /// clientAlgoId → algoId (latest).
-    pub algo_client_ids: HashMap<String, i64>,
+    pub algo_client_ids: FastMap<String, i64>,
     /// Last balance change.
     pub update_time: i64,
     /// Last E per user event type (monotonic clocks).
@@ -181,7 +181,7 @@ impl Account {
             open_order_im: Decimal::ZERO,
             trades: Vec::new(),
             open_algos: 0,
-            algo_client_ids: HashMap::new(),
+            algo_client_ids: FastMap::default(),
             update_time: 0,
             clocks: [0; 6],
         }
@@ -200,7 +200,10 @@ impl Account {
     }
 
     /// Σ unrealized PnL and Σ position initial margin at the given marks.
-    pub fn unrealized_and_margin(&self, marks: &[Decimal]) -> (Decimal, Decimal) {
+    pub fn unrealized_and_margin(
+        &self,
+        marks: impl IntoIterator<Item = Decimal>,
+    ) -> (Decimal, Decimal) {
         let mut up = Decimal::ZERO;
         let mut im = Decimal::ZERO;
         for (s, mark) in self.syms.iter().zip(marks) {
@@ -208,11 +211,11 @@ impl Account {
                 if p.amt.is_zero() {
                     continue;
                 }
-                up = up.checked_add(p.unrealized(*mark)).unwrap_or(up);
+                up = up.checked_add(p.unrealized(mark)).unwrap_or(up);
                 let notional = p
                     .amt
                     .abs()
-                    .checked_mul(*mark, Rounding::HalfEven)
+                    .checked_mul(mark, Rounding::HalfEven)
                     .unwrap_or(Decimal::ZERO);
                 let m = notional
                     .checked_div(
@@ -227,7 +230,7 @@ impl Account {
     }
 
     /// Available balance: wallet + unrealized − position IM − open order IM.
-    pub fn available(&self, marks: &[Decimal]) -> Decimal {
+    pub fn available(&self, marks: impl IntoIterator<Item = Decimal>) -> Decimal {
         let (up, im) = self.unrealized_and_margin(marks);
         self.wallet
             .checked_add(up)

@@ -409,3 +409,13 @@ impl Venue {
         }
     }
 }
+
+impl Venue {
+    /// Open orders of an account across symbols (tests, benches, status).
+    pub fn open_order_count(&self, account: usize) -> usize {
+        self.accounts
+            .get(account)
+            .map(|a| a.syms.iter().map(|s| s.open_ids.len()).sum())
+            .unwrap_or(0)
+    }
+}

@@ -209,7 +209,7 @@ impl Venue {
     fn totals(&self, acct: usize) -> [Decimal; 6] {
         let a = &self.accounts[acct];
         let marks = self.marks();
-        let (up, im) = a.unrealized_and_margin(&marks);
+        let (up, im) = a.unrealized_and_margin(marks.iter().copied());
         let mut mm = Decimal::ZERO;
         for (s, mark) in a.syms.iter().zip(&marks) {
             for p in &s.pos {
@@ -226,7 +226,7 @@ impl Venue {
                     .unwrap_or(mm);
             }
         }
-        let avail = a.available(&marks);
+        let avail = a.available(marks.iter().copied());
         [a.wallet, up, im, a.open_order_im, mm, avail]
     }
 

@@ -9,6 +9,7 @@ pub mod account;
 pub mod algo;
 pub mod book;
 pub mod control;
+pub mod fasthash;
 pub mod info;
 pub mod json;
 pub mod market;

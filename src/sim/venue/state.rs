@@ -7,6 +7,7 @@ use super::account::Account;
 use super::algo::AlgoOrder;
 use super::api::{Method, Outbox, Reply, Request, UserFrame};
 use super::book::{Book, DepthPublisher};
+use super::fasthash::FastMap;
 use super::order::{Instrument, Order};
 use super::params::VenueError;
 use super::rng::SplitMix64;
@@ -78,8 +79,8 @@ pub struct Venue {
     pub(crate) markets: Vec<Market>,
     pub(crate) sym_index: HashMap<String, usize>,
     pub(crate) accounts: Vec<Account>,
-    pub(crate) orders: HashMap<i64, Order>,
-    pub(crate) algos: HashMap<i64, AlgoOrder>,
+    pub(crate) orders: FastMap<i64, Order>,
+    pub(crate) algos: FastMap<i64, AlgoOrder>,
     pub(crate) next_order_id: i64,
     pub(crate) next_algo_id: i64,
     pub(crate) rng: SplitMix64,
@@ -141,8 +142,8 @@ impl Venue {
             markets,
             sym_index,
             accounts,
-            orders: HashMap::new(),
-            algos: HashMap::new(),
+            orders: FastMap::default(),
+            algos: FastMap::default(),
             next_order_id: 8_389_765_000,
             next_algo_id: 3_000_000_000_000,
             rng: SplitMix64::new(settings.market.seed),

@@ -532,7 +532,7 @@ impl Venue {
                 .and_then(|n| n.checked_div(lev, Rounding::Ceil))
                 .unwrap_or(Decimal::MAX)
         };
-        if im.is_positive() && a.available(&self.marks()) < im {
+        if im.is_positive() && a.available(self.markets.iter().map(|m| m.mark)) < im {
             return Err(VenueError::new(-2019, "Margin is insufficient."));
         }
         if s.otype == OrderType::Limit {
@@ -940,7 +940,7 @@ impl Venue {
             let old_im = self.orders.get(&id).map(|o| o.im).unwrap_or(Decimal::ZERO);
             if new_im > old_im {
                 let extra = new_im.checked_sub(old_im).unwrap_or(Decimal::MAX);
-                if self.accounts[acct].available(&self.marks()) < extra {
+                if self.accounts[acct].available(self.markets.iter().map(|m| m.mark)) < extra {
                     return Err(VenueError::new(-2019, "Margin is insufficient."));
                 }
             }

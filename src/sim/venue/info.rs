@@ -180,6 +180,60 @@ impl Venue {
         Ok(Self::wrap(list, single))
     }
 
+    /// `GET /fapi/v1/ticker/24hr` (statistics since the venue started).
+    pub(crate) fn ticker_24hr(&self, p: &Params) -> VResult<String> {
+        let (syms, single) = self.symbols_or_all(p)?;
+        let list = syms
+            .into_iter()
+            .map(|i| {
+                let m = &self.markets[i];
+                let st = &m.stats;
+                let pd = m.ins.price_dp;
+                let change = m.last.checked_sub(st.open).unwrap_or(Decimal::ZERO);
+                let pct = change
+                    .checked_mul(
+                        Decimal::from_int(100).unwrap_or(Decimal::ONE),
+                        Rounding::HalfEven,
+                    )
+                    .and_then(|c| c.checked_div(st.open, Rounding::HalfEven))
+                    .and_then(|c| {
+                        c.round_to_step(Decimal::from_raw(100_000), Rounding::HalfEven)
+                            .ok()
+                    })
+                    .unwrap_or(Decimal::ZERO);
+                let vwap = st
+                    .quote_volume
+                    .checked_div(st.volume, Rounding::HalfEven)
+                    .unwrap_or(m.last);
+                let mut s = String::from("{");
+                kv_str(&mut s, "symbol", &m.ins.symbol);
+                kv_dec(&mut s, "priceChange", change, pd);
+                kv_dec(&mut s, "priceChangePercent", pct, 3);
+                kv_dec(&mut s, "weightedAvgPrice", vwap, digits(vwap, pd).min(8));
+                kv_dec(&mut s, "lastPrice", m.last, pd);
+                kv_dec(&mut s, "lastQty", st.last_qty, m.ins.qty_dp);
+                kv_dec(&mut s, "openPrice", st.open, pd);
+                kv_dec(&mut s, "highPrice", st.high, pd);
+                kv_dec(&mut s, "lowPrice", st.low, pd);
+                kv_dec(&mut s, "volume", st.volume, m.ins.qty_dp);
+                kv_dec(
+                    &mut s,
+                    "quoteVolume",
+                    st.quote_volume,
+                    digits(st.quote_volume, 2),
+                );
+                kv_int(&mut s, "openTime", st.open_time);
+                kv_int(&mut s, "closeTime", self.now);
+                kv_int(&mut s, "firstId", st.first_id);
+                kv_int(&mut s, "lastId", m.next_trade_id);
+                kv_int(&mut s, "count", st.count);
+                close(&mut s, '}');
+                s
+            })
+            .collect();
+        Ok(Self::wrap(list, single))
+    }
+
     /// `GET /fapi/v1/premiumIndex` (mark price).
     pub(crate) fn premium_index(&self, p: &Params) -> VResult<String> {
         let (syms, single) = self.symbols_or_all(p)?;

@@ -241,6 +241,47 @@ impl Venue {
                 s.push(',');
                 write_levels(&mut s, "a", &da, m.ins.price_dp, m.ins.qty_dp);
                 s.push('}');
+                // Partial book streams (`@depth5/10/20` at the same cadence)
+                // share the diff stream's update ids.
+                for (n, name) in [(5usize, "@depth5"), (10, "@depth10"), (20, "@depth20")] {
+                    let mut ps = String::with_capacity(256 + 40 * n);
+                    ps.push_str("{\"e\":\"depthUpdate\",");
+                    json::kv_int(&mut ps, "E", now);
+                    json::kv_int(&mut ps, "T", now);
+                    json::kv_str(&mut ps, "s", &m.ins.symbol);
+                    json::kv_int(&mut ps, "U", p.last_u + 1);
+                    json::kv_int(&mut ps, "u", u);
+                    json::kv_int(&mut ps, "pu", p.last_u);
+                    let nb = snap.0.len().min(n);
+                    let na = snap.1.len().min(n);
+                    write_levels(
+                        &mut ps,
+                        "b",
+                        snap.0.get(..nb).unwrap_or(&[]),
+                        m.ins.price_dp,
+                        m.ins.qty_dp,
+                    );
+                    ps.push(',');
+                    write_levels(
+                        &mut ps,
+                        "a",
+                        snap.1.get(..na).unwrap_or(&[]),
+                        m.ins.price_dp,
+                        m.ins.qty_dp,
+                    );
+                    ps.push('}');
+                    out.market.push(MarketFrame {
+                        stream: format!(
+                            "{}{}{}",
+                            m.ins.stream,
+                            name,
+                            p.suffix.strip_prefix("@depth").unwrap_or("")
+                        ),
+                        event_type: "depthUpdate",
+                        json: ps,
+                        event_time: now,
+                    });
+                }
                 p.last_u = u;
                 p.last = snap;
                 out.market.push(MarketFrame {

@@ -122,7 +122,23 @@ impl Venue {
                             }
                         }
                     }
-                    let q = cap.min(maker.remaining());
+                    let mut q = cap.min(maker.remaining());
+                    if maker.closing {
+                        let (m_acct, m_ps, m_side) =
+                            (maker.account, maker.position_side, maker.side);
+                        let c = self.closable(m_acct, sym, m_ps, m_side);
+                        if c.is_zero() {
+                            self.close_order(
+                                maker_id,
+                                OrderStatus::Expired,
+                                ExecutionType::Expired,
+                                4,
+                                out,
+                            );
+                            continue;
+                        }
+                        q = q.min(c);
+                    }
                     let tid = self.next_trade_id(sym);
                     let price = Decimal::from_raw(px);
                     self.fill_order(id, q, price, false, tid, ExecutionType::Trade, out);
@@ -190,7 +206,10 @@ impl Venue {
         self.markets[sym].book.insert(side, price, id, rem);
         self.adjust_notional(acct, sym, side, price, rem, true);
         if closing {
-            self.accounts[acct].syms[sym].reduce_only_resting.push(id);
+            let list = &mut self.accounts[acct].syms[sym].reduce_only_resting;
+            if !list.contains(&id) {
+                list.push(id);
+            }
         }
         if gtd != 0 {
             self.gtd.insert((gtd, id));
@@ -260,6 +279,16 @@ impl Venue {
         let now = self.now;
         let m = &mut self.markets[sym];
         m.last = price;
+        let st = &mut m.stats;
+        st.high = st.high.max(price);
+        st.low = st.low.min(price);
+        st.volume = st.volume.checked_add(qty).unwrap_or(st.volume);
+        st.quote_volume = price
+            .checked_mul(qty, Rounding::HalfEven)
+            .and_then(|q| st.quote_volume.checked_add(q))
+            .unwrap_or(st.quote_volume);
+        st.last_qty = qty;
+        st.count += 1;
         m.next_agg_id += 1;
         let mut s = String::with_capacity(200);
         s.push_str("{\"e\":\"aggTrade\",");

@@ -70,6 +70,32 @@ pub struct Market {
     pub next_mark_3s: i64,
     /// Open algo orders on this symbol (trigger scan list).
     pub open_algos: Vec<i64>,
+    /// Rolling statistics since start (`ticker/24hr`).
+    pub stats: TradeStats,
+}
+
+/// Trade statistics of a symbol since the venue started (the simulator's
+/// "24 h" window).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TradeStats {
+    /// First price.
+    pub open: Decimal,
+    /// Highest trade.
+    pub high: Decimal,
+    /// Lowest trade.
+    pub low: Decimal,
+    /// Σ qty.
+    pub volume: Decimal,
+    /// Σ price × qty.
+    pub quote_volume: Decimal,
+    /// Last trade qty.
+    pub last_qty: Decimal,
+    /// Number of trades.
+    pub count: i64,
+    /// First trade id.
+    pub first_id: i64,
+    /// Start time.
+    pub open_time: i64,
 }
 
 /// The simulated exchange.
@@ -130,6 +156,14 @@ impl Venue {
                 next_mark_1s: now_ms + settings.market.mark_price_interval_ms,
                 next_mark_3s: now_ms + 3 * settings.market.mark_price_interval_ms,
                 open_algos: Vec::new(),
+                stats: TradeStats {
+                    open: mid,
+                    high: mid,
+                    low: mid,
+                    open_time: now_ms,
+                    first_id: 1_000_001,
+                    ..TradeStats::default()
+                },
             });
         }
         let accounts = settings
@@ -194,6 +228,7 @@ impl Venue {
                 return self.ticker_price(p).map(Reply::ok);
             }
             (Get, "/fapi/v1/premiumIndex") => return self.premium_index(p).map(Reply::ok),
+            (Get, "/fapi/v1/ticker/24hr") => return self.ticker_24hr(p).map(Reply::ok),
             _ => {}
         }
         let Some(acct) = req.account.filter(|a| *a < self.accounts.len()) else {

@@ -1000,6 +1000,25 @@ fn market_frames_chain_and_snapshot_is_consistent() {
             .iter()
             .any(|f| f.stream == "币安人生usdt@depth@100ms")
     );
+    assert!(
+        out.market
+            .iter()
+            .any(|f| f.stream == "ethusdt@depth5@100ms")
+    );
+    assert!(out.market.iter().any(|f| f.stream == "ethusdt@depth20"));
+    let (r, _) = call(
+        &mut v,
+        Method::Get,
+        "/fapi/v1/ticker/24hr",
+        0,
+        &[("symbol", "BTCUSDT")],
+    );
+    let t = json(&r.body);
+    assert!(
+        t.get("count").and_then(|c| c.as_i64()).unwrap_or(0) > 0,
+        "{}",
+        r.body
+    );
     let last_u = depth
         .last()
         .and_then(|x| x.get("u"))
@@ -1224,4 +1243,40 @@ fn event_clocks_are_monotonic_per_type() {
             assert!(f.event_time >= prev);
         }
     }
+}
+
+#[test]
+fn resting_reduce_only_maker_is_capped_at_the_position() {
+    let mut v = venue();
+    post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
+    let mut p = limit("SELL", "0.030", "60000.1", "GTC");
+    p.push(("reduceOnly", "true"));
+    assert_eq!(post_order(&mut v, 0, &p).0.status, 200);
+    // Account 1 buys 0.030 through it: only 0.010 may fill, the rest is knocked out.
+    let (_, out) = post_order(&mut v, 1, &limit("BUY", "0.030", "60000.1", "GTC"));
+    let ev = otu(&out, 0);
+    assert!(
+        ev.contains(&("TRADE".into(), "PARTIALLY_FILLED".into(), "0".into())),
+        "{ev:?}"
+    );
+    assert!(
+        ev.contains(&("EXPIRED".into(), "EXPIRED".into(), "4".into())),
+        "{ev:?}"
+    );
+    assert!(
+        v.ledger()
+            .positions
+            .iter()
+            .filter(|p| p.account == 0)
+            .all(|p| p.amount.is_zero())
+    );
 }

@@ -206,7 +206,12 @@ impl Venue {
         let working_type = match params::optional(p, "workingType") {
             None => WorkingType::ContractPrice,
             Some(v) => match WorkingType::from_wire(v) {
-                WorkingType::Unknown(_) => return Err(VenueError::illegal("workingType")),
+                WorkingType::Unknown(_) => {
+                    return Err(VenueError::owned(
+                        -4031,
+                        format!("Invalid parameter working type: {v}"),
+                    ));
+                }
                 w => w,
             },
         };
@@ -226,7 +231,10 @@ impl Venue {
             let lo = Decimal::parse("0.1").unwrap_or(Decimal::ZERO);
             let hi = Decimal::from_int(10).unwrap_or(Decimal::MAX);
             if cb < lo || cb > hi {
-                return Err(VenueError::new(-4136, "Invalid callBack rate."));
+                return Err(VenueError::new(
+                    -1130,
+                    "Data sent for parameter 'callbackRate' is not valid.",
+                ));
             }
             let ap = params::decimal(p, "activatePrice")?;
             if let Some(ap) = ap {
@@ -274,7 +282,7 @@ impl Venue {
             .and_then(|id| self.algos.get(id))
             .is_some_and(|x| !x.status.is_closed())
         {
-            return Err(VenueError::new(-4116, "ClientOrderId is duplicated."));
+            return Err(VenueError::new(-4116, "clientOrderId is duplicated"));
         }
         if a.open_algos >= self.cfg.max_algo_orders {
             return Err(VenueError::new(-4045, "Reach max stop order limit."));
@@ -286,7 +294,7 @@ impl Venue {
             Some(v) => !RespType::from_wire(v).is_unknown(),
         };
         if !resp_ok {
-            return Err(VenueError::illegal("newOrderRespType"));
+            return Err(VenueError::new(-1136, "Invalid newOrderRespType."));
         }
         let mut algo = AlgoOrder {
             id: self.next_algo_id,

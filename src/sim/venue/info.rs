@@ -103,7 +103,10 @@ impl Venue {
         let sym = self.symbol_param(p)?;
         let limit = params::integer(p, "limit")?.unwrap_or(500);
         if ![5, 10, 20, 50, 100, 500, 1000].contains(&limit) {
-            return Err(VenueError::illegal("limit"));
+            return Err(VenueError::owned(
+                -4021,
+                format!("'{limit}' is not valid depth limit."),
+            ));
         }
         let m = &self.markets[sym];
         let (b, a) = m.book.top(limit as usize);

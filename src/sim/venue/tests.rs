@@ -1280,3 +1280,72 @@ fn resting_reduce_only_maker_is_capped_at_the_position() {
             .all(|p| p.amount.is_zero())
     );
 }
+
+#[test]
+fn documented_codes_for_enum_and_batch_errors() {
+    let mut v = venue();
+    let mut p = limit("BUY", "0.010", "59000", "GTC");
+    p.push(("selfTradePreventionMode", "SOMETIMES"));
+    assert_eq!(code(&post_order(&mut v, 0, &p).0), -5039);
+    let mut p = limit("BUY", "0.010", "59000", "GTC");
+    p.push(("newOrderRespType", "FULL"));
+    assert_eq!(code(&post_order(&mut v, 0, &p).0), -1136);
+    let mut p = limit("BUY", "0.010", "59000", "GTC");
+    p.push(("positionSide", "MIDDLE"));
+    assert_eq!(code(&post_order(&mut v, 0, &p).0), -4060);
+    let (r, _) = call(
+        &mut v,
+        Method::Get,
+        "/fapi/v1/depth",
+        0,
+        &[("symbol", "BTCUSDT"), ("limit", "7")],
+    );
+    assert_eq!(code(&r), -4021);
+    let six = format!("[{}]", vec![r#"{"symbol":"BTCUSDT"}"#; 6].join(","));
+    let (r, _) = call(
+        &mut v,
+        Method::Post,
+        "/fapi/v1/batchOrders",
+        0,
+        &[("batchOrders", six.as_str())],
+    );
+    assert_eq!(code(&r), -4082);
+    let p = [
+        ("algoType", "CONDITIONAL"),
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("type", "STOP_MARKET"),
+        ("quantity", "0.010"),
+        ("triggerPrice", "59000"),
+        ("workingType", "INDEX_PRICE"),
+    ];
+    assert_eq!(
+        code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p).0),
+        -4031
+    );
+    // Private endpoint without an account.
+    let params = Params::default();
+    let mut out = Outbox::default();
+    let r = v.handle(
+        &Request {
+            method: Method::Get,
+            path: "/fapi/v2/account",
+            params: &params,
+            account: None,
+        },
+        T0,
+        &mut out,
+    );
+    assert_eq!(code(&r), -2015);
+    let r = v.handle(
+        &Request {
+            method: Method::Get,
+            path: "/fapi/v9/nothing",
+            params: &params,
+            account: Some(0),
+        },
+        T0,
+        &mut out,
+    );
+    assert_eq!(r.status, 404);
+}

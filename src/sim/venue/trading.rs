@@ -142,7 +142,9 @@ impl Venue {
         let resp = match params::optional(p, "newOrderRespType") {
             None => RespType::Ack,
             Some(v) => match RespType::from_wire(v) {
-                RespType::Unknown(_) => return Err(VenueError::illegal("newOrderRespType")),
+                RespType::Unknown(_) => {
+                    return Err(VenueError::new(-1136, "Invalid newOrderRespType."));
+                }
                 r => r,
             },
         };
@@ -179,7 +181,9 @@ impl Venue {
         let ps = match params::optional(p, "positionSide") {
             None => PositionSide::Both,
             Some(v) => match PositionSide::from_wire(v) {
-                PositionSide::Unknown(_) => return Err(VenueError::illegal("positionSide")),
+                PositionSide::Unknown(_) => {
+                    return Err(VenueError::new(-4060, "Invalid position side."));
+                }
                 ps => ps,
             },
         };
@@ -203,10 +207,9 @@ impl Venue {
         match params::optional(p, "selfTradePreventionMode") {
             None => Ok(self.cfg.default_stp),
             Some(v) => match StpMode::from_wire(v) {
-                StpMode::Unknown(_) => Err(VenueError::new(
-                    -5038,
-                    "Invalid self trade prevention mode.",
-                )),
+                StpMode::Unknown(_) => {
+                    Err(VenueError::new(-5039, "Invalid self trade prevention mode"))
+                }
                 m => Ok(m),
             },
         }
@@ -270,10 +273,7 @@ impl Venue {
             return Err(precision());
         }
         if !qty.is_positive() {
-            return Err(VenueError::new(
-                -4003,
-                "Quantity less than or equal to zero.",
-            ));
+            return Err(VenueError::new(-4003, "Quantity less than zero."));
         }
         if qty < c.min_qty {
             return Err(VenueError::new(-4004, "Quantity less than min quantity."));
@@ -293,10 +293,7 @@ impl Venue {
             && !c.step_size.is_zero()
             && !rel.is_multiple_of(c.step_size)
         {
-            return Err(VenueError::new(
-                -4023,
-                "Quantity not increased by step size.",
-            ));
+            return Err(VenueError::new(-4023, "Qty not increased by step size."));
         }
         let ref_price = if otype == OrderType::Limit {
             if price.scale() > c.price_precision.max(c.tick_size.scale()) {
@@ -486,7 +483,7 @@ impl Venue {
                 .get(c)
                 .is_some_and(|id| st.open_ids.contains(id))
         {
-            return Err(VenueError::new(-4116, "ClientOrderId is duplicated."));
+            return Err(VenueError::new(-4116, "clientOrderId is duplicated"));
         }
         if st.open_ids.len() >= m.ins.cfg.max_num_orders {
             return Err(VenueError::new(-2025, "Reach max open order limit."));
@@ -540,13 +537,13 @@ impl Venue {
                 TimeInForce::Gtx if self.would_cross(s.sym, s.side, s.price) => {
                     return Err(VenueError::new(
                         -5022,
-                        "Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history",
+                        "Due to the order could not be executed as maker, the Post Only order will be rejected.",
                     ));
                 }
                 TimeInForce::Fok if self.fillable(s.sym, s.side, s.price, s.qty) < s.qty => {
                     return Err(VenueError::new(
                         -5021,
-                        "Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history",
+                        "Due to the order could not be filled immediately, the FOK order has been rejected.",
                     ));
                 }
                 _ => {}
@@ -1216,8 +1213,8 @@ fn batch_items(p: &Params, name: &str, max: usize) -> VResult<Vec<sonic_rs::Valu
     })?;
     if items.is_empty() || items.len() > max {
         return Err(VenueError::owned(
-            -1130,
-            format!("Data sent for parameter '{name}' is not valid."),
+            -4082,
+            format!("Invalid number of batch place orders: {}", items.len()),
         ));
     }
     Ok(items)

@@ -34,7 +34,7 @@ pub fn is_book_stream(name: &str) -> bool {
 pub fn normalise_stream(name: &str) -> String {
     match name.split_once('@') {
         Some((sym, rest)) => {
-            let mut s = sym.to_lowercase();
+            let mut s = sym.to_ascii_lowercase();
             s.push('@');
             s.push_str(rest);
             s

@@ -190,7 +190,10 @@ impl Shared {
             let r = lock(&self.limits).forced_429(call.ip, now);
             return early(self.refused(r, ep, call.ip, None), deliver);
         }
-        if let Err(r) = lock(&self.limits).charge_weight(call.ip, ep.weight, now) {
+        // Bind first: a guard in the `if let` scrutinee would live through the
+        // body, and `refused` locks the limiter again.
+        let charged = lock(&self.limits).charge_weight(call.ip, ep.weight, now);
+        if let Err(r) = charged {
             return early(self.refused(r, ep, call.ip, None), deliver);
         }
         let account = match auth::authenticate(

@@ -158,7 +158,8 @@ pub(crate) fn serve_upgrade(
     if let Target::WsApi { .. } = target {
         // Handshake weight (§1.2): 5.
         let now = shared.now_ms();
-        if let Err(r) = lock(&shared.limits).charge_weight(peer.ip(), 5, now) {
+        let charged = lock(&shared.limits).charge_weight(peer.ip(), 5, now);
+        if let Err(r) = charged {
             let s = r.retry_after_s.to_string();
             let _ = http::write_json(&mut io, r.reply.status, &[("Retry-After", s)], &r.reply.body, false);
             return;

@@ -1301,7 +1301,7 @@ fn documented_codes_for_enum_and_batch_errors() {
         &[("symbol", "BTCUSDT"), ("limit", "7")],
     );
     assert_eq!(code(&r), -4021);
-    let six = format!("[{}]", vec![r#"{"symbol":"BTCUSDT"}"#; 6].join(","));
+    let six = format!("[{}]", [r#"{"symbol":"BTCUSDT"}"#; 6].join(","));
     let (r, _) = call(
         &mut v,
         Method::Post,

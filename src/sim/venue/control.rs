@@ -419,3 +419,51 @@ impl Venue {
             .unwrap_or(0)
     }
 }
+
+impl Venue {
+    /// Credits (positive) or debits (negative) an account's USDT wallet, with
+    /// an ACCOUNT_UPDATE of the given reason (`DEPOSIT`, `WITHDRAW`,
+    /// `FUNDING_FEE`, `ADJUSTMENT`...) carrying only the balance (`P` empty),
+    /// as the venue reports cross-margin balance changes.
+    pub fn adjust_balance(
+        &mut self,
+        account: usize,
+        delta: Decimal,
+        reason: &str,
+        now_ms: i64,
+        out: &mut Outbox,
+    ) -> Result<Decimal, ControlError> {
+        if account >= self.accounts.len() {
+            return Err(ControlError::UnknownAccount(account));
+        }
+        self.now = now_ms;
+        let a = &mut self.accounts[account];
+        a.wallet = a.wallet.checked_add(delta).ok_or(ControlError::BadPrice)?;
+        a.update_time = now_ms;
+        let wallet = a.wallet;
+        let t = self.stamp(account, super::state::EventType::AccountUpdate);
+        let mut s = String::with_capacity(256);
+        s.push_str("{\"e\":\"ACCOUNT_UPDATE\",");
+        super::json::kv_int(&mut s, "E", t);
+        super::json::kv_int(&mut s, "T", t);
+        s.push_str("\"a\":{");
+        super::json::kv_str(&mut s, "m", reason);
+        s.push_str("\"B\":[{");
+        super::json::kv_str(&mut s, "a", "USDT");
+        super::json::kv_dec(&mut s, "wb", wallet, super::order::digits(wallet, 8));
+        super::json::kv_dec(&mut s, "cw", wallet, super::order::digits(wallet, 8));
+        super::json::kv_dec(&mut s, "bc", delta, super::order::digits(delta, 8));
+        super::json::close(&mut s, '}');
+        s.push_str("],\"P\":[]}}");
+        super::state::push_user(
+            out,
+            account,
+            super::state::EventType::AccountUpdate,
+            s,
+            t,
+            0,
+            "",
+        );
+        Ok(wallet)
+    }
+}

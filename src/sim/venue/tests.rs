@@ -1349,3 +1349,46 @@ fn documented_codes_for_enum_and_batch_errors() {
     );
     assert_eq!(r.status, 404);
 }
+
+#[test]
+fn balance_hooks_and_algo_orders_skip_the_margin_check() {
+    let mut v = venue();
+    let mut out = Outbox::default();
+    let w = v.adjust_balance(0, d("-100000"), "WITHDRAW", T0 + 1, &mut out);
+    assert_eq!(w, Ok(Decimal::ZERO));
+    assert!(
+        out.user[0].json.contains("\"m\":\"WITHDRAW\"") && out.user[0].json.contains("\"P\":[]")
+    );
+    assert_eq!(
+        code(&post_order(&mut v, 0, &limit("BUY", "0.010", "59000", "GTC")).0),
+        -2018
+    );
+    // No margin check before trigger: a huge stop is accepted.
+    let p = [
+        ("algoType", "CONDITIONAL"),
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "STOP_MARKET"),
+        ("quantity", "100"),
+        ("triggerPrice", "61000"),
+    ];
+    let (r, _) = call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // At trigger the child fails the margin check: REJECTED with rm.
+    let mut out = Outbox::default();
+    assert!(
+        v.set_price("BTCUSDT", Some(d("61000")), None, T0 + 2, &mut out)
+            .is_ok()
+    );
+    let last = out
+        .user
+        .iter()
+        .rev()
+        .find(|f| f.event_type == "ALGO_UPDATE")
+        .map(|f| f.json.clone())
+        .unwrap_or_default();
+    assert!(
+        last.contains("\"X\":\"REJECTED\"") && last.contains("\"rm\":\"Balance is insufficient.\""),
+        "{last}"
+    );
+}

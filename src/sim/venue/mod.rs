@@ -5,6 +5,7 @@ pub mod api;
 
 pub use api::{AccountId, Method, Outbox, Params, Reply, Request, Venue, VenueSettings};
 pub use control::{AdlStyle, ControlError, Ledger, LedgerFill, LedgerOrder, LedgerPosition};
+pub use settings::SettingsError;
 pub mod account;
 pub mod algo;
 pub mod book;

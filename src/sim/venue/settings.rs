@@ -73,6 +73,101 @@ impl VenueSettings {
     }
 }
 
+/// A `[sim.venue]` value the venue cannot work with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// A symbol's grid, limits or start price is not positive/consistent.
+    #[error("[[sim.venue.symbols]] {symbol}: {why}")]
+    Symbol {
+        /// The symbol.
+        symbol: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// Two symbols share a name.
+    #[error("[[sim.venue.symbols]] {0} is listed twice")]
+    DuplicateSymbol(String),
+    /// An account's key is empty or shared, or its leverage is out of 1..=125.
+    #[error("[[sim.venue.accounts]] #{index}: {why}")]
+    Account {
+        /// Position in the list.
+        index: usize,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// A market-process value is out of range.
+    #[error("[sim.venue.market]: {0}")]
+    Market(&'static str),
+}
+
+impl VenueSettings {
+    /// Checks the configuration so a bad file fails with a clear message at
+    /// start instead of producing a venue that misbehaves later.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let mut names = std::collections::HashSet::new();
+        for s in &self.symbols {
+            let bad = |why| SettingsError::Symbol {
+                symbol: s.symbol.clone(),
+                why,
+            };
+            if s.symbol.is_empty() || s.symbol.len() > 40 {
+                return Err(bad("symbol must be 1-40 bytes"));
+            }
+            if !names.insert(s.symbol.as_str()) {
+                return Err(SettingsError::DuplicateSymbol(s.symbol.clone()));
+            }
+            if !s.tick_size.is_positive() || !s.step_size.is_positive() {
+                return Err(bad("tick_size and step_size must be positive"));
+            }
+            if !s.start_price.is_positive() || !s.min_qty.is_positive() {
+                return Err(bad("start_price and min_qty must be positive"));
+            }
+            if !s.max_price.is_zero() && s.max_price < s.min_price {
+                return Err(bad("max_price below min_price"));
+            }
+            if s.max_qty < s.min_qty || s.market_max_qty < s.min_qty {
+                return Err(bad("max_qty below min_qty"));
+            }
+            if s.max_num_orders == 0 {
+                return Err(bad("max_num_orders must be at least 1"));
+            }
+        }
+        let mut keys = std::collections::HashSet::new();
+        for (index, a) in self.accounts.iter().enumerate() {
+            let bad = |why| SettingsError::Account { index, why };
+            if a.api_key.is_empty() || a.api_secret.is_empty() {
+                return Err(bad("api_key and api_secret must be set"));
+            }
+            if !keys.insert(a.api_key.as_str()) {
+                return Err(bad("api_key used by another account"));
+            }
+            if !(1..=125).contains(&a.leverage) {
+                return Err(bad("leverage must be 1..=125"));
+            }
+        }
+        let m = &self.market;
+        if m.tick_interval_ms <= 0 || m.mark_price_interval_ms <= 0 {
+            return Err(SettingsError::Market("intervals must be positive"));
+        }
+        if !(0.0..0.1).contains(&m.volatility) || !(0.0..=1.0).contains(&m.trade_probability) {
+            return Err(SettingsError::Market(
+                "volatility must be in [0, 0.1) and trade_probability in [0, 1]",
+            ));
+        }
+        if m.book_levels == 0 || m.book_levels > 1000 || m.level_spacing_ticks <= 0 {
+            return Err(SettingsError::Market(
+                "book_levels must be 1..=1000 and level_spacing_ticks positive",
+            ));
+        }
+        if self.history_retention_ms < 0 {
+            return Err(SettingsError::Market(
+                "history_retention_ms must not be negative",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Position mode of an account at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -295,6 +390,26 @@ mod tests {
         assert_eq!(s.accounts.len(), 2);
         assert_eq!(s.default_stp, StpMode::ExpireMaker);
         assert!(s.first_account_credentials().is_some());
+    }
+
+    #[test]
+    fn validation_catches_bad_values() {
+        assert_eq!(VenueSettings::default().validate(), Ok(()));
+        let mut s = VenueSettings::default();
+        s.symbols[1].symbol = "BTCUSDT".into();
+        assert_eq!(
+            s.validate(),
+            Err(SettingsError::DuplicateSymbol("BTCUSDT".into()))
+        );
+        let mut s = VenueSettings::default();
+        s.symbols[0].tick_size = Decimal::ZERO;
+        assert!(s.validate().is_err());
+        let mut s = VenueSettings::default();
+        s.accounts[1].api_key = s.accounts[0].api_key.clone();
+        assert!(s.validate().is_err());
+        let mut s = VenueSettings::default();
+        s.market.tick_interval_ms = 0;
+        assert!(s.validate().is_err());
     }
 
     #[test]

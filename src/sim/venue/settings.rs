@@ -412,6 +412,62 @@ mod tests {
         assert!(s.validate().is_err());
     }
 
+    /// The snippet documented for `config/sim.toml` (keys under `[sim.venue]`).
+    const DOC_SNIPPET: &str = r#"
+default_stp = "EXPIRE_MAKER"
+history_retention_ms = 259200000
+max_algo_orders = 200
+
+[market]
+seed = 42
+tick_interval_ms = 100
+volatility = 0.0002
+auto_move = true
+book_levels = 20
+level_spacing_ticks = 1
+level_notional = "50000"
+mark_price_interval_ms = 1000
+trade_probability = 0.3
+
+[[accounts]]
+api_key = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83"
+api_secret = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"
+balance = "100000"
+position_mode = "one_way"
+leverage = 20
+maker_fee = "0.0002"
+taker_fee = "0.0005"
+
+[[symbols]]
+symbol = "BTCUSDT"
+base_asset = "BTC"
+price_precision = 2
+quantity_precision = 3
+tick_size = "0.1"
+min_price = "556.8"
+max_price = "4529764"
+step_size = "0.001"
+min_qty = "0.001"
+max_qty = "1000"
+market_max_qty = "120"
+min_notional = "100"
+multiplier_up = "1.05"
+multiplier_down = "0.95"
+max_num_orders = 200
+trigger_protect = "0.05"
+start_price = "60000"
+"#;
+
+    #[test]
+    fn documented_snippet_parses_and_validates() {
+        let s: Result<VenueSettings, _> = toml::from_str(DOC_SNIPPET);
+        assert!(s.is_ok(), "{:?}", s.err());
+        let s = s.unwrap_or_default();
+        assert_eq!(s.accounts.len(), 1);
+        assert_eq!(s.symbols.len(), 1);
+        assert_eq!(s.validate(), Ok(()));
+    }
+
     #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<VenueSettings>("bogus = 1").is_err());

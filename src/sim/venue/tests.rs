@@ -1392,3 +1392,37 @@ fn balance_hooks_and_algo_orders_skip_the_margin_check() {
         "{last}"
     );
 }
+
+#[test]
+fn market_order_outside_the_percent_price_band_is_refused() {
+    let mut v = venue();
+    let mut out = Outbox::default();
+    // Mark far below last: the best ask is above mark × 1.05.
+    assert!(
+        v.set_price("BTCUSDT", None, Some(d("50000")), T0 + 1, &mut out)
+            .is_ok()
+    );
+    let (r, out) = post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
+    assert_eq!(code(&r), -4131);
+    assert!(out.user.is_empty());
+    let (r, _) = post_order(
+        &mut v,
+        0,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "SELL"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -505,7 +505,26 @@ impl Venue {
             return Err(VenueError::new(-2018, "Balance is insufficient."));
         }
         let ref_price = if s.otype == OrderType::Market {
-            self.best_opposite(s.sym, s.side).unwrap_or(m.mark)
+            let best = self.best_opposite(s.sym, s.side).unwrap_or(m.mark);
+            // PERCENT_PRICE for MARKET: the counterparty's best price must lie
+            // inside the mark band (-4131).
+            let c = &m.ins.cfg;
+            let outside = if s.side == Side::Buy {
+                m.mark
+                    .checked_mul(c.multiplier_up, Rounding::Floor)
+                    .is_some_and(|cap| best > cap)
+            } else {
+                m.mark
+                    .checked_mul(c.multiplier_down, Rounding::Ceil)
+                    .is_some_and(|floor| best < floor)
+            };
+            if outside && s.otype != OrderType::Liquidation {
+                return Err(VenueError::new(
+                    -4131,
+                    "The counterparty's best price does not meet the PERCENT_PRICE filter limit",
+                ));
+            }
+            best
         } else {
             s.price
         };

@@ -33,7 +33,11 @@ fn ping_time_keep_alive_and_weight_header() {
     let mut c = Http::connect(sim.local_addr());
     let r = c.request("GET", "/fapi/v1/ping", &[], "");
     assert_eq!((r.status, r.body.as_str()), (200, "{}"));
-    assert!(r.header("Content-Type").unwrap().starts_with("application/json"));
+    assert!(
+        r.header("Content-Type")
+            .unwrap()
+            .starts_with("application/json")
+    );
     let w1: u32 = r.header("X-MBX-USED-WEIGHT-1M").unwrap().parse().unwrap();
     // Same connection (keep-alive); weight grows.
     let r = c.request("GET", "/fapi/v1/time", &[], "");
@@ -59,24 +63,44 @@ fn auth_errors_as_binance() {
     let r = c.request("GET", &format!("{path}?{q}&signature={sig}"), &[], "");
     assert_eq!((r.status, r.code()), (401, Some(-2014)));
     // Unknown key.
-    let r = c.request("GET", &format!("{path}?{q}&signature={sig}"), &[("X-MBX-APIKEY", "unknownKey123")], "");
+    let r = c.request(
+        "GET",
+        &format!("{path}?{q}&signature={sig}"),
+        &[("X-MBX-APIKEY", "unknownKey123")],
+        "",
+    );
     assert_eq!((r.status, r.code()), (401, Some(-2015)));
     // Missing signature.
     let r = c.request("GET", &format!("{path}?{q}"), &[("X-MBX-APIKEY", KEY)], "");
     assert_eq!(r.code(), Some(-1102));
     assert!(r.body.contains("signature"));
     // Bad signature.
-    let r = c.request("GET", &format!("{path}?{q}&signature={}", "ab".repeat(32)), &[("X-MBX-APIKEY", KEY)], "");
+    let r = c.request(
+        "GET",
+        &format!("{path}?{q}&signature={}", "ab".repeat(32)),
+        &[("X-MBX-APIKEY", KEY)],
+        "",
+    );
     assert_eq!((r.status, r.code()), (400, Some(-1022)));
     // Too old for the default recvWindow, and too far ahead.
     for ts in [now_ms() - 6000, now_ms() + 1500] {
         let q = format!("timestamp={ts}");
-        let r = c.request("GET", &format!("{path}?{q}&signature={}", sign(SECRET, &q)), &[("X-MBX-APIKEY", KEY)], "");
+        let r = c.request(
+            "GET",
+            &format!("{path}?{q}&signature={}", sign(SECRET, &q)),
+            &[("X-MBX-APIKEY", KEY)],
+            "",
+        );
         assert_eq!(r.code(), Some(-1021), "ts offset {}", ts - now_ms());
     }
     // A larger recvWindow admits the old timestamp.
     let q = format!("recvWindow=20000&timestamp={}", now_ms() - 6000);
-    let r = c.request("GET", &format!("{path}?{q}&signature={}", sign(SECRET, &q)), &[("X-MBX-APIKEY", KEY)], "");
+    let r = c.request(
+        "GET",
+        &format!("{path}?{q}&signature={}", sign(SECRET, &q)),
+        &[("X-MBX-APIKEY", KEY)],
+        "",
+    );
     assert_ne!(r.code(), Some(-1021));
     assert_ne!(r.code(), Some(-1022));
     // Query ‖ body, signature at the end of the body; encoded non-ASCII symbol.
@@ -89,7 +113,11 @@ fn auth_errors_as_binance() {
         &[("X-MBX-APIKEY", KEY)],
         &format!("{body}&signature={sig}"),
     );
-    assert!(!matches!(r.code(), Some(-1022 | -1021 | -1102 | -2014 | -2015)), "{}", r.body);
+    assert!(
+        !matches!(r.code(), Some(-1022 | -1021 | -1102 | -2014 | -2015)),
+        "{}",
+        r.body
+    );
     // Upper-case hex signature is accepted.
     let q = format!("timestamp={}", now_ms());
     let r = c.request(
@@ -112,11 +140,23 @@ fn order_count_headers_then_429() {
             "/fapi/v1/order",
             &format!("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=10000&newClientOrderId=cnt-{i}"),
         );
-        assert_eq!(r.header("X-MBX-ORDER-COUNT-10S"), Some(i.to_string().as_str()), "{}", r.body);
+        assert_eq!(
+            r.header("X-MBX-ORDER-COUNT-10S"),
+            Some(i.to_string().as_str()),
+            "{}",
+            r.body
+        );
         assert!(r.header("X-MBX-ORDER-COUNT-1M").is_some());
-        assert_eq!(r.header("X-MBX-USED-WEIGHT-1M").map(|w| w.is_empty()), Some(false));
+        assert_eq!(
+            r.header("X-MBX-USED-WEIGHT-1M").map(|w| w.is_empty()),
+            Some(false)
+        );
     }
-    let r = c.signed("POST", "/fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=10000");
+    let r = c.signed(
+        "POST",
+        "/fapi/v1/order",
+        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=10000",
+    );
     assert_eq!((r.status, r.code()), (429, Some(-1015)));
     let retry: u64 = r.header("Retry-After").unwrap().parse().unwrap();
     assert!((1..=10).contains(&retry));
@@ -151,10 +191,25 @@ fn listen_key_lifecycle() {
     let mut c = Http::connect(sim.local_addr());
     let r = c.keyed("POST", "/fapi/v1/listenKey");
     assert_eq!(r.status, 200);
-    let k1 = r.json().get("listenKey").and_then(|v| v.as_str().map(str::to_string)).unwrap();
-    assert_eq!(c.keyed("POST", "/fapi/v1/listenKey").json().get("listenKey").and_then(|v| v.as_str().map(str::to_string)), Some(k1.clone()));
+    let k1 = r
+        .json()
+        .get("listenKey")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap();
+    assert_eq!(
+        c.keyed("POST", "/fapi/v1/listenKey")
+            .json()
+            .get("listenKey")
+            .and_then(|v| v.as_str().map(str::to_string)),
+        Some(k1.clone())
+    );
     let r = c.keyed("PUT", "/fapi/v1/listenKey");
-    assert_eq!(r.json().get("listenKey").and_then(|v| v.as_str().map(str::to_string)), Some(k1.clone()));
+    assert_eq!(
+        r.json()
+            .get("listenKey")
+            .and_then(|v| v.as_str().map(str::to_string)),
+        Some(k1.clone())
+    );
     // USER_STREAM needs the key header.
     assert_eq!(c.request("POST", "/fapi/v1/listenKey", &[], "").status, 401);
     assert_eq!(c.keyed("DELETE", "/fapi/v1/listenKey").body, "{}");
@@ -169,24 +224,55 @@ fn listen_key_expires_at_compressed_time() {
     // 60 min / 1800 = 2 s validity.
     let sim = start(|s| s.server.time_scale = 1800.0);
     let mut c = Http::connect(sim.local_addr());
-    let key = c.keyed("POST", "/fapi/v1/listenKey").json().get("listenKey").and_then(|v| v.as_str().map(str::to_string)).unwrap();
-    let mut ws = ws_connect(sim.local_addr(), &format!("{}/private/ws?listenKey={key}", sim.stream_url())).unwrap();
+    let key = c
+        .keyed("POST", "/fapi/v1/listenKey")
+        .json()
+        .get("listenKey")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap();
+    let mut ws = ws_connect(
+        sim.local_addr(),
+        &format!("{}/private/ws?listenKey={key}", sim.stream_url()),
+    )
+    .unwrap();
     let t0 = Instant::now();
-    let ev = ws_until(&mut ws, Duration::from_secs(8), |t| t.contains("listenKeyExpired")).expect("listenKeyExpired pushed");
-    assert!(t0.elapsed() >= Duration::from_millis(1500), "expired too early: {:?}", t0.elapsed());
+    let ev = ws_until(&mut ws, Duration::from_secs(8), |t| {
+        t.contains("listenKeyExpired")
+    })
+    .expect("listenKeyExpired pushed");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1500),
+        "expired too early: {:?}",
+        t0.elapsed()
+    );
     assert!(ev.contains(&key));
     assert_eq!(c.keyed("PUT", "/fapi/v1/listenKey").code(), Some(-1125));
-    let k2 = c.keyed("POST", "/fapi/v1/listenKey").json().get("listenKey").and_then(|v| v.as_str().map(str::to_string)).unwrap();
+    let k2 = c
+        .keyed("POST", "/fapi/v1/listenKey")
+        .json()
+        .get("listenKey")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap();
     assert_ne!(k2, key);
 }
 
 fn list_subs(ws: &mut Ws, id: u32) -> Vec<String> {
-    ws_send(ws, &format!(r#"{{"method":"LIST_SUBSCRIPTIONS","id":{id}}}"#));
-    let t = ws_until(ws, Duration::from_secs(3), |t| t.contains(&format!("\"id\":{id}"))).expect("LIST reply");
+    ws_send(
+        ws,
+        &format!(r#"{{"method":"LIST_SUBSCRIPTIONS","id":{id}}}"#),
+    );
+    let t = ws_until(ws, Duration::from_secs(3), |t| {
+        t.contains(&format!("\"id\":{id}"))
+    })
+    .expect("LIST reply");
     let v: sonic_rs::Value = sonic_rs::from_str(&t).unwrap();
     v.get("result")
         .and_then(|r| r.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -196,16 +282,39 @@ fn stream_url_forms_and_subscribe() {
     let addr = sim.local_addr();
     let base = sim.stream_url();
     let mut c = Http::connect(addr);
-    let key = c.keyed("POST", "/fapi/v1/listenKey").json().get("listenKey").and_then(|v| v.as_str().map(str::to_string)).unwrap();
+    let key = c
+        .keyed("POST", "/fapi/v1/listenKey")
+        .json()
+        .get("listenKey")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap();
     let cases: Vec<(String, Vec<String>)> = vec![
-        (format!("{base}/ws/btcusdt@aggTrade/BTCUSDT@bookTicker"), vec!["btcusdt@aggTrade".into(), "btcusdt@bookTicker".into()]),
-        (format!("{base}/stream?streams=btcusdt@depth@100ms/ethusdt@markPrice"), vec!["btcusdt@depth@100ms".into(), "ethusdt@markPrice".into()]),
-        (format!("{base}/public/ws/btcusdt@depth5"), vec!["btcusdt@depth5".into()]),
-        (format!("{base}/market/stream?streams=btcusdt@markPrice@1s"), vec!["btcusdt@markPrice@1s".into()]),
+        (
+            format!("{base}/ws/btcusdt@aggTrade/BTCUSDT@bookTicker"),
+            vec!["btcusdt@aggTrade".into(), "btcusdt@bookTicker".into()],
+        ),
+        (
+            format!("{base}/stream?streams=btcusdt@depth@100ms/ethusdt@markPrice"),
+            vec!["btcusdt@depth@100ms".into(), "ethusdt@markPrice".into()],
+        ),
+        (
+            format!("{base}/public/ws/btcusdt@depth5"),
+            vec!["btcusdt@depth5".into()],
+        ),
+        (
+            format!("{base}/market/stream?streams=btcusdt@markPrice@1s"),
+            vec!["btcusdt@markPrice@1s".into()],
+        ),
         (format!("{base}/ws?listenKey={key}"), vec![key.clone()]),
         (format!("{base}/ws/{key}"), vec![key.clone()]),
-        (format!("{base}/private/ws?listenKey={key}&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE"), vec![key.clone()]),
-        (format!("{base}/private/stream?listenKey={key}&events=ORDER_TRADE_UPDATE"), vec![key.clone()]),
+        (
+            format!("{base}/private/ws?listenKey={key}&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE"),
+            vec![key.clone()],
+        ),
+        (
+            format!("{base}/private/stream?listenKey={key}&events=ORDER_TRADE_UPDATE"),
+            vec![key.clone()],
+        ),
     ];
     for (i, (url, want)) in cases.iter().enumerate() {
         let mut ws = ws_connect(addr, url).unwrap_or_else(|e| panic!("{url}: {e}"));
@@ -213,15 +322,30 @@ fn stream_url_forms_and_subscribe() {
     }
     // Live SUBSCRIBE / UNSUBSCRIBE / properties on a bare connection.
     let mut ws = ws_connect(addr, &format!("{base}/ws")).unwrap();
-    ws_send(&mut ws, r#"{"method":"SUBSCRIBE","params":["btcusdt@aggTrade","ethusdt@bookTicker"],"id":7}"#);
+    ws_send(
+        &mut ws,
+        r#"{"method":"SUBSCRIBE","params":["btcusdt@aggTrade","ethusdt@bookTicker"],"id":7}"#,
+    );
     let r = ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"id\":7")).unwrap();
     assert_eq!(r, r#"{"result":null,"id":7}"#);
-    ws_send(&mut ws, r#"{"method":"UNSUBSCRIBE","params":["btcusdt@aggTrade"],"id":8}"#);
+    ws_send(
+        &mut ws,
+        r#"{"method":"UNSUBSCRIBE","params":["btcusdt@aggTrade"],"id":8}"#,
+    );
     assert!(ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"id\":8")).is_some());
-    assert_eq!(list_subs(&mut ws, 9), vec!["ethusdt@bookTicker".to_string()]);
-    ws_send(&mut ws, r#"{"method":"SET_PROPERTY","params":["combined",true],"id":10}"#);
+    assert_eq!(
+        list_subs(&mut ws, 9),
+        vec!["ethusdt@bookTicker".to_string()]
+    );
+    ws_send(
+        &mut ws,
+        r#"{"method":"SET_PROPERTY","params":["combined",true],"id":10}"#,
+    );
     assert!(ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"id\":10")).is_some());
-    ws_send(&mut ws, r#"{"method":"GET_PROPERTY","params":["combined"],"id":11}"#);
+    ws_send(
+        &mut ws,
+        r#"{"method":"GET_PROPERTY","params":["combined"],"id":11}"#,
+    );
     let r = ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"id\":11")).unwrap();
     assert_eq!(r, r#"{"result":true,"id":11}"#);
     ws_send(&mut ws, "{not json");
@@ -253,11 +377,18 @@ fn inbound_message_cap_disconnects() {
 }
 
 fn ws_api_signed(params: &[(&str, String)], id: &str, method: &str) -> String {
-    let mut all: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let mut all: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     all.push(("apiKey".into(), KEY.into()));
     all.push(("timestamp".into(), now_ms().to_string()));
     all.sort();
-    let payload = all.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let payload = all
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
     let sig = sign(SECRET, &payload);
     let mut obj = String::new();
     for (k, v) in &all {
@@ -291,30 +422,62 @@ fn ws_api_envelope_signing_and_session() {
     let v: sonic_rs::Value = sonic_rs::from_str(&r).unwrap();
     assert_eq!(v.get("id").and_then(|x| x.as_str()), Some("p-1"));
     assert!(v.get("status").and_then(|x| x.as_u64()).is_some());
-    let rl = v.get("rateLimits").and_then(|x| x.as_array()).expect("rateLimits");
-    assert!(rl.iter().any(|x| x.get("rateLimitType").and_then(|t| t.as_str()) == Some("ORDERS")));
-    let code = v.get("error").and_then(|e| e.get("code")).and_then(|c| c.as_i64());
-    assert!(!matches!(code, Some(-1022 | -1021 | -1102 | -2014 | -2015)), "{r}");
+    let rl = v
+        .get("rateLimits")
+        .and_then(|x| x.as_array())
+        .expect("rateLimits");
+    assert!(
+        rl.iter()
+            .any(|x| x.get("rateLimitType").and_then(|t| t.as_str()) == Some("ORDERS"))
+    );
+    let code = v
+        .get("error")
+        .and_then(|e| e.get("code"))
+        .and_then(|c| c.as_i64());
+    assert!(
+        !matches!(code, Some(-1022 | -1021 | -1102 | -2014 | -2015)),
+        "{r}"
+    );
     // Tampered signature.
-    let bad = place.replace("\"price\":\"10000\"", "\"price\":\"10001\"").replace("p-1", "p-2");
+    let bad = place
+        .replace("\"price\":\"10000\"", "\"price\":\"10001\"")
+        .replace("p-1", "p-2");
     ws_send(&mut ws, &bad);
     let r = ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"p-2\"")).unwrap();
     assert!(r.contains("-1022") && r.contains("\"status\":400"), "{r}");
     // Unsigned without a session.
-    ws_send(&mut ws, &format!(r#"{{"id":3,"method":"order.status","params":{{"apiKey":"{KEY}","symbol":"BTCUSDT","orderId":1,"timestamp":{}}}}}"#, now_ms()));
+    ws_send(
+        &mut ws,
+        &format!(
+            r#"{{"id":3,"method":"order.status","params":{{"apiKey":"{KEY}","symbol":"BTCUSDT","orderId":1,"timestamp":{}}}}}"#,
+            now_ms()
+        ),
+    );
     let r = ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"id\":3")).unwrap();
     assert!(r.contains("-1102"), "{r}");
     // session.logon, then the same request needs no signature.
     ws_send(&mut ws, &ws_api_signed(&[], "s-1", "session.logon"));
     let r = ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"s-1\"")).unwrap();
     assert!(r.contains("\"status\":200") && r.contains(KEY), "{r}");
-    ws_send(&mut ws, &format!(r#"{{"id":4,"method":"order.status","params":{{"symbol":"BTCUSDT","orderId":1,"timestamp":{}}}}}"#, now_ms()));
+    ws_send(
+        &mut ws,
+        &format!(
+            r#"{{"id":4,"method":"order.status","params":{{"symbol":"BTCUSDT","orderId":1,"timestamp":{}}}}}"#,
+            now_ms()
+        ),
+    );
     let r = ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"id\":4")).unwrap();
     assert!(!r.contains("-1102") && !r.contains("-1022"), "{r}");
     // userDataStream.start over the WS API.
-    ws_send(&mut ws, &format!(r#"{{"id":5,"method":"userDataStream.start","params":{{"apiKey":"{KEY}"}}}}"#));
+    ws_send(
+        &mut ws,
+        &format!(r#"{{"id":5,"method":"userDataStream.start","params":{{"apiKey":"{KEY}"}}}}"#),
+    );
     let r = ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"id\":5")).unwrap();
-    assert!(r.contains("listenKey") && r.contains("\"status\":200"), "{r}");
+    assert!(
+        r.contains("listenKey") && r.contains("\"status\":200"),
+        "{r}"
+    );
     // Unknown method.
     ws_send(&mut ws, r#"{"id":6,"method":"nope.nope","params":{}}"#);
     let r = ws_until(&mut ws, Duration::from_secs(3), |t| t.contains("\"id\":6")).unwrap();
@@ -322,7 +485,12 @@ fn ws_api_envelope_signing_and_session() {
 }
 
 fn control(c: &mut Http, body: &str) -> Resp {
-    let r = c.request("POST", "/sim/faults", &[("Content-Type", "application/json")], body);
+    let r = c.request(
+        "POST",
+        "/sim/faults",
+        &[("Content-Type", "application/json")],
+        body,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     r
 }
@@ -336,19 +504,33 @@ fn http_faults() {
     assert_eq!((r.status, r.code()), (429, Some(-1003)));
     assert!(r.header("Retry-After").is_some());
     assert_eq!(c.request("GET", "/fapi/v1/ping", &[], "").status, 200);
-    control(&mut c, r#"{"server_error_next":1,"server_error_status":502}"#);
+    control(
+        &mut c,
+        r#"{"server_error_next":1,"server_error_status":502}"#,
+    );
     let r = c.request("GET", "/fapi/v1/time", &[], "");
     assert_eq!((r.status, r.code()), (502, Some(-1001)));
     control(&mut c, r#"{"unknown_not_placed_next":1}"#);
     let r = c.signed("POST", "/fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=10000&newClientOrderId=unk-no");
     assert_eq!(r.status, 503);
-    assert!(r.body.contains("Unknown error, please check your request or try again later."));
-    control(&mut c, r#"{"unknown_placed_next":1,"unknown_as_timeout":true}"#);
+    assert!(
+        r.body
+            .contains("Unknown error, please check your request or try again later.")
+    );
+    control(
+        &mut c,
+        r#"{"unknown_placed_next":1,"unknown_as_timeout":true}"#,
+    );
     let r = c.signed("POST", "/fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=10000&newClientOrderId=unk-yes");
     assert_eq!((r.status, r.code()), (503, Some(-1007)));
     // Non-order calls are untouched by the "unknown" faults.
     control(&mut c, r#"{"unknown_placed_next":0,"clock_skew_ms":10000}"#);
-    let st = c.request("GET", "/fapi/v1/time", &[], "").json().get("serverTime").and_then(|v| v.as_i64()).unwrap();
+    let st = c
+        .request("GET", "/fapi/v1/time", &[], "")
+        .json()
+        .get("serverTime")
+        .and_then(|v| v.as_i64())
+        .unwrap();
     assert!((st - now_ms() - 10_000).abs() < 2000);
     // A timestamp from the unskewed client is now too old.
     assert_eq!(c.signed("GET", "/fapi/v2/balance", "").code(), Some(-1021));
@@ -367,12 +549,22 @@ fn drop_ws_and_expire_listen_keys_now() {
     let sim = start(|_| {});
     let addr = sim.local_addr();
     let mut c = Http::connect(addr);
-    let key = c.keyed("POST", "/fapi/v1/listenKey").json().get("listenKey").and_then(|v| v.as_str().map(str::to_string)).unwrap();
+    let key = c
+        .keyed("POST", "/fapi/v1/listenKey")
+        .json()
+        .get("listenKey")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap();
     let mut user = ws_connect(addr, &format!("{}/ws/{key}", sim.stream_url())).unwrap();
-    let mut market = ws_connect(addr, &format!("{}/ws/btcusdt@bookTicker", sim.stream_url())).unwrap();
+    let mut market =
+        ws_connect(addr, &format!("{}/ws/btcusdt@bookTicker", sim.stream_url())).unwrap();
     let mut api = ws_connect(addr, &sim.ws_api_url()).unwrap();
     control(&mut c, r#"{"expire_listen_keys":true}"#);
-    assert!(ws_until(&mut user, Duration::from_secs(3), |t| t.contains("listenKeyExpired")).is_some());
+    assert!(
+        ws_until(&mut user, Duration::from_secs(3), |t| t
+            .contains("listenKeyExpired"))
+        .is_some()
+    );
     assert_eq!(c.keyed("PUT", "/fapi/v1/listenKey").code(), Some(-1125));
     control(&mut c, r#"{"drop_ws":true}"#);
     for ws in [&mut user, &mut market, &mut api] {
@@ -401,11 +593,13 @@ fn tls_handshake_with_generated_ca() {
         roots.add(cert.unwrap()).unwrap();
     }
     let cfg = Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
     );
     for host in ["127.0.0.1", "localhost"] {
         let name = rustls::pki_types::ServerName::try_from(host.to_string()).unwrap();
@@ -413,22 +607,33 @@ fn tls_handshake_with_generated_ca() {
         let tcp = std::net::TcpStream::connect(sim.local_addr()).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let mut tls = rustls::StreamOwned::new(conn, tcp);
-        tls.write_all(b"GET /fapi/v1/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        tls.write_all(b"GET /fapi/v1/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
         let mut out = Vec::new();
         let _ = tls.read_to_end(&mut out);
         let text = String::from_utf8_lossy(&out);
-        assert!(text.starts_with("HTTP/1.1 200") && text.contains("serverTime"), "{host}: {text}");
+        assert!(
+            text.starts_with("HTTP/1.1 200") && text.contains("serverTime"),
+            "{host}: {text}"
+        );
     }
     // WSS on the same port.
     let name = rustls::pki_types::ServerName::try_from("localhost".to_string()).unwrap();
     let conn = rustls::ClientConnection::new(cfg, name).unwrap();
     let tcp = std::net::TcpStream::connect(sim.local_addr()).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-    let tls = rustls::StreamOwned::new(conn, tcp);
-    let (mut ws, _) = tungstenite::client(format!("wss://localhost:{}/ws", sim.local_addr().port()), tls)
-        .map_err(|e| format!("{e:?}"))
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
-    ws.send(tungstenite::Message::Text(r#"{"method":"LIST_SUBSCRIPTIONS","id":1}"#.into())).unwrap();
+    let tls = rustls::StreamOwned::new(conn, tcp);
+    let (mut ws, _) = tungstenite::client(
+        format!("wss://localhost:{}/ws", sim.local_addr().port()),
+        tls,
+    )
+    .map_err(|e| format!("{e:?}"))
+    .unwrap();
+    ws.send(tungstenite::Message::Text(
+        r#"{"method":"LIST_SUBSCRIPTIONS","id":1}"#.into(),
+    ))
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut got = None;
     while Instant::now() < deadline && got.is_none() {
@@ -449,12 +654,23 @@ fn shutdown_joins_threads_and_frees_port() {
     let _api = ws_connect(addr, &sim.ws_api_url()).unwrap();
     let t0 = Instant::now();
     sim.shutdown();
-    assert!(t0.elapsed() < Duration::from_secs(5), "shutdown took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        t0.elapsed()
+    );
     // The kept-alive connection was closed by the server.
     let mut buf = [0u8; 16];
     use std::io::Read;
     let mut raw = std::net::TcpStream::connect(addr);
-    assert!(raw.is_err() || raw.as_mut().map(|s| s.read(&mut buf).unwrap_or(0)).unwrap_or(0) == 0);
+    assert!(
+        raw.is_err()
+            || raw
+                .as_mut()
+                .map(|s| s.read(&mut buf).unwrap_or(0))
+                .unwrap_or(0)
+                == 0
+    );
     // The port can be bound again: the listener is gone.
     let l = std::net::TcpListener::bind(addr);
     assert!(l.is_ok(), "port still in use: {:?}", l.err());

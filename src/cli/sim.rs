@@ -96,7 +96,10 @@ pub fn load_settings(path: &Path) -> Result<SimSettings, SimCliError> {
     let table: toml::Table = toml::from_str(&text).map_err(|e| perr(e.to_string()))?;
     match table.get("sim") {
         None => Ok(SimSettings::default()),
-        Some(v) => v.clone().try_into::<SimSettings>().map_err(|e| perr(e.to_string())),
+        Some(v) => v
+            .clone()
+            .try_into::<SimSettings>()
+            .map_err(|e| perr(e.to_string())),
     }
 }
 
@@ -147,9 +150,15 @@ fn run_inner(args: &SimArgs) -> Result<(), SimCliError> {
 fn print_urls(h: &SimHandle) {
     println!("binance-exec sim listening on {}", h.local_addr());
     println!("  REST        {}", h.rest_url());
-    println!("  streams     {}  (/ws/<s>, /stream?streams=, /public /market /private)", h.stream_url());
+    println!(
+        "  streams     {}  (/ws/<s>, /stream?streams=, /public /market /private)",
+        h.stream_url()
+    );
     println!("  WS API      {}", h.ws_api_url());
-    println!("  control     {}  (POST /sim/faults, GET /sim/status)", h.control_url());
+    println!(
+        "  control     {}  (POST /sim/faults, GET /sim/status)",
+        h.control_url()
+    );
     if let Some(p) = h.ca_pem_path() {
         println!("  TLS CA      {}", p.display());
     }
@@ -166,7 +175,8 @@ struct RawClient {
 
 impl RawClient {
     fn connect(h: &SimHandle) -> Result<Self, SimCliError> {
-        let tcp = TcpStream::connect(h.local_addr()).map_err(|e| SimCliError::Bench(e.to_string()))?;
+        let tcp =
+            TcpStream::connect(h.local_addr()).map_err(|e| SimCliError::Bench(e.to_string()))?;
         let _ = tcp.set_nodelay(true);
         Ok(RawClient {
             tcp,
@@ -177,7 +187,12 @@ impl RawClient {
     }
 
     /// Sends a signed request; returns (status, body).
-    fn signed(&mut self, method: &str, path: &str, params: &str) -> Result<(u16, String), SimCliError> {
+    fn signed(
+        &mut self,
+        method: &str,
+        path: &str,
+        params: &str,
+    ) -> Result<(u16, String), SimCliError> {
         let ts = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
@@ -295,7 +310,11 @@ fn self_bench(mut settings: SimSettings, args: &SimArgs) -> Result<(), SimCliErr
                 let (_, body) = c.signed("POST", "/fapi/v1/order", &place)?;
                 placed += 1;
                 if let Some(id) = order_id(&body) {
-                    let _ = c.signed("DELETE", "/fapi/v1/order", &format!("symbol={sym}&orderId={id}"))?;
+                    let _ = c.signed(
+                        "DELETE",
+                        "/fapi/v1/order",
+                        &format!("symbol={sym}&orderId={id}"),
+                    )?;
                 }
             }
             Ok(placed)

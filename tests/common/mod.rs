@@ -70,11 +70,20 @@ impl Http {
         let tcp = TcpStream::connect(addr).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         tcp.set_nodelay(true).unwrap();
-        Http { tcp, buf: Vec::new() }
+        Http {
+            tcp,
+            buf: Vec::new(),
+        }
     }
 
     /// Sends a request (`target` = path + optional `?query`).
-    pub fn request(&mut self, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+    pub fn request(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Resp {
         let mut req = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
@@ -96,7 +105,12 @@ impl Http {
                 let headers: Vec<(String, String)> = r
                     .headers
                     .iter()
-                    .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).to_string()))
+                    .map(|h| {
+                        (
+                            h.name.to_string(),
+                            String::from_utf8_lossy(h.value).to_string(),
+                        )
+                    })
                     .collect();
                 let len: usize = headers
                     .iter()
@@ -125,6 +139,24 @@ impl Http {
         self.request(method, target, &[("X-MBX-APIKEY", KEY)], "")
     }
 
+    /// The socket (tests that race it against a stream).
+    pub fn tcp(&self) -> &TcpStream {
+        &self.tcp
+    }
+
+    /// Writes a signed POST body request without reading the reply.
+    pub fn send_signed(&mut self, method: &str, path: &str, params: &str) {
+        let mut p = format!("{params}&timestamp={}", now_ms());
+        let sig = sign(SECRET, &p);
+        p.push_str("&signature=");
+        p.push_str(&sig);
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-MBX-APIKEY: {KEY}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{p}",
+            p.len()
+        );
+        self.tcp.write_all(req.as_bytes()).unwrap();
+    }
+
     /// A signed request; params in the query (GET/DELETE) or body (POST/PUT).
     pub fn signed(&mut self, method: &str, path: &str, params: &str) -> Resp {
         let mut p = if params.is_empty() {
@@ -148,11 +180,14 @@ pub type Ws = tungstenite::WebSocket<TcpStream>;
 /// Opens a WebSocket to `url` (ws://127.0.0.1:PORT/...).
 pub fn ws_connect(addr: SocketAddr, url: &str) -> Result<Ws, tungstenite::Error> {
     let tcp = TcpStream::connect(addr).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-    tungstenite::client(url, tcp).map(|(ws, _)| ws).map_err(|e| match e {
-        tungstenite::HandshakeError::Failure(e) => e,
-        tungstenite::HandshakeError::Interrupted(_) => tungstenite::Error::ConnectionClosed,
-    })
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    tungstenite::client(url, tcp)
+        .map(|(ws, _)| ws)
+        .map_err(|e| match e {
+            tungstenite::HandshakeError::Failure(e) => e,
+            tungstenite::HandshakeError::Interrupted(_) => tungstenite::Error::ConnectionClosed,
+        })
 }
 
 /// What reading a WebSocket for a while produced.
@@ -171,7 +206,10 @@ pub fn ws_next(ws: &mut Ws, deadline: Instant) -> WsRead {
             Ok(tungstenite::Message::Close(_)) => return WsRead::Closed,
             Ok(_) => {}
             Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
             Err(_) => return WsRead::Closed,
         }
     }
@@ -191,5 +229,6 @@ pub fn ws_until(ws: &mut Ws, within: Duration, pred: impl Fn(&str) -> bool) -> O
 }
 
 pub fn ws_send(ws: &mut Ws, text: &str) {
-    ws.send(tungstenite::Message::Text(text.to_string().into())).unwrap();
+    ws.send(tungstenite::Message::Text(text.to_string().into()))
+        .unwrap();
 }

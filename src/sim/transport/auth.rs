@@ -193,15 +193,16 @@ pub const DEMO_API_KEY: &str = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c
 pub const DEMO_SECRET: &str = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
 
 impl KeyBook {
-    /// Keys of the venue's accounts (account 0 from
-    /// [`VenueSettings::first_account_credentials`], or the documentation
-    /// demo key when the venue configures none).
+    /// Keys of every configured account (`[[sim.venue.accounts]]`), or the
+    /// documentation demo key for account 0 when none is configured.
     pub fn from_venue(settings: &VenueSettings) -> Self {
-        let (key, secret) = settings
-            .first_account_credentials()
-            .unwrap_or_else(|| (DEMO_API_KEY.to_string(), DEMO_SECRET.to_string()));
         let mut book = KeyBook::default();
-        book.add(0, &key, &secret);
+        for (account, key, secret) in settings.account_credentials() {
+            book.add(account, &key, &secret);
+        }
+        if book.keys.is_empty() {
+            book.add(0, DEMO_API_KEY, DEMO_SECRET);
+        }
         book
     }
     /// Registers a key for an account.
@@ -271,7 +272,11 @@ pub fn authenticate(
         return Ok(None);
     }
     let key = match api_key {
-        Some(k) if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_alphanumeric()) => k,
+        Some(k)
+            if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            k
+        }
         _ => return Err(Reply::error(401, -2014, "API-key format invalid.")),
     };
     let Some(entry) = book.find(key) else {
@@ -334,7 +339,11 @@ pub fn authenticate(
         SignedPayload::Session => true,
     };
     if !ok {
-        return Err(Reply::error(400, -1022, "Signature for this request is not valid."));
+        return Err(Reply::error(
+            400,
+            -1022,
+            "Signature for this request is not valid.",
+        ));
     }
     Ok(Some(entry.account))
 }
@@ -360,27 +369,95 @@ mod tests {
             body: b"",
         };
         let now = 1591702613943 + 100;
-        let ok = authenticate(&book, Security::Trade, Some(DEMO_API_KEY), &p, pay, sig.as_deref(), now);
+        let ok = authenticate(
+            &book,
+            Security::Trade,
+            Some(DEMO_API_KEY),
+            &p,
+            pay,
+            sig.as_deref(),
+            now,
+        );
         assert_eq!(ok.ok(), Some(Some(0)));
-        let late = authenticate(&book, Security::Trade, Some(DEMO_API_KEY), &p, pay, sig.as_deref(), now + 5000);
+        let late = authenticate(
+            &book,
+            Security::Trade,
+            Some(DEMO_API_KEY),
+            &p,
+            pay,
+            sig.as_deref(),
+            now + 5000,
+        );
         assert_eq!(late.err().and_then(|r| r.code), Some(-1021));
-        let early = authenticate(&book, Security::Trade, Some(DEMO_API_KEY), &p, pay, sig.as_deref(), 1591702613943 - 1000);
+        let early = authenticate(
+            &book,
+            Security::Trade,
+            Some(DEMO_API_KEY),
+            &p,
+            pay,
+            sig.as_deref(),
+            1591702613943 - 1000,
+        );
         assert_eq!(early.err().and_then(|r| r.code), Some(-1021));
-        let nosig = authenticate(&book, Security::Trade, Some(DEMO_API_KEY), &p, pay, None, now);
+        let nosig = authenticate(
+            &book,
+            Security::Trade,
+            Some(DEMO_API_KEY),
+            &p,
+            pay,
+            None,
+            now,
+        );
         assert_eq!(nosig.err().and_then(|r| r.code), Some(-1102));
-        let bad = authenticate(&book, Security::Trade, Some(DEMO_API_KEY), &p, pay, Some(&"0".repeat(64)), now);
+        let bad = authenticate(
+            &book,
+            Security::Trade,
+            Some(DEMO_API_KEY),
+            &p,
+            pay,
+            Some(&"0".repeat(64)),
+            now,
+        );
         assert_eq!(bad.err().and_then(|r| r.code), Some(-1022));
-        let unknown = authenticate(&book, Security::Trade, Some("abc"), &p, pay, sig.as_deref(), now);
-        assert_eq!(unknown.err().map(|r| (r.status, r.code)), Some((401, Some(-2015))));
-        let malformed = authenticate(&book, Security::Trade, Some("a-b"), &p, pay, sig.as_deref(), now);
+        let unknown = authenticate(
+            &book,
+            Security::Trade,
+            Some("abc"),
+            &p,
+            pay,
+            sig.as_deref(),
+            now,
+        );
+        assert_eq!(
+            unknown.err().map(|r| (r.status, r.code)),
+            Some((401, Some(-2015)))
+        );
+        let malformed = authenticate(
+            &book,
+            Security::Trade,
+            Some("a-b"),
+            &p,
+            pay,
+            sig.as_deref(),
+            now,
+        );
         assert_eq!(malformed.err().and_then(|r| r.code), Some(-2014));
     }
 
     #[test]
     fn weights_depend_on_params() {
-        assert_eq!(endpoint(Method::Get, "/fapi/v1/openOrders", &params("")).weight, 40);
-        assert_eq!(endpoint(Method::Get, "/fapi/v1/openOrders", &params("symbol=X")).weight, 1);
-        assert_eq!(endpoint(Method::Get, "/fapi/v1/depth", &params("limit=1000")).weight, 20);
+        assert_eq!(
+            endpoint(Method::Get, "/fapi/v1/openOrders", &params("")).weight,
+            40
+        );
+        assert_eq!(
+            endpoint(Method::Get, "/fapi/v1/openOrders", &params("symbol=X")).weight,
+            1
+        );
+        assert_eq!(
+            endpoint(Method::Get, "/fapi/v1/depth", &params("limit=1000")).weight,
+            20
+        );
         let o = endpoint(Method::Post, "/fapi/v1/batchOrders", &params(""));
         assert_eq!((o.weight, o.orders_10s, o.orders_1m), (5, 5, 1));
     }

@@ -270,7 +270,10 @@ mod tests {
         let mut cur = std::io::Cursor::new(raw.to_vec());
         let mut buf = Vec::new();
         let r1 = read_request(&mut cur, &mut buf).unwrap().unwrap();
-        assert_eq!((r1.method.as_str(), r1.path.as_str(), r1.query.as_str()), ("POST", "/a", "x=1"));
+        assert_eq!(
+            (r1.method.as_str(), r1.path.as_str(), r1.query.as_str()),
+            ("POST", "/a", "x=1")
+        );
         assert_eq!(r1.body, b"b=2");
         let r2 = read_request(&mut cur, &mut buf).unwrap().unwrap();
         assert_eq!(r2.path, "/b");

@@ -26,7 +26,10 @@ pub enum Route {
 
 /// Book-data streams live on `/public` (and on legacy URLs).
 pub fn is_book_stream(name: &str) -> bool {
-    name == "!bookTicker" || name.contains("@bookTicker") || name.contains("@depth") || name.contains("@rpiDepth")
+    name == "!bookTicker"
+        || name.contains("@bookTicker")
+        || name.contains("@depth")
+        || name.contains("@rpiDepth")
 }
 
 /// Stream names are matched with the symbol part lower-cased (clients send
@@ -71,6 +74,9 @@ pub enum Out {
         due: Option<Instant>,
         /// For the event log.
         meta: Arc<FrameMeta>,
+        /// Signalled once the frame is on the socket (event-first ordering
+        /// waits for it before writing the REST/WS-API reply).
+        written: Option<Sender<()>>,
     },
     /// Close the connection abruptly (drop-all fault, forced disconnect).
     Drop,
@@ -120,10 +126,25 @@ impl Subscriber {
         self.streams.iter().any(|s| s == stream)
     }
 
-    fn send(&self, text: String, delay: Duration, meta: Arc<FrameMeta>) {
+    fn send(
+        &self,
+        text: String,
+        delay: Duration,
+        meta: Arc<FrameMeta>,
+        written: Option<&Sender<()>>,
+    ) -> bool {
         let due = (!delay.is_zero()).then(|| Instant::now() + delay);
-        if self.tx.send(Out::Frame { text, due, meta }).is_ok() {
+        let frame = Out::Frame {
+            text,
+            due,
+            meta,
+            written: written.cloned(),
+        };
+        if self.tx.send(frame).is_ok() {
             let _ = self.waker.wake();
+            true
+        } else {
+            false
         }
     }
 }
@@ -201,14 +222,18 @@ impl Hub {
 
     /// Fans out the venue's frames. User frames go to bindings of the
     /// frame's account whose listenKey is still live (`live` decides).
+    /// With `written`, each queued frame signals it once on the socket;
+    /// returns how many frames were queued.
     pub fn publish(
         &self,
         out: &Outbox,
         faults: &mut StreamFaults<'_>,
         live: &dyn Fn(AccountId, &str) -> bool,
-    ) {
+        written: Option<&Sender<()>>,
+    ) -> usize {
+        let mut queued = 0;
         if out.is_empty() {
-            return;
+            return queued;
         }
         let subs = lock(&self.subs);
         for f in &out.user {
@@ -236,12 +261,12 @@ impl Hub {
                     }
                     let mut m = (*meta).clone();
                     m.stream.clone_from(&b.key);
-                    sub.send(text, faults.delay, Arc::new(m));
+                    queued += usize::from(sub.send(text, faults.delay, Arc::new(m), written));
                 }
             }
         }
         if faults.market_paused {
-            return;
+            return queued;
         }
         for f in &out.market {
             let name = normalise_stream(&f.stream);
@@ -261,9 +286,10 @@ impl Hub {
                 if FaultSettings::take(faults.corrupt_left) {
                     text = corrupt(&text);
                 }
-                sub.send(text, faults.delay, meta.clone());
+                queued += usize::from(sub.send(text, faults.delay, meta.clone(), written));
             }
         }
+        queued
     }
 
     /// Pushes `listenKeyExpired` to connections bound to `key` and unbinds
@@ -288,7 +314,7 @@ impl Hub {
                     order_id: 0,
                     client_id: String::new(),
                 });
-                sub.send(wrap(sub.combined, key, &json), Duration::ZERO, meta);
+                sub.send(wrap(sub.combined, key, &json), Duration::ZERO, meta, None);
             }
         }
     }
@@ -342,4 +368,3 @@ impl Hub {
         }
     }
 }
-

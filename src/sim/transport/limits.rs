@@ -107,7 +107,13 @@ impl RateLimiter {
                 "Too many requests; current limit of IP({ip}) is {} requests per minute. Please use the websocket for live updates to avoid being banned.",
                 cfg.weight_per_minute
             );
-            return Err(strike(st, cfg, now_ms, Reply::error(429, -1003, &msg), retry));
+            return Err(strike(
+                st,
+                cfg,
+                now_ms,
+                Reply::error(429, -1003, &msg),
+                retry,
+            ));
         }
         Ok(st.weight.count)
     }
@@ -146,7 +152,13 @@ impl RateLimiter {
                 )
             };
             let ip_st = self.ips.entry(ip).or_default();
-            return Err(strike(ip_st, cfg, now_ms, Reply::error(429, -1015, &msg), retry));
+            return Err(strike(
+                ip_st,
+                cfg,
+                now_ms,
+                Reply::error(429, -1015, &msg),
+                retry,
+            ));
         }
         st.ten_s.count += ten_s;
         st.minute.count += minute;
@@ -231,13 +243,19 @@ mod tests {
         let t = 60_000 * 1000 + 5;
         assert_eq!(rl.charge_weight(ip, 3, t).ok(), Some(3));
         let r = rl.charge_weight(ip, 1, t).unwrap_err();
-        assert_eq!((r.reply.status, r.reply.code, r.retry_after_s), (429, Some(-1003), 60));
+        assert_eq!(
+            (r.reply.status, r.reply.code, r.retry_after_s),
+            (429, Some(-1003), 60)
+        );
         assert_eq!(rl.charge_weight(ip, 1, t).unwrap_err().reply.status, 429);
         let ban = rl.charge_weight(ip, 1, t).unwrap_err();
         assert_eq!(ban.reply.status, 418);
         assert!(ban.reply.body.contains("IP banned until"));
         // Ban outlives the window reset.
-        assert_eq!(rl.charge_weight(ip, 1, t + 500).unwrap_err().reply.status, 418);
+        assert_eq!(
+            rl.charge_weight(ip, 1, t + 500).unwrap_err().reply.status,
+            418
+        );
         assert!(rl.charge_weight(ip, 1, t + 60_000).is_ok());
     }
 

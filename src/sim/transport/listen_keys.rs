@@ -119,9 +119,15 @@ mod tests {
         let a = k.start(0, t0);
         assert_eq!(a.len(), 64);
         assert_eq!(k.start(0, t0 + Duration::from_millis(50)), a);
-        assert_eq!(k.keepalive(0, t0 + Duration::from_millis(120)), Some(a.clone()));
+        assert_eq!(
+            k.keepalive(0, t0 + Duration::from_millis(120)),
+            Some(a.clone())
+        );
         assert!(k.expire(t0 + Duration::from_millis(200), false).is_empty());
-        assert_eq!(k.expire(t0 + Duration::from_millis(300), false), vec![(0, a.clone())]);
+        assert_eq!(
+            k.expire(t0 + Duration::from_millis(300), false),
+            vec![(0, a.clone())]
+        );
         assert_eq!(k.keepalive(0, t0 + Duration::from_millis(300)), None);
         assert_ne!(k.start(0, t0 + Duration::from_millis(300)), a);
     }

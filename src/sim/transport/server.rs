@@ -27,7 +27,9 @@ pub enum SimError {
     #[error("bad listen address '{0}'")]
     BadListen(String),
     /// Non-loopback listen without `allow_non_loopback`.
-    #[error("refusing to listen on non-loopback address {0} (set allow_non_loopback / --allow-remote)")]
+    #[error(
+        "refusing to listen on non-loopback address {0} (set allow_non_loopback / --allow-remote)"
+    )]
     NotLoopback(SocketAddr),
     /// Bind or socket setup failed.
     #[error("listen on {addr}: {source}")]
@@ -114,8 +116,29 @@ impl Shared {
 
     /// Sends the venue's frames to subscribers (faults applied).
     pub fn publish(&self, out: &Outbox) {
+        self.publish_acked(out, None);
+    }
+
+    /// Publishes and waits (bounded) until every queued frame is on its
+    /// socket, so an event-first reply really follows its events on the wire.
+    pub fn publish_written(&self, out: &Outbox) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let queued = self.publish_acked(out, Some(&tx));
+        let deadline = Instant::now() + Duration::from_millis(100);
+        for _ in 0..queued {
+            if rx.recv_deadline(deadline).is_err() {
+                break;
+            }
+        }
+    }
+
+    fn publish_acked(
+        &self,
+        out: &Outbox,
+        written: Option<&crossbeam_channel::Sender<()>>,
+    ) -> usize {
         if out.is_empty() {
-            return;
+            return 0;
         }
         let mut faults = lock(&self.faults);
         let mut sf = StreamFaults {
@@ -125,8 +148,12 @@ impl Shared {
         };
         let keys = lock(&self.listen_keys);
         let now = Instant::now();
-        self.hub
-            .publish(out, &mut sf, &|acct, key| keys.is_live(acct, key, now));
+        self.hub.publish(
+            out,
+            &mut sf,
+            &|acct, key| keys.is_live(acct, key, now),
+            written,
+        )
     }
 
     /// Expires listenKeys (all of them when `all`), notifying their streams.
@@ -178,7 +205,10 @@ impl Shared {
         };
         let (as_timeout, delay) = {
             let f = lock(&self.faults);
-            (f.unknown_as_timeout, Duration::from_millis(f.response_delay_ms))
+            (
+                f.unknown_as_timeout,
+                Duration::from_millis(f.response_delay_ms),
+            )
         };
         let early = |ans: Answer, deliver: &mut dyn FnMut(&Answer)| {
             if !delay.is_zero() {
@@ -195,6 +225,16 @@ impl Shared {
         let charged = lock(&self.limits).charge_weight(call.ip, ep.weight, now);
         if let Err(r) = charged {
             return early(self.refused(r, ep, call.ip, None), deliver);
+        }
+        if !ep.known {
+            // Unknown path: 404 before any auth, as Binance's gateway does.
+            let ans = Answer {
+                reply: not_found(),
+                usage: self.usage(call.ip, None),
+                endpoint: ep,
+                retry_after_s: None,
+            };
+            return early(ans, deliver);
         }
         let account = match auth::authenticate(
             &self.keys,
@@ -219,7 +259,8 @@ impl Shared {
         if let Some(acct) = account
             && ep.orders_10s + ep.orders_1m > 0
         {
-            let charged = lock(&self.limits).charge_orders(call.ip, acct, ep.orders_10s, ep.orders_1m, now);
+            let charged =
+                lock(&self.limits).charge_orders(call.ip, acct, ep.orders_10s, ep.orders_1m, now);
             if let Err(r) = charged {
                 return early(self.refused(r, ep, call.ip, account), deliver);
             }
@@ -232,7 +273,11 @@ impl Shared {
         };
         match injected {
             Injected::ServerError(status) => {
-                let r = Reply::error(status, -1001, "Internal error; unable to process your request. Please try again.");
+                let r = Reply::error(
+                    status,
+                    -1001,
+                    "Internal error; unable to process your request. Please try again.",
+                );
                 return early(simple(r), deliver);
             }
             Injected::UnknownNotPlaced => return early(simple(unknown_reply(as_timeout)), deliver),
@@ -263,7 +308,7 @@ impl Shared {
             std::thread::sleep(delay);
             deliver(&ans);
         } else if self.settings.event_first {
-            self.publish(&out);
+            self.publish_written(&out);
             deliver(&ans);
         } else {
             deliver(&ans);
@@ -382,7 +427,10 @@ impl SimServer {
     /// Binds, builds the venue and starts the accept and tick threads.
     pub fn start(settings: &SimSettings) -> Result<SimHandle, SimError> {
         let ss = settings.server.clone();
-        let listen = ss.listen.clone().unwrap_or_else(|| "127.0.0.1:0".to_string());
+        let listen = ss
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:0".to_string());
         let want: SocketAddr = listen
             .parse()
             .map_err(|_| SimError::BadListen(listen.clone()))?;
@@ -399,17 +447,23 @@ impl SimServer {
         })?;
         let tls = if ss.tls {
             let dir = ss.tls_dir.clone().unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("binance-exec-sim-{}-{}", std::process::id(), addr.port()))
+                std::env::temp_dir().join(format!(
+                    "binance-exec-sim-{}-{}",
+                    std::process::id(),
+                    addr.port()
+                ))
             });
             Some(tls::generate(&dir)?)
         } else {
             None
         };
         let log = match &ss.event_log {
-            Some(p) => Some(std::fs::File::create(p).map_err(|source| SimError::EventLog {
-                path: p.clone(),
-                source,
-            })?),
+            Some(p) => Some(
+                std::fs::File::create(p).map_err(|source| SimError::EventLog {
+                    path: p.clone(),
+                    source,
+                })?,
+            ),
             None => None,
         };
         let start_ms = std::time::SystemTime::now()
@@ -723,13 +777,20 @@ fn apply_patch(shared: &Shared, patch: &FaultPatch) {
 /// The control endpoint (`/sim/...`), loopback peers only.
 fn control(shared: &Shared, req: &HttpRequest, peer: SocketAddr) -> (u16, String) {
     if !peer.ip().is_loopback() {
-        return (403, r#"{"code":-1,"msg":"control endpoint is loopback-only"}"#.into());
+        return (
+            403,
+            r#"{"code":-1,"msg":"control endpoint is loopback-only"}"#.into(),
+        );
     }
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/sim/faults") => (200, faults_json(&lock(&shared.faults))),
         ("POST", "/sim/faults") => {
             let text = String::from_utf8_lossy(&req.body);
-            let text = if text.trim().is_empty() { "{}".into() } else { text };
+            let text = if text.trim().is_empty() {
+                "{}".into()
+            } else {
+                text
+            };
             match sonic_rs::from_str::<FaultPatch>(&text) {
                 Ok(p) => {
                     apply_patch(shared, &p);
@@ -750,16 +811,124 @@ fn control(shared: &Shared, req: &HttpRequest, peer: SocketAddr) -> (u16, String
     }
 }
 
-/// Venue control hooks (price, pause, inject, ledger): forwarded to the venue
-/// as they become available there.
-fn venue_control(_shared: &Shared, req: &HttpRequest) -> (u16, String) {
-    (
-        404,
-        error_json(&format!(
-            "unknown control endpoint {} {}",
-            req.method, req.path
-        )),
-    )
+/// `POST /sim/price` body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceBody {
+    symbol: String,
+    #[serde(default)]
+    last: Option<crate::model::decimal::Decimal>,
+    #[serde(default)]
+    mark: Option<crate::model::decimal::Decimal>,
+}
+
+/// `POST /sim/pause` body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PauseBody {
+    paused: bool,
+}
+
+/// `POST /sim/inject` body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InjectBody {
+    /// `liquidation` or `adl`.
+    kind: String,
+    #[serde(default)]
+    account: usize,
+    symbol: String,
+    #[serde(default, rename = "positionSide")]
+    position_side: Option<String>,
+    #[serde(default)]
+    qty: Option<crate::model::decimal::Decimal>,
+    #[serde(default)]
+    price: Option<crate::model::decimal::Decimal>,
+    /// ADL fill style: `calculated` (default) or `trade`.
+    #[serde(default)]
+    style: Option<String>,
+}
+
+/// Venue control hooks (price, pause, inject, ledger): the venue does the
+/// work, the transport publishes the frames it caused.
+fn venue_control(shared: &Shared, req: &HttpRequest) -> (u16, String) {
+    use crate::model::enums::PositionSide;
+    use crate::sim::venue::AdlStyle;
+    let body = String::from_utf8_lossy(&req.body);
+    let body = if body.trim().is_empty() {
+        "{}".into()
+    } else {
+        body
+    };
+    let now = shared.now_ms();
+    let mut out = Outbox::default();
+    let result = match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/sim/ledger") => return (200, lock(&shared.venue).ledger().to_json()),
+        ("POST", "/sim/pause") => match sonic_rs::from_str::<PauseBody>(&body) {
+            Ok(p) => {
+                lock(&shared.venue).set_paused(p.paused);
+                Ok(format!("{{\"paused\":{}}}", p.paused))
+            }
+            Err(e) => return (400, error_json(&format!("bad body: {e}"))),
+        },
+        ("POST", "/sim/price") => match sonic_rs::from_str::<PriceBody>(&body) {
+            Ok(p) => {
+                let mut venue = lock(&shared.venue);
+                let r = venue.set_price(&p.symbol, p.last, p.mark, now, &mut out);
+                shared.publish(&out);
+                drop(venue);
+                r.map(|()| "{}".to_string()).map_err(|e| e.to_string())
+            }
+            Err(e) => return (400, error_json(&format!("bad body: {e}"))),
+        },
+        ("POST", "/sim/inject") => match sonic_rs::from_str::<InjectBody>(&body) {
+            Ok(p) => {
+                let ps = match p.position_side.as_deref() {
+                    None => PositionSide::Both,
+                    Some(t) => PositionSide::from_wire(t),
+                };
+                let mut venue = lock(&shared.venue);
+                let r = match p.kind.as_str() {
+                    "liquidation" => venue.inject_liquidation(
+                        p.account, &p.symbol, ps, p.qty, p.price, now, &mut out,
+                    ),
+                    "adl" => {
+                        let style = match p.style.as_deref() {
+                            Some("trade") => AdlStyle::Trade,
+                            _ => AdlStyle::Calculated,
+                        };
+                        venue.inject_adl(
+                            p.account, &p.symbol, ps, p.qty, p.price, style, now, &mut out,
+                        )
+                    }
+                    other => {
+                        return (
+                            400,
+                            error_json(&format!("unknown kind '{other}' (liquidation|adl)")),
+                        );
+                    }
+                };
+                shared.publish(&out);
+                drop(venue);
+                r.map(|id| format!("{{\"orderId\":{id}}}"))
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => return (400, error_json(&format!("bad body: {e}"))),
+        },
+        _ => {
+            return (
+                404,
+                error_json(&format!(
+                    "unknown control endpoint {} {}",
+                    req.method, req.path
+                )),
+            );
+        }
+    };
+    match result {
+        Ok(body) => (200, body),
+        Err(msg) => (400, error_json(&msg)),
+    }
 }
 
 fn faults_json(f: &FaultSettings) -> String {

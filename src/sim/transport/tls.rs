@@ -35,7 +35,9 @@ pub struct TlsMaterial {
 
 /// Generates the CA + leaf and writes `sim-ca.pem` into `dir`.
 pub fn generate(dir: &Path) -> Result<TlsMaterial, TlsError> {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
 
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -47,7 +49,8 @@ pub fn generate(dir: &Path) -> Result<TlsMaterial, TlsError> {
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca_params, ca_key);
 
-    let mut leaf_params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
+    let mut leaf_params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "binance-exec simulator");
@@ -64,14 +67,16 @@ pub fn generate(dir: &Path) -> Result<TlsMaterial, TlsError> {
         source,
     })?;
 
-    let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
-        leaf_key.serialize_der(),
-    ));
+    let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(
+        rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
+    );
     let chain = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key_der)?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(chain, key_der)?;
     Ok(TlsMaterial {
         config: Arc::new(config),
         ca_pem_path,

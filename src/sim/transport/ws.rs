@@ -101,7 +101,11 @@ pub fn parse_target(path: &str, query: &str) -> Option<Target> {
             }
             "listenKey" => keys.push((v.clone(), None)),
             "events" => {
-                let ev: Vec<String> = v.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
+                let ev: Vec<String> = v
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
                 if let Some(last) = keys.last_mut() {
                     last.1 = Some(ev);
                 }
@@ -133,7 +137,10 @@ pub(crate) fn serve_upgrade(
         return refuse(&mut io, Reply::error(404, -1000, "Not found."));
     };
     let Some(key) = req.header("sec-websocket-key") else {
-        return refuse(&mut io, Reply::error(400, -1000, "Missing Sec-WebSocket-Key."));
+        return refuse(
+            &mut io,
+            Reply::error(400, -1000, "Missing Sec-WebSocket-Key."),
+        );
     };
     // Bind listenKeys before accepting: a dead key is refused up front so the
     // client learns it now rather than by silence.
@@ -150,7 +157,10 @@ pub(crate) fn serve_upgrade(
                 }),
                 None => {
                     drop(lk);
-                    return refuse(&mut io, Reply::error(400, -1125, "This listenKey does not exist."));
+                    return refuse(
+                        &mut io,
+                        Reply::error(400, -1125, "This listenKey does not exist."),
+                    );
                 }
             }
         }
@@ -161,7 +171,13 @@ pub(crate) fn serve_upgrade(
         let charged = lock(&shared.limits).charge_weight(peer.ip(), 5, now);
         if let Err(r) = charged {
             let s = r.retry_after_s.to_string();
-            let _ = http::write_json(&mut io, r.reply.status, &[("Retry-After", s)], &r.reply.body, false);
+            let _ = http::write_json(
+                &mut io,
+                r.reply.status,
+                &[("Retry-After", s)],
+                &r.reply.body,
+                false,
+            );
             return;
         }
     }
@@ -169,11 +185,7 @@ pub(crate) fn serve_upgrade(
     let head = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
     );
-    use std::io::Write;
-    if io.write_all(head.as_bytes()).and_then(|_| io.flush()).is_err() {
-        return;
-    }
-    let _ = run(shared, io, leftover, target, bindings, peer, id);
+    let _ = run(shared, io, leftover, target, bindings, peer, id, &head);
 }
 
 /// Per-connection state of the WS API.
@@ -184,11 +196,20 @@ struct ApiSession {
     return_rate_limits: bool,
 }
 
+/// A frame waiting for its due time (stream-delay fault).
+type Pending = (
+    Instant,
+    String,
+    Arc<FrameMeta>,
+    Option<crossbeam_channel::Sender<()>>,
+);
+
 struct Conn {
     ws: WebSocket<Io>,
-    pending: VecDeque<(Instant, String, Arc<FrameMeta>)>,
+    pending: VecDeque<Pending>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     shared: &Arc<Shared>,
     io: Io,
@@ -197,8 +218,9 @@ fn run(
     bindings: Vec<UserBinding>,
     peer: SocketAddr,
     id: u64,
+    head: &str,
 ) -> std::io::Result<()> {
-    io.tcp().set_nonblocking(true)?;
+    let mut io = io;
     // A duplicate handle of the same socket, only for readiness polling
     // (same open file description, so epoll reports the socket's state).
     let mut watch = mio::net::TcpStream::from_std(io.tcp().try_clone()?);
@@ -234,7 +256,15 @@ fn run(
             users: Vec::new(),
         },
     };
+    // Subscribed before the 101 goes out: a client that acts as soon as the
+    // handshake completes must not miss the events its action causes.
     shared.hub.register(id, sub);
+    {
+        use std::io::Write;
+        io.write_all(head.as_bytes())?;
+        io.flush()?;
+    }
+    io.tcp().set_nonblocking(true)?;
     let mut conn = Conn {
         ws: WebSocket::from_partially_read(io, leftover, Role::Server, None),
         pending: VecDeque::new(),
@@ -261,7 +291,10 @@ fn run(
         loop {
             match conn.ws.read() {
                 Ok(msg) => {
-                    let counted = matches!(msg, Message::Text(_) | Message::Binary(_) | Message::Ping(_) | Message::Pong(_));
+                    let counted = matches!(
+                        msg,
+                        Message::Text(_) | Message::Binary(_) | Message::Ping(_) | Message::Pong(_)
+                    );
                     if counted && !is_api {
                         if in_window.0.elapsed() >= Duration::from_secs(1) {
                             in_window = (Instant::now(), 0);
@@ -276,7 +309,14 @@ fn run(
                     match msg {
                         Message::Text(t) => {
                             let reply = if is_api {
-                                handle_api(shared, &mut conn, &mut session, t.as_str(), peer, connected_ms);
+                                handle_api(
+                                    shared,
+                                    &mut conn,
+                                    &mut session,
+                                    t.as_str(),
+                                    peer,
+                                    connected_ms,
+                                );
                                 None
                             } else {
                                 Some(handle_control(shared, id, t.as_str()))
@@ -305,17 +345,31 @@ fn run(
                     let _ = conn.ws.get_ref().tcp().shutdown(std::net::Shutdown::Both);
                     return Ok(());
                 }
-                Out::Frame { text, due, meta } => {
-                    conn.pending.push_back((due.unwrap_or(now), text, meta));
+                Out::Frame {
+                    text,
+                    due,
+                    meta,
+                    written,
+                } => {
+                    conn.pending
+                        .push_back((due.unwrap_or(now), text, meta, written));
                 }
             }
         }
-        while conn.pending.front().is_some_and(|(due, _, _)| *due <= now) {
-            if let Some((_, text, meta)) = conn.pending.pop_front() {
+        while conn
+            .pending
+            .front()
+            .is_some_and(|(due, _, _, _)| *due <= now)
+        {
+            if let Some((_, text, meta, written)) = conn.pending.pop_front() {
                 if conn.ws.write(Message::Text(text.into())).is_err() {
                     return Ok(());
                 }
                 shared.hub.log_sent(id, &meta);
+                if let Some(w) = written {
+                    let _ = conn.ws.flush();
+                    let _ = w.send(());
+                }
             }
         }
         // Keep-alive and lifetime.
@@ -338,8 +392,10 @@ fn run(
         if last_ping > last_pong && last_ping.elapsed() >= pong_timeout {
             return Ok(());
         }
-        let mut timeout = ping_every.saturating_sub(last_ping.elapsed()).min(Duration::from_millis(500));
-        if let Some((due, _, _)) = conn.pending.front() {
+        let mut timeout = ping_every
+            .saturating_sub(last_ping.elapsed())
+            .min(Duration::from_millis(500));
+        if let Some((due, _, _, _)) = conn.pending.front() {
             timeout = timeout.min(due.saturating_duration_since(Instant::now()));
         }
         if let Err(e) = poll.poll(&mut events, Some(timeout))
@@ -380,7 +436,11 @@ fn handle_control(shared: &Shared, conn_id: u64, text: &str) -> String {
     let names: Vec<String> = v
         .get("params")
         .and_then(|p| p.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     match method {
         "SUBSCRIBE" => {
@@ -397,7 +457,13 @@ fn handle_control(shared: &Shared, conn_id: u64, text: &str) -> String {
                             key: n.clone(),
                             events: None,
                         }),
-                        None => return ws_error(2, &format!("Invalid request: unknown stream or listenKey '{n}'"), &id),
+                        None => {
+                            return ws_error(
+                                2,
+                                &format!("Invalid request: unknown stream or listenKey '{n}'"),
+                                &id,
+                            );
+                        }
                     }
                 }
             }
@@ -464,7 +530,11 @@ fn handle_control(shared: &Shared, conn_id: u64, text: &str) -> String {
             }
             _ => ws_error(0, "Unknown property", &id),
         },
-        other => ws_error(2, &format!("Invalid request: unknown variant `{other}`"), &id),
+        other => ws_error(
+            2,
+            &format!("Invalid request: unknown variant `{other}`"),
+            &id,
+        ),
     }
 }
 
@@ -525,7 +595,11 @@ fn envelope(id: &str, status: u16, body: &str, rate_limits: Option<&str>) -> Str
     s.push_str(id);
     s.push_str(",\"status\":");
     s.push_str(&status.to_string());
-    s.push_str(if status == 200 { ",\"result\":" } else { ",\"error\":" });
+    s.push_str(if status == 200 {
+        ",\"result\":"
+    } else {
+        ",\"error\":"
+    });
     s.push_str(body);
     if let Some(rl) = rate_limits {
         s.push_str(",\"rateLimits\":");
@@ -556,7 +630,12 @@ fn handle_api(
     };
     let id = id_text(v.get("id"));
     let Some(method) = v.get("method").and_then(|m| m.as_str()).map(str::to_string) else {
-        let body = Reply::error(400, -1102, "Mandatory parameter 'method' was not sent, was empty/null, or malformed.").body;
+        let body = Reply::error(
+            400,
+            -1102,
+            "Mandatory parameter 'method' was not sent, was empty/null, or malformed.",
+        )
+        .body;
         return send(conn, envelope(&id, 400, &body, None));
     };
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -569,11 +648,17 @@ fn handle_api(
         .get("returnRateLimits")
         .and_then(|b| b.as_bool())
         .unwrap_or(session.return_rate_limits);
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let signature = get("signature");
     let api_key = get("apiKey").or_else(|| session.api_key.clone());
     // Sorted, unencoded, signature excluded (§2.2).
-    let mut sorted: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "signature").collect();
+    let mut sorted: Vec<&(String, String)> =
+        pairs.iter().filter(|(k, _)| k != "signature").collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let payload: String = sorted
         .iter()
@@ -637,7 +722,8 @@ fn handle_api(
             };
             // With a logged-on session and no explicit signature, the session
             // key authorises the request (timestamp still checked).
-            let presigned = signature.is_none() && session.api_key.is_some() && api_key == session.api_key;
+            let presigned =
+                signature.is_none() && session.api_key.is_some() && api_key == session.api_key;
             let payload_kind = if presigned {
                 SignedPayload::Session
             } else {
@@ -655,7 +741,10 @@ fn handle_api(
             shared.serve(&call, &mut |ans: &Answer| {
                 let orders = ans.endpoint.orders_10s + ans.endpoint.orders_1m > 0;
                 let rl = want_rl.then(|| rate_limits_json(shared, ans.usage, orders));
-                send(conn, envelope(&id, ans.reply.status, &ans.reply.body, rl.as_deref()));
+                send(
+                    conn,
+                    envelope(&id, ans.reply.status, &ans.reply.body, rl.as_deref()),
+                );
                 let _ = conn.ws.flush();
             });
         }
@@ -678,23 +767,45 @@ mod tests {
                 keys: vec![]
             }
         );
-        let t = parse_target("/private/ws", "listenKey=abc&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE").unwrap();
-        let Target::Streams { route, keys, .. } = t else { panic!() };
+        let t = parse_target(
+            "/private/ws",
+            "listenKey=abc&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE",
+        )
+        .unwrap();
+        let Target::Streams { route, keys, .. } = t else {
+            panic!()
+        };
         assert_eq!(route, Route::Private);
         assert_eq!(
             keys,
-            vec![("abc".into(), Some(vec!["ORDER_TRADE_UPDATE".into(), "ACCOUNT_UPDATE".into()]))]
+            vec![(
+                "abc".into(),
+                Some(vec!["ORDER_TRADE_UPDATE".into(), "ACCOUNT_UPDATE".into()])
+            )]
         );
-        let t = parse_target("/market/stream", "streams=btcusdt@markPrice/btcusdt@aggTrade").unwrap();
-        let Target::Streams { combined, streams, .. } = t else { panic!() };
+        let t = parse_target(
+            "/market/stream",
+            "streams=btcusdt@markPrice/btcusdt@aggTrade",
+        )
+        .unwrap();
+        let Target::Streams {
+            combined, streams, ..
+        } = t
+        else {
+            panic!()
+        };
         assert!(combined);
         assert_eq!(streams.len(), 2);
         let t = parse_target("/ws/abcKEY", "").unwrap();
-        let Target::Streams { keys, .. } = t else { panic!() };
+        let Target::Streams { keys, .. } = t else {
+            panic!()
+        };
         assert_eq!(keys[0].0, "abcKEY");
         assert_eq!(
             parse_target("/ws-fapi/v1", "returnRateLimits=false"),
-            Some(Target::WsApi { return_rate_limits: false })
+            Some(Target::WsApi {
+                return_rate_limits: false
+            })
         );
         assert_eq!(parse_target("/nope", ""), None);
     }

@@ -7,7 +7,6 @@ use binance_exec::sim::SimSettings;
 use binance_exec::sim::transport::{SimHandle, SimServer};
 use common::*;
 use sonic_rs::JsonValueTrait;
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 fn start(edit: impl FnOnce(&mut SimSettings)) -> SimHandle {

@@ -513,7 +513,7 @@ fn handle_control(shared: &Shared, conn_id: u64, text: &str) -> String {
         }
         "SET_PROPERTY" => {
             let params = v.get("params").and_then(|p| p.as_array());
-            let prop = params.and_then(|a| a.get(0)).and_then(|x| x.as_str());
+            let prop = params.and_then(|a| a.first()).and_then(|x| x.as_str());
             let val = params.and_then(|a| a.get(1)).and_then(|x| x.as_bool());
             match (prop, val) {
                 (Some("combined"), Some(b)) => {

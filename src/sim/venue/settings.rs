@@ -430,8 +430,8 @@ mark_price_interval_ms = 1000
 trade_probability = 0.3
 
 [[accounts]]
-api_key = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83"
-api_secret = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"
+api_key = "sim-key-account-0"
+api_secret = "sim-secret-account-0"      # a simulator secret, not a real one
 balance = "100000"
 position_mode = "one_way"
 leverage = 20

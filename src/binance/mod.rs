@@ -1,4 +1,5 @@
 //! The venue's wire protocol, shared by the engine and the simulator.
+pub mod decode;
 pub mod errors;
 pub mod events;
 pub mod exchange_info;

@@ -879,15 +879,15 @@ fn decode_user_data(data: &[u8]) -> Result<UserEvent, DecodeError> {
         });
     };
     Ok(match tag.as_str() {
-        "ORDER_TRADE_UPDATE" => UserEvent::OrderTradeUpdate(decode::decode(data)?),
-        "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode(data)?),
-        "TRADE_LITE" => UserEvent::TradeLite(decode::decode(data)?),
-        "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode(data)?),
-        "ACCOUNT_CONFIG_UPDATE" => UserEvent::AccountConfigUpdate(decode::decode(data)?),
-        "MARGIN_CALL" => UserEvent::MarginCall(decode::decode(data)?),
-        "listenKeyExpired" => UserEvent::ListenKeyExpired(decode::decode(data)?),
+        "ORDER_TRADE_UPDATE" => UserEvent::OrderTradeUpdate(decode::decode_checked(data)?),
+        "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode_checked(data)?),
+        "TRADE_LITE" => UserEvent::TradeLite(decode::decode_checked(data)?),
+        "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode_checked(data)?),
+        "ACCOUNT_CONFIG_UPDATE" => UserEvent::AccountConfigUpdate(decode::decode_checked(data)?),
+        "MARGIN_CALL" => UserEvent::MarginCall(decode::decode_checked(data)?),
+        "listenKeyExpired" => UserEvent::ListenKeyExpired(decode::decode_checked(data)?),
         "CONDITIONAL_ORDER_TRIGGER_REJECT" => {
-            UserEvent::ConditionalOrderTriggerReject(decode::decode(data)?)
+            UserEvent::ConditionalOrderTriggerReject(decode::decode_checked(data)?)
         }
         _ => {
             decode::validate(data)?;

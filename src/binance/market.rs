@@ -380,10 +380,10 @@ pub fn decode_market_frame(frame: &[u8]) -> Result<MarketFrame, DecodeError> {
     let (stream, data) = split_combined(frame)?;
     let event = match decode::event_type(data)? {
         Some(tag) => match tag.as_str() {
-            "bookTicker" => MarketEvent::BookTicker(decode::decode(data)?),
-            "aggTrade" => MarketEvent::AggTrade(decode::decode(data)?),
-            "markPriceUpdate" => MarketEvent::MarkPrice(decode::decode(data)?),
-            "depthUpdate" => MarketEvent::Depth(decode::decode(data)?),
+            "bookTicker" => MarketEvent::BookTicker(decode::decode_checked(data)?),
+            "aggTrade" => MarketEvent::AggTrade(decode::decode_checked(data)?),
+            "markPriceUpdate" => MarketEvent::MarkPrice(decode::decode_checked(data)?),
+            "depthUpdate" => MarketEvent::Depth(decode::decode_checked(data)?),
             _ => {
                 decode::validate(data)?;
                 MarketEvent::Unknown { event_type: tag }
@@ -408,7 +408,7 @@ fn decode_control(data: &[u8]) -> Result<MarketEvent, DecodeError> {
             event_type: EventTag::EMPTY,
         });
     }
-    let raw: RawControl = decode::decode(data)?;
+    let raw: RawControl = decode::decode_checked(data)?;
     if let Some(e) = raw.error {
         return Ok(MarketEvent::Control(ControlReply::Err {
             id: raw.id,

@@ -76,6 +76,7 @@ pub fn decode_api_error(http_status: u16, body: &[u8]) -> ApiError {
 /// `Some` when `body` is an error object (`code` < 0, or ≥ 400); the success
 /// acknowledgements `{"code":200,"msg":"success"}` are not errors.
 pub fn as_api_error(body: &[u8]) -> Option<ApiError> {
+    super::decode::check_depth(body).ok()?;
     let code = sonic_rs::get_from_slice(body, ["code"]).ok()?;
     // Cheap refusal for order objects etc. that have no `code`.
     let raw = code.as_raw_str().trim_matches('"');

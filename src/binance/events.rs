@@ -864,11 +864,12 @@ pub fn decode_user_frame(frame: &[u8]) -> Result<UserFrame, DecodeError> {
 /// callers that recycle preallocated update slots; no allocation on success.
 pub fn decode_order_update_into(frame: &[u8], out: &mut OrderUpdate) -> Result<(), DecodeError> {
     let (_, data) = split_combined(frame)?;
-    *out = OrderUpdate::empty();
-    let mut d = sonic_rs::Deserializer::from_slice(data);
-    d.deserialize_map(OrderEnvelope(out))
-        .and_then(|()| d.end())
-        .map_err(|e| DecodeError::from_sonic("OrderUpdate", e))
+    if let Some(u) = super::scan::order_update(data) {
+        *out = u;
+        return Ok(());
+    }
+    *out = decode::decode_checked::<OrderUpdate>(data)?;
+    Ok(())
 }
 
 fn decode_user_data(data: &[u8]) -> Result<UserEvent, DecodeError> {
@@ -879,7 +880,11 @@ fn decode_user_data(data: &[u8]) -> Result<UserEvent, DecodeError> {
         });
     };
     Ok(match tag.as_str() {
-        "ORDER_TRADE_UPDATE" => UserEvent::OrderTradeUpdate(decode::decode_checked(data)?),
+        "ORDER_TRADE_UPDATE" => UserEvent::OrderTradeUpdate(match super::scan::order_update(data) {
+            Some(u) => u,
+            // Anything unusual: serde gives the same value or the precise error.
+            None => decode::decode_checked(data)?,
+        }),
         "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode_checked(data)?),
         "TRADE_LITE" => UserEvent::TradeLite(decode::decode_checked(data)?),
         "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode_checked(data)?),

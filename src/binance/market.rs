@@ -288,7 +288,13 @@ impl<'de> Deserialize<'de> for DepthUpdate {
 /// must not be applied.
 pub fn decode_depth_into(frame: &[u8], out: &mut DepthUpdate) -> Result<(), DecodeError> {
     let (_, data) = split_combined(frame)?;
-    let mut d = sonic_rs::Deserializer::from_slice(data);
+    // `Deserializer::from_slice` does not check UTF-8 (only `from_slice` the
+    // function does); a `&str` input is valid by construction.
+    let text = std::str::from_utf8(data).map_err(|e| DecodeError::Syntax {
+        what: "DepthUpdate",
+        msg: e.to_string(),
+    })?;
+    let mut d = sonic_rs::Deserializer::from_str(text);
     DepthInto(out)
         .deserialize(&mut d)
         .and_then(|()| d.end())

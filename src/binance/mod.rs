@@ -7,5 +7,6 @@ pub mod market;
 pub mod query;
 pub mod requests;
 pub mod rest;
+mod scan;
 pub mod sign;
 pub mod ws_api;

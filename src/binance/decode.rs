@@ -185,7 +185,8 @@ fn first_key_is(b: &[u8], key: &[u8]) -> Option<usize> {
 /// frame is an error even when `data` itself is complete.
 pub fn split_combined(frame: &[u8]) -> Result<(Option<StreamName>, &[u8]), DecodeError> {
     check_depth(frame)?;
-    let wrapped = first_key_is(frame, b"stream").is_some() || first_key_is(frame, b"data").is_some();
+    let wrapped =
+        first_key_is(frame, b"stream").is_some() || first_key_is(frame, b"data").is_some();
     if !wrapped {
         return Ok((None, frame));
     }

@@ -105,18 +105,9 @@ pub struct OrderUpdate {
     pub expiry_reason: Option<i64>,
 }
 
-/// Where a fill came from, which decides whether it is ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FillKind {
-    /// Our order traded.
-    Normal,
-    /// Venue liquidation (`autoclose-…`, or `x=CALCULATED` without ADL id).
-    Liquidation,
-    /// Auto-deleveraging (`adl_autoclose…`).
-    Adl,
-    /// Delisting/delivery settlement (`settlement_autoclose-…`).
-    Settlement,
-}
+/// Where a fill came from (the model's type: the decoder classifies, the
+/// engine books).
+pub use crate::model::fill::FillKind;
 
 impl OrderUpdate {
     /// True when this event moved quantity: `l > 0` whatever `x` is, because
@@ -129,13 +120,9 @@ impl OrderUpdate {
     /// Classifies the order behind this event; the client-id prefix wins,
     /// then `x=CALCULATED`/`o=LIQUIDATION` mark a liquidation.
     pub fn fill_kind(&self) -> FillKind {
-        let c = &self.client_order_id;
-        if c.is_adl() {
-            FillKind::Adl
-        } else if c.is_liquidation() {
-            FillKind::Liquidation
-        } else if c.is_settlement() {
-            FillKind::Settlement
+        let by_id = FillKind::from_client_id(&self.client_order_id);
+        if by_id != FillKind::Normal {
+            by_id
         } else if self.execution_type == ExecutionType::Calculated
             || self.order_type == OrderType::Liquidation
         {
@@ -777,7 +764,11 @@ pub struct ListenKeyExpired {
 impl fmt::Debug for ListenKeyExpired {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let head: String = self.listen_key.chars().take(6).collect();
-        write!(f, "ListenKeyExpired {{ event_time: {}, listen_key: {head}… }}", self.event_time)
+        write!(
+            f,
+            "ListenKeyExpired {{ event_time: {}, listen_key: {head}… }}",
+            self.event_time
+        )
     }
 }
 
@@ -880,11 +871,13 @@ fn decode_user_data(data: &[u8]) -> Result<UserEvent, DecodeError> {
         });
     };
     Ok(match tag.as_str() {
-        "ORDER_TRADE_UPDATE" => UserEvent::OrderTradeUpdate(match super::scan::order_update(data) {
-            Some(u) => u,
-            // Anything unusual: serde gives the same value or the precise error.
-            None => decode::decode_checked(data)?,
-        }),
+        "ORDER_TRADE_UPDATE" => {
+            UserEvent::OrderTradeUpdate(match super::scan::order_update(data) {
+                Some(u) => u,
+                // Anything unusual: serde gives the same value or the precise error.
+                None => decode::decode_checked(data)?,
+            })
+        }
         "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode_checked(data)?),
         "TRADE_LITE" => UserEvent::TradeLite(decode::decode_checked(data)?),
         "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode_checked(data)?),

@@ -12,8 +12,8 @@
 use super::decode::{self, DecodeError, EventTag, StreamName, de, split_combined};
 use crate::model::decimal::{Decimal, Price, Quantity};
 use crate::model::ids::{Symbol, TradeId};
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// Best bid/ask (`<s>@bookTicker`); the cheapest top-of-book signal.
@@ -434,7 +434,10 @@ fn decode_control(data: &[u8]) -> Result<MarketEvent, DecodeError> {
             .result
             .filter(|v| !sonic_rs::JsonValueTrait::is_null(v))
             .map(|v| v.to_string());
-        return Ok(MarketEvent::Control(ControlReply::Ok { id: raw.id, result }));
+        return Ok(MarketEvent::Control(ControlReply::Ok {
+            id: raw.id,
+            result,
+        }));
     }
     Ok(MarketEvent::Unknown {
         event_type: EventTag::EMPTY,

@@ -295,7 +295,10 @@ fn margin_call_listen_key_trigger_reject_unknown() {
     };
     assert_eq!(k.event_time, 1760000800000);
     assert!(k.listen_key.starts_with("pqia91ma"));
-    assert!(!format!("{k:?}").contains("19v8a65a1a5s"), "Debug redacts the key");
+    assert!(
+        !format!("{k:?}").contains("19v8a65a1a5s"),
+        "Debug redacts the key"
+    );
 
     let UserEvent::ConditionalOrderTriggerReject(r) =
         decode_user_event(s::TRIGGER_REJECT.as_bytes()).unwrap()

@@ -77,19 +77,43 @@ fn depth_diff_and_snapshot() {
     assert_eq!(
         d.bids,
         vec![
-            Level { price: p("2400.9"), qty: q("12.341") },
-            Level { price: p("2400.5"), qty: Quantity::ZERO },
+            Level {
+                price: p("2400.9"),
+                qty: q("12.341")
+            },
+            Level {
+                price: p("2400.5"),
+                qty: Quantity::ZERO
+            },
         ]
     );
-    assert_eq!(d.asks, vec![Level { price: p("2400.91"), qty: q("3.02") }]);
+    assert_eq!(
+        d.asks,
+        vec![Level {
+            price: p("2400.91"),
+            qty: q("3.02")
+        }]
+    );
 
     // Reuse: a second decode into the same slot replaces the levels.
     let mut slot = DepthUpdate::default();
     decode_depth_into(s::DEPTH5.as_bytes(), &mut slot).unwrap();
     assert_eq!(slot.bids.len(), 5);
     assert_eq!(slot.asks.len(), 5);
-    assert_eq!(slot.bids[0], Level { price: p("60000"), qty: q("1.5") });
-    assert_eq!(slot.asks[4], Level { price: p("60000.5"), qty: q("0.04") });
+    assert_eq!(
+        slot.bids[0],
+        Level {
+            price: p("60000"),
+            qty: q("1.5")
+        }
+    );
+    assert_eq!(
+        slot.asks[4],
+        Level {
+            price: p("60000.5"),
+            qty: q("0.04")
+        }
+    );
     assert_eq!((slot.first_update_id, slot.final_update_id), (1, 9));
     decode_depth_into(s::DEPTH_UPDATE.as_bytes(), &mut slot).unwrap();
     assert_eq!(slot, d);
@@ -102,7 +126,10 @@ fn depth_diff_and_snapshot() {
 fn control_replies() {
     assert_eq!(
         decode_market(s::SUB_OK.as_bytes()).unwrap(),
-        MarketEvent::Control(ControlReply::Ok { id: Some(1), result: None })
+        MarketEvent::Control(ControlReply::Ok {
+            id: Some(1),
+            result: None
+        })
     );
     let MarketEvent::Control(ControlReply::Ok { id, result }) =
         decode_market(s::SUB_LIST.as_bytes()).unwrap()
@@ -146,13 +173,22 @@ fn unknown_and_combined() {
         assert_eq!(f.event, decode_market(raw.as_bytes()).unwrap());
     }
     // Post-migration extra fields are ignored.
-    let extra = s::BOOK_TICKER.replace(r#""e":"bookTicker","#, r#""e":"bookTicker","st":1,"ps":"ETHUSDT","#);
-    assert!(matches!(decode_market(extra.as_bytes()).unwrap(), MarketEvent::BookTicker(_)));
+    let extra = s::BOOK_TICKER.replace(
+        r#""e":"bookTicker","#,
+        r#""e":"bookTicker","st":1,"ps":"ETHUSDT","#,
+    );
+    assert!(matches!(
+        decode_market(extra.as_bytes()).unwrap(),
+        MarketEvent::BookTicker(_)
+    ));
 }
 
 #[test]
 fn bad_decimal_is_a_data_error() {
     let bad = s::BOOK_TICKER.replace("2400.90", "24x0");
     let e = decode_market(bad.as_bytes()).unwrap_err();
-    assert!(matches!(e, binance_exec::binance::decode::DecodeError::Data { .. }), "{e:?}");
+    assert!(
+        matches!(e, binance_exec::binance::decode::DecodeError::Data { .. }),
+        "{e:?}"
+    );
 }

@@ -106,8 +106,14 @@ fn algo_reply_and_query() {
     assert_eq!(a.tp_trigger_price, Some(Price::ZERO));
     assert_eq!(a.sl_price, Some(Price::ZERO));
     assert_eq!(a.tp_order_type, None);
-    let untriggered = s::ALGO_QUERY.replace(r#""actualOrderId":"8389799001""#, r#""actualOrderId":"""#);
-    assert_eq!(decode_algo_order(untriggered.as_bytes()).unwrap().actual_order_id, None);
+    let untriggered =
+        s::ALGO_QUERY.replace(r#""actualOrderId":"8389799001""#, r#""actualOrderId":"""#);
+    assert_eq!(
+        decode_algo_order(untriggered.as_bytes())
+            .unwrap()
+            .actual_order_id,
+        None
+    );
     let arr = format!("[{},{}]", s::ALGO_REPLY, s::ALGO_QUERY);
     assert_eq!(decode_algo_orders(arr.as_bytes()).unwrap().len(), 2);
 }
@@ -122,7 +128,10 @@ fn acknowledgements_and_errors() {
     let ok = decode_code_msg(s::CODE_MSG.as_bytes()).unwrap();
     assert!(ok.is_success());
     assert_eq!(ok.msg, "success");
-    assert_eq!(decode_code_msg(s::CODE_MSG_STR.as_bytes()).unwrap().code, 200);
+    assert_eq!(
+        decode_code_msg(s::CODE_MSG_STR.as_bytes()).unwrap().code,
+        200
+    );
 
     let e: ApiError = decode(s::API_ERROR.as_bytes()).unwrap();
     assert_eq!(e.code, -2019);
@@ -163,11 +172,20 @@ fn batch_mixed_results() {
 
 #[test]
 fn time_listen_key_dual_leverage_countdown() {
-    assert_eq!(decode_server_time(s::SERVER_TIME.as_bytes()).unwrap().server_time, 1760000000123);
+    assert_eq!(
+        decode_server_time(s::SERVER_TIME.as_bytes())
+            .unwrap()
+            .server_time,
+        1760000000123
+    );
     let k = decode_listen_key(s::LISTEN_KEY.as_bytes()).unwrap();
     assert_eq!(k.listen_key.len(), 64);
     assert!(!format!("{k:?}").contains("19v8a65a1"));
-    assert!(decode_position_mode(s::DUAL.as_bytes()).unwrap().dual_side_position);
+    assert!(
+        decode_position_mode(s::DUAL.as_bytes())
+            .unwrap()
+            .dual_side_position
+    );
     let l = decode_leverage(s::LEVERAGE.as_bytes()).unwrap();
     assert_eq!(l.leverage, 21);
     assert_eq!(l.max_notional_value, Some(m("1000000")));
@@ -264,7 +282,19 @@ fn position_risk_balance_trades_depth() {
 fn errors_are_typed() {
     use binance_exec::binance::decode::DecodeError;
     assert!(decode_order(b"").unwrap_err().is_truncated());
-    assert!(matches!(decode_order(b"{\"orderId\":}").unwrap_err(), DecodeError::Syntax { .. }));
+    assert!(matches!(
+        decode_order(b"{\"orderId\":}").unwrap_err(),
+        DecodeError::Syntax { .. }
+    ));
     let e = decode_order(br#"{"orderId":1}"#).unwrap_err();
-    assert!(matches!(e, DecodeError::Data { what: "OrderResponse", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            DecodeError::Data {
+                what: "OrderResponse",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }

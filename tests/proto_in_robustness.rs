@@ -70,11 +70,17 @@ fn run_all(input: &[u8]) -> Vec<(&'static str, bool)> {
     r!("decode_user_event", events::decode_user_event(input));
     r!("decode_user_frame", events::decode_user_frame(input));
     let mut slot = events::OrderUpdate::empty();
-    r!("decode_order_update_into", events::decode_order_update_into(input, &mut slot));
+    r!(
+        "decode_order_update_into",
+        events::decode_order_update_into(input, &mut slot)
+    );
     r!("decode_market", market::decode_market(input));
     r!("decode_market_frame", market::decode_market_frame(input));
     let mut depth = market::DepthUpdate::default();
-    r!("decode_depth_into", market::decode_depth_into(input, &mut depth));
+    r!(
+        "decode_depth_into",
+        market::decode_depth_into(input, &mut depth)
+    );
     r!("decode_order", rest::decode_order(input));
     r!("decode_orders", rest::decode_orders(input));
     r!("decode_algo_order", rest::decode_algo_order(input));
@@ -93,8 +99,14 @@ fn run_all(input: &[u8]) -> Vec<(&'static str, bool)> {
     r!("decode_depth_snapshot", rest::decode_depth_snapshot(input));
     r!("decode_batch_orders", rest::decode_batch_orders(input));
     r!("ApiError", rest::decode::<rest::ApiError>(input));
-    r!("decode_reply 200", rest::decode_reply::<rest::OrderResponse>(200, input));
-    r!("decode_reply 400", rest::decode_reply::<rest::OrderResponse>(400, input));
+    r!(
+        "decode_reply 200",
+        rest::decode_reply::<rest::OrderResponse>(200, input)
+    );
+    r!(
+        "decode_reply 400",
+        rest::decode_reply::<rest::OrderResponse>(400, input)
+    );
     r!("validate", decode::validate(input));
     // Infallible / partial helpers: only must not panic.
     let _ = rest::decode_api_error(503, input);
@@ -179,12 +191,36 @@ fn pathological_inputs() {
     let long_cid = s::OTU_FILL.replace("e1-000043", &"c".repeat(300));
     let long_tag = s::OTU_FILL.replace("\"BUY\"", &format!("\"{}\"", "Z".repeat(300)));
     let huge_num = s::OTU_FILL.replace("8389765550", "99999999999999999999999");
-    let deep_field = s::OTU_FILL.replace("\"er\":\"0\"", &format!("\"zz\":{}1{},\"er\":\"0\"", "[".repeat(20_000), "]".repeat(20_000)));
+    let deep_field = s::OTU_FILL.replace(
+        "\"er\":\"0\"",
+        &format!(
+            "\"zz\":{}1{},\"er\":\"0\"",
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        ),
+    );
     let escaped = s::OTU_FILL.replace("\"s\":\"ETHUSDT\"", "\"s\":\"ETH\\u0055SDT\"");
     for inp in [
-        "", " ", "null", "[]", "{}", "\"e\"", "{\"e\":1}", "{\"e\":\"\\", "{\"e\":\"ORDER_TRADE_UPDATE\"}",
-        "{\"stream\":1}", "{\"stream\":\"x\"}", "{\"data\":[]}", deep.as_str(), deep_obj.as_str(),
-        long_sym.as_str(), long_cid.as_str(), long_tag.as_str(), huge_num.as_str(), escaped.as_str(), deep_field.as_str(),
+        "",
+        " ",
+        "null",
+        "[]",
+        "{}",
+        "\"e\"",
+        "{\"e\":1}",
+        "{\"e\":\"\\",
+        "{\"e\":\"ORDER_TRADE_UPDATE\"}",
+        "{\"stream\":1}",
+        "{\"stream\":\"x\"}",
+        "{\"data\":[]}",
+        deep.as_str(),
+        deep_obj.as_str(),
+        long_sym.as_str(),
+        long_cid.as_str(),
+        long_tag.as_str(),
+        huge_num.as_str(),
+        escaped.as_str(),
+        deep_field.as_str(),
     ] {
         checked(inp.as_bytes(), "pathological");
     }

@@ -20,10 +20,22 @@ fn agree(x: &[u8]) -> bool {
     }
     let fast = via_stream(x);
     let slow = decode::decode::<events::OrderUpdate>(x).ok();
-    assert_eq!(fast, slow, "paths disagree on {:?}", String::from_utf8_lossy(x));
+    assert_eq!(
+        fast,
+        slow,
+        "paths disagree on {:?}",
+        String::from_utf8_lossy(x)
+    );
     let mut slot = events::OrderUpdate::empty();
-    let into = events::decode_order_update_into(x, &mut slot).ok().map(|_| slot);
-    assert_eq!(into, slow, "into-slot disagrees on {:?}", String::from_utf8_lossy(x));
+    let into = events::decode_order_update_into(x, &mut slot)
+        .ok()
+        .map(|_| slot);
+    assert_eq!(
+        into,
+        slow,
+        "into-slot disagrees on {:?}",
+        String::from_utf8_lossy(x)
+    );
     true
 }
 
@@ -35,11 +47,17 @@ fn scanner_matches_serde() {
         variants.push(o.to_string());
         // Pretty-ish spacing, numbers as strings, nulls, extra scalar keys.
         variants.push(o.replace(",\"", " ,\n \"").replace("\":", "\" : "));
-        variants.push(o.replace("\"t\":", "\"t\":\"").replace(",\"b\":", "\",\"b\":"));
+        variants.push(
+            o.replace("\"t\":", "\"t\":\"")
+                .replace(",\"b\":", "\",\"b\":"),
+        );
         variants.push(o.replace("\"n\":\"0.01920760\"", "\"n\":null"));
         variants.push(o.replace("\"m\":false", "\"m\":\"true\""));
         variants.push(o.replace("\"si\":0", "\"si\":0,\"new\":true,\"k2\":null,\"k3\":-5"));
-        variants.push(o.replace("\"p\":\"", "\"p\":").replacen("\",\"ap\"", ",\"ap\"", 1));
+        variants.push(
+            o.replace("\"p\":\"", "\"p\":")
+                .replacen("\",\"ap\"", ",\"ap\"", 1),
+        );
         variants.push(o.replace("\"i\":", "\"i\":0"));
         variants.push(o.replace("\"o\":{", "\"o\":{\"nested\":{\"a\":1},"));
     }

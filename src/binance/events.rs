@@ -777,7 +777,11 @@ pub struct ListenKeyExpired {
 impl fmt::Debug for ListenKeyExpired {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let head: String = self.listen_key.chars().take(6).collect();
-        write!(f, "ListenKeyExpired {{ event_time: {}, listen_key: {head}… }}", self.event_time)
+        write!(
+            f,
+            "ListenKeyExpired {{ event_time: {}, listen_key: {head}… }}",
+            self.event_time
+        )
     }
 }
 
@@ -868,7 +872,7 @@ pub fn decode_order_update_into(frame: &[u8], out: &mut OrderUpdate) -> Result<(
         *out = u;
         return Ok(());
     }
-    *out = decode::decode_checked::<OrderUpdate>(data)?;
+    *out = decode::decode::<OrderUpdate>(data)?;
     Ok(())
 }
 
@@ -880,19 +884,21 @@ fn decode_user_data(data: &[u8]) -> Result<UserEvent, DecodeError> {
         });
     };
     Ok(match tag.as_str() {
-        "ORDER_TRADE_UPDATE" => UserEvent::OrderTradeUpdate(match super::scan::order_update(data) {
-            Some(u) => u,
-            // Anything unusual: serde gives the same value or the precise error.
-            None => decode::decode_checked(data)?,
-        }),
-        "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode_checked(data)?),
-        "TRADE_LITE" => UserEvent::TradeLite(decode::decode_checked(data)?),
-        "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode_checked(data)?),
-        "ACCOUNT_CONFIG_UPDATE" => UserEvent::AccountConfigUpdate(decode::decode_checked(data)?),
-        "MARGIN_CALL" => UserEvent::MarginCall(decode::decode_checked(data)?),
-        "listenKeyExpired" => UserEvent::ListenKeyExpired(decode::decode_checked(data)?),
+        "ORDER_TRADE_UPDATE" => {
+            UserEvent::OrderTradeUpdate(match super::scan::order_update(data) {
+                Some(u) => u,
+                // Anything unusual: serde gives the same value or the precise error.
+                None => decode::decode(data)?,
+            })
+        }
+        "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode(data)?),
+        "TRADE_LITE" => UserEvent::TradeLite(decode::decode(data)?),
+        "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode(data)?),
+        "ACCOUNT_CONFIG_UPDATE" => UserEvent::AccountConfigUpdate(decode::decode(data)?),
+        "MARGIN_CALL" => UserEvent::MarginCall(decode::decode(data)?),
+        "listenKeyExpired" => UserEvent::ListenKeyExpired(decode::decode(data)?),
         "CONDITIONAL_ORDER_TRIGGER_REJECT" => {
-            UserEvent::ConditionalOrderTriggerReject(decode::decode_checked(data)?)
+            UserEvent::ConditionalOrderTriggerReject(decode::decode(data)?)
         }
         _ => {
             decode::validate(data)?;

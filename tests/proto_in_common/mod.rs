@@ -25,7 +25,8 @@ pub const ACCOUNT_UPDATE: &str = r#"{"e":"ACCOUNT_UPDATE","E":1760000200015,"T":
 pub const ACCOUNT_UPDATE_FUNDING: &str = r#"{"e":"ACCOUNT_UPDATE","E":1760003200000,"T":1760003200000,"a":{"m":"FUNDING_FEE","B":[{"a":"USDT","wb":"999.9","cw":"999.9","bc":"0"}],"P":[]}}"#;
 
 pub const CONFIG_LEVERAGE: &str = r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1760000600000,"T":1760000599998,"ac":{"s":"BTCUSDT","l":25}}"#;
-pub const CONFIG_MULTI: &str = r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1760000600100,"T":1760000600099,"ai":{"j":true}}"#;
+pub const CONFIG_MULTI: &str =
+    r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1760000600100,"T":1760000600099,"ai":{"j":true}}"#;
 
 pub const MARGIN_CALL: &str = r#"{"e":"MARGIN_CALL","E":1760000700000,"cw":"3.16812045","p":[{"s":"ETHUSDT","ps":"LONG","pa":"1.327","mt":"cross","iw":"0","mp":"187.17127","up":"-1.166074","mm":"1.614445"}]}"#;
 
@@ -68,12 +69,15 @@ pub const ALGO_REPLY: &str = r#"{"algoId":3000000123456,"clientAlgoId":"sl-ETH-0
 
 pub const ALGO_QUERY: &str = r#"{"algoId":3000000123456,"clientAlgoId":"sl-ETH-0007","algoType":"CONDITIONAL","orderType":"STOP_MARKET","symbol":"ETHUSDT","side":"SELL","positionSide":"BOTH","timeInForce":"GTC","quantity":"0.050","algoStatus":"TRIGGERED","triggerPrice":"2300.00","price":"0.00","icebergQuantity":null,"selfTradePreventionMode":"EXPIRE_MAKER","workingType":"MARK_PRICE","priceMatch":"NONE","closePosition":false,"priceProtect":true,"reduceOnly":true,"activatePrice":"","callbackRate":"","createTime":1760000000100,"updateTime":1760000099999,"triggerTime":1760000099998,"goodTillDate":0,"actualOrderId":"8389799001","actualPrice":"2299.50","actualQty":"0.050","actualType":"MARKET","tpTriggerPrice":"0","tpPrice":"0","slTriggerPrice":"0","slPrice":"0","tpOrderType":""}"#;
 
-pub const CANCEL_ALGO: &str = r#"{"algoId":3000000123456,"clientAlgoId":"sl-ETH-0007","code":"200","msg":"success"}"#;
+pub const CANCEL_ALGO: &str =
+    r#"{"algoId":3000000123456,"clientAlgoId":"sl-ETH-0007","code":"200","msg":"success"}"#;
 pub const CODE_MSG: &str = r#"{"code":200,"msg":"success"}"#;
-pub const CODE_MSG_STR: &str = r#"{"code":"200","msg":"The operation of cancel all open order is done."}"#;
+pub const CODE_MSG_STR: &str =
+    r#"{"code":"200","msg":"The operation of cancel all open order is done."}"#;
 pub const API_ERROR: &str = r#"{"code":-2019,"msg":"Margin is insufficient."}"#;
 pub const SERVER_TIME: &str = r#"{"serverTime":1760000000123}"#;
-pub const LISTEN_KEY: &str = r#"{"listenKey":"pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"}"#;
+pub const LISTEN_KEY: &str =
+    r#"{"listenKey":"pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"}"#;
 
 pub const ACCOUNT_V3: &str = r#"{"totalInitialMargin":"0.00000000","totalMaintMargin":"0.00000000","totalWalletBalance":"103.12345678","totalUnrealizedProfit":"0.00000000","totalMarginBalance":"103.12345678","totalPositionInitialMargin":"0.00000000","totalOpenOrderInitialMargin":"0.00000000","totalCrossWalletBalance":"103.12345678","totalCrossUnPnl":"0.00000000","availableBalance":"103.12345678","maxWithdrawAmount":"103.12345678","assets":[{"asset":"USDT","walletBalance":"103.12345678","unrealizedProfit":"0.00000000","marginBalance":"103.12345678","maintMargin":"0.00000000","initialMargin":"0.00000000","positionInitialMargin":"0.00000000","openOrderInitialMargin":"0.00000000","crossWalletBalance":"103.12345678","crossUnPnl":"0.00000000","availableBalance":"103.12345678","maxWithdrawAmount":"103.12345678","updateTime":1760000000000}],"positions":[{"symbol":"ETHUSDT","positionSide":"BOTH","positionAmt":"1.000","unrealizedProfit":"0.00246115","isolatedMargin":"0","notional":"1.23","isolatedWallet":"0","initialMargin":"0.62","maintMargin":"0.0123","updateTime":1760000000001}]}"#;
 
@@ -94,12 +98,32 @@ pub const DEPTH_SNAPSHOT: &str = r#"{"lastUpdateId":1027024,"E":1589436922972,"T
 
 /// All user-stream samples.
 pub const USER_SAMPLES: &[&str] = &[
-    OTU_FILL, OTU_LIQ, OTU_ADL, OTU_AMEND, ALGO_UPDATE, ALGO_UPDATE_NEW, TRADE_LITE, ACCOUNT_UPDATE,
-    ACCOUNT_UPDATE_FUNDING, CONFIG_LEVERAGE, CONFIG_MULTI, MARGIN_CALL, LISTEN_KEY_EXPIRED,
-    TRIGGER_REJECT, STRATEGY_UPDATE,
+    OTU_FILL,
+    OTU_LIQ,
+    OTU_ADL,
+    OTU_AMEND,
+    ALGO_UPDATE,
+    ALGO_UPDATE_NEW,
+    TRADE_LITE,
+    ACCOUNT_UPDATE,
+    ACCOUNT_UPDATE_FUNDING,
+    CONFIG_LEVERAGE,
+    CONFIG_MULTI,
+    MARGIN_CALL,
+    LISTEN_KEY_EXPIRED,
+    TRIGGER_REJECT,
+    STRATEGY_UPDATE,
 ];
 /// All market-stream samples.
 pub const MARKET_SAMPLES: &[&str] = &[
-    BOOK_TICKER, AGG_TRADE, MARK_PRICE, DEPTH_UPDATE, DEPTH5, SUB_OK, SUB_LIST, SUB_ERR,
-    SUB_ERR_NESTED, KLINE,
+    BOOK_TICKER,
+    AGG_TRADE,
+    MARK_PRICE,
+    DEPTH_UPDATE,
+    DEPTH5,
+    SUB_OK,
+    SUB_LIST,
+    SUB_ERR,
+    SUB_ERR_NESTED,
+    KLINE,
 ];

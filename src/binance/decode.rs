@@ -218,12 +218,11 @@ pub fn event_type(data: &[u8]) -> Result<Option<EventTag>, DecodeError> {
         let i = skip_ws(data, i);
         if data.get(i) == Some(&b'"') {
             let rest = data.get(i + 1..).unwrap_or(&[]);
-            if let Some(end) = rest.iter().position(|&c| c == b'"' || c == b'\\') {
-                if rest.get(end) == Some(&b'"') {
-                    if let Ok(s) = std::str::from_utf8(rest.get(..end).unwrap_or(&[])) {
-                        return Ok(Some(EventTag::truncated(s)));
-                    }
-                }
+            let end = rest.iter().position(|&c| c == b'"' || c == b'\\');
+            if let Some(end) = end.filter(|&e| rest.get(e) == Some(&b'"'))
+                && let Ok(s) = std::str::from_utf8(rest.get(..end).unwrap_or(&[]))
+            {
+                return Ok(Some(EventTag::truncated(s)));
             }
         }
     }

@@ -210,9 +210,11 @@ impl<'a> Cur<'a> {
     }
 }
 
-/// Scans a complete ORDER_TRADE_UPDATE frame; `None` means "use serde".
-pub(crate) fn order_update(data: &[u8]) -> Option<OrderUpdate> {
-    let mut u = OrderUpdate::empty();
+/// Scans a complete ORDER_TRADE_UPDATE frame into `u`, which must start as
+/// [`OrderUpdate::empty`] (absent keys keep its defaults). Writing in place
+/// saves copying the ~450-byte struct through `Option`/`Result`/enum layers.
+/// `None` means "use serde"; `u` may then hold partial data.
+pub(crate) fn order_update_into(data: &[u8], u: &mut OrderUpdate) -> Option<()> {
     let mut c = Cur { b: data, i: 0 };
     c.eat(b'{')?;
     let mut has_o = false;
@@ -224,7 +226,7 @@ pub(crate) fn order_update(data: &[u8]) -> Option<OrderUpdate> {
             b"E" => u.event_time = c.flex_int()?.unwrap_or(0),
             b"T" => u.transaction_time = c.flex_int()?.unwrap_or(0),
             b"o" => {
-                body(&mut c, &mut u)?;
+                body(&mut c, u)?;
                 has_o = true;
             }
             k => {
@@ -237,10 +239,7 @@ pub(crate) fn order_update(data: &[u8]) -> Option<OrderUpdate> {
         }
     }
     c.ws();
-    if !has_o || c.i != data.len() {
-        return None;
-    }
-    Some(u)
+    (has_o && c.i == data.len()).then_some(())
 }
 
 /// Packs a key of up to 3 bytes with its length into one integer, so the

@@ -855,11 +855,11 @@ pub fn decode_user_frame(frame: &[u8]) -> Result<UserFrame, DecodeError> {
 /// callers that recycle preallocated update slots; no allocation on success.
 pub fn decode_order_update_into(frame: &[u8], out: &mut OrderUpdate) -> Result<(), DecodeError> {
     let (_, data) = split_combined(frame)?;
-    if let Some(u) = super::scan::order_update(data) {
-        *out = u;
+    *out = OrderUpdate::empty();
+    if super::scan::order_update_into(data, out).is_some() {
         return Ok(());
     }
-    *out = decode::decode_checked::<OrderUpdate>(data)?;
+    *out = decode::decode::<OrderUpdate>(data)?;
     Ok(())
 }
 
@@ -872,20 +872,24 @@ fn decode_user_data(data: &[u8]) -> Result<UserEvent, DecodeError> {
     };
     Ok(match tag.as_str() {
         "ORDER_TRADE_UPDATE" => {
-            UserEvent::OrderTradeUpdate(match super::scan::order_update(data) {
-                Some(u) => u,
+            // Built in place: the scanner fills the enum's payload directly.
+            let mut ev = UserEvent::OrderTradeUpdate(OrderUpdate::empty());
+            if let UserEvent::OrderTradeUpdate(u) = &mut ev
+                && super::scan::order_update_into(data, u).is_none()
+            {
                 // Anything unusual: serde gives the same value or the precise error.
-                None => decode::decode_checked(data)?,
-            })
+                *u = decode::decode(data)?;
+            }
+            ev
         }
-        "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode_checked(data)?),
-        "TRADE_LITE" => UserEvent::TradeLite(decode::decode_checked(data)?),
-        "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode_checked(data)?),
-        "ACCOUNT_CONFIG_UPDATE" => UserEvent::AccountConfigUpdate(decode::decode_checked(data)?),
-        "MARGIN_CALL" => UserEvent::MarginCall(decode::decode_checked(data)?),
-        "listenKeyExpired" => UserEvent::ListenKeyExpired(decode::decode_checked(data)?),
+        "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode(data)?),
+        "TRADE_LITE" => UserEvent::TradeLite(decode::decode(data)?),
+        "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode(data)?),
+        "ACCOUNT_CONFIG_UPDATE" => UserEvent::AccountConfigUpdate(decode::decode(data)?),
+        "MARGIN_CALL" => UserEvent::MarginCall(decode::decode(data)?),
+        "listenKeyExpired" => UserEvent::ListenKeyExpired(decode::decode(data)?),
         "CONDITIONAL_ORDER_TRIGGER_REJECT" => {
-            UserEvent::ConditionalOrderTriggerReject(decode::decode_checked(data)?)
+            UserEvent::ConditionalOrderTriggerReject(decode::decode(data)?)
         }
         _ => {
             decode::validate(data)?;

@@ -288,6 +288,7 @@ impl<'de> Deserialize<'de> for DepthUpdate {
 /// must not be applied.
 pub fn decode_depth_into(frame: &[u8], out: &mut DepthUpdate) -> Result<(), DecodeError> {
     let (_, data) = split_combined(frame)?;
+    decode::check_depth(data)?;
     // `Deserializer::from_slice` does not check UTF-8 (only `from_slice` the
     // function does); a `&str` input is valid by construction.
     let text = std::str::from_utf8(data).map_err(|e| DecodeError::Syntax {
@@ -386,10 +387,10 @@ pub fn decode_market_frame(frame: &[u8]) -> Result<MarketFrame, DecodeError> {
     let (stream, data) = split_combined(frame)?;
     let event = match decode::event_type(data)? {
         Some(tag) => match tag.as_str() {
-            "bookTicker" => MarketEvent::BookTicker(decode::decode_checked(data)?),
-            "aggTrade" => MarketEvent::AggTrade(decode::decode_checked(data)?),
-            "markPriceUpdate" => MarketEvent::MarkPrice(decode::decode_checked(data)?),
-            "depthUpdate" => MarketEvent::Depth(decode::decode_checked(data)?),
+            "bookTicker" => MarketEvent::BookTicker(decode::decode(data)?),
+            "aggTrade" => MarketEvent::AggTrade(decode::decode(data)?),
+            "markPriceUpdate" => MarketEvent::MarkPrice(decode::decode(data)?),
+            "depthUpdate" => MarketEvent::Depth(decode::decode(data)?),
             _ => {
                 decode::validate(data)?;
                 MarketEvent::Unknown { event_type: tag }
@@ -414,7 +415,7 @@ fn decode_control(data: &[u8]) -> Result<MarketEvent, DecodeError> {
             event_type: EventTag::EMPTY,
         });
     }
-    let raw: RawControl = decode::decode_checked(data)?;
+    let raw: RawControl = decode::decode(data)?;
     if let Some(e) = raw.error {
         return Ok(MarketEvent::Control(ControlReply::Err {
             id: raw.id,

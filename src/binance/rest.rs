@@ -81,7 +81,7 @@ pub fn as_api_error(body: &[u8]) -> Option<ApiError> {
     // Cheap refusal for order objects etc. that have no `code`.
     let raw = code.as_raw_str().trim_matches('"');
     let n: i64 = raw.parse().ok()?;
-    if n < 0 || n >= 400 {
+    if !(0..400).contains(&n) {
         decode::<ApiError>(body).ok()
     } else {
         None

@@ -210,9 +210,11 @@ impl<'a> Cur<'a> {
     }
 }
 
-/// Scans a complete ORDER_TRADE_UPDATE frame; `None` means "use serde".
-pub(crate) fn order_update(data: &[u8]) -> Option<OrderUpdate> {
-    let mut u = OrderUpdate::empty();
+/// Scans a complete ORDER_TRADE_UPDATE frame into `u`, which must start as
+/// [`OrderUpdate::empty`] (absent keys keep its defaults). Writing in place
+/// saves copying the ~450-byte struct through `Option`/`Result`/enum layers.
+/// `None` means "use serde"; `u` may then hold partial data.
+pub(crate) fn order_update_into(data: &[u8], u: &mut OrderUpdate) -> Option<()> {
     let mut c = Cur { b: data, i: 0 };
     c.eat(b'{')?;
     let mut has_o = false;
@@ -224,7 +226,7 @@ pub(crate) fn order_update(data: &[u8]) -> Option<OrderUpdate> {
             b"E" => u.event_time = c.flex_int()?.unwrap_or(0),
             b"T" => u.transaction_time = c.flex_int()?.unwrap_or(0),
             b"o" => {
-                body(&mut c, &mut u)?;
+                body(&mut c, u)?;
                 has_o = true;
             }
             k => {
@@ -237,11 +239,66 @@ pub(crate) fn order_update(data: &[u8]) -> Option<OrderUpdate> {
         }
     }
     c.ws();
-    if !has_o || c.i != data.len() {
-        return None;
-    }
-    Some(u)
+    (has_o && c.i == data.len()).then_some(())
 }
+
+/// Packs a key of up to 3 bytes with its length into one integer, so the
+/// member dispatch is a single `match` on a `u32` (a jump table or binary
+/// search) instead of a chain of slice comparisons. Longer keys get a length
+/// byte ≥ 4 and therefore never equal a known key.
+const fn key_code(k: &[u8]) -> u32 {
+    let len = if k.len() > 255 { 255 } else { k.len() };
+    let mut v = (len as u32) << 24;
+    if len > 0 {
+        v |= k[0] as u32;
+    }
+    if len > 1 {
+        v |= (k[1] as u32) << 8;
+    }
+    if len > 2 {
+        v |= (k[2] as u32) << 16;
+    }
+    v
+}
+
+const K_S: u32 = key_code(b"s");
+const K_C: u32 = key_code(b"c");
+const K_US: u32 = key_code(b"S");
+const K_O: u32 = key_code(b"o");
+const K_F: u32 = key_code(b"f");
+const K_Q: u32 = key_code(b"q");
+const K_P: u32 = key_code(b"p");
+const K_AP: u32 = key_code(b"ap");
+const K_SP: u32 = key_code(b"sp");
+const K_X: u32 = key_code(b"x");
+const K_UX: u32 = key_code(b"X");
+const K_I: u32 = key_code(b"i");
+const K_UM: u32 = key_code(b"M");
+const K_L: u32 = key_code(b"l");
+const K_Z: u32 = key_code(b"z");
+const K_UL: u32 = key_code(b"L");
+const K_UN: u32 = key_code(b"N");
+const K_N: u32 = key_code(b"n");
+const K_UT: u32 = key_code(b"T");
+const K_T: u32 = key_code(b"t");
+const K_B: u32 = key_code(b"b");
+const K_A: u32 = key_code(b"a");
+const K_M: u32 = key_code(b"m");
+const K_UR: u32 = key_code(b"R");
+const K_WT: u32 = key_code(b"wt");
+const K_OT: u32 = key_code(b"ot");
+const K_PS: u32 = key_code(b"ps");
+const K_CP: u32 = key_code(b"cp");
+const K_UAUP: u32 = key_code(b"AP");
+const K_CR: u32 = key_code(b"cr");
+const K_PUP: u32 = key_code(b"pP");
+const K_SI: u32 = key_code(b"si");
+const K_SS: u32 = key_code(b"ss");
+const K_RP: u32 = key_code(b"rp");
+const K_UV: u32 = key_code(b"V");
+const K_PM: u32 = key_code(b"pm");
+const K_GTD: u32 = key_code(b"gtd");
+const K_ER: u32 = key_code(b"er");
 
 fn body(c: &mut Cur<'_>, u: &mut OrderUpdate) -> Option<()> {
     c.eat(b'{')?;
@@ -250,64 +307,66 @@ fn body(c: &mut Cur<'_>, u: &mut OrderUpdate) -> Option<()> {
     }
     let mut seen = 0u8;
     loop {
-        match c.key()? {
-            b"s" => {
+        let k = c.key()?;
+        match key_code(k) {
+            K_S => {
                 u.symbol = Symbol::new(c.str()?).ok()?;
                 seen |= 1;
             }
-            b"c" => {
+            K_C => {
                 u.client_order_id = ClientOrderId::from_venue(c.str()?);
                 seen |= 2;
             }
-            b"S" => {
+            K_US => {
                 u.side = Side::from_wire(c.str()?);
                 seen |= 4;
             }
-            b"o" => u.order_type = OrderType::from_wire(c.str()?),
-            b"f" => u.time_in_force = TimeInForce::from_wire(c.str()?),
-            b"q" => u.orig_qty = Quantity(c.dec()?),
-            b"p" => u.price = Price(c.dec()?),
-            b"ap" => u.avg_price = Price(c.dec()?),
-            b"sp" => u.stop_price = Price(c.dec()?),
-            b"x" => {
+            K_O => u.order_type = OrderType::from_wire(c.str()?),
+            K_F => u.time_in_force = TimeInForce::from_wire(c.str()?),
+            K_Q => u.orig_qty = Quantity(c.dec()?),
+            K_P => u.price = Price(c.dec()?),
+            K_AP => u.avg_price = Price(c.dec()?),
+            K_SP => u.stop_price = Price(c.dec()?),
+            K_X => {
                 u.execution_type = ExecutionType::from_wire(c.str()?);
                 seen |= 8;
             }
-            b"X" => {
+            K_UX => {
                 u.status = OrderStatus::from_wire(c.str()?);
                 seen |= 16;
             }
-            b"i" => {
+            K_I => {
                 u.order_id = c.int()?;
                 seen |= 32;
             }
-            b"M" => u.modify_id = c.flex_int()?,
-            b"l" => u.last_qty = Quantity(c.dec()?),
-            b"z" => u.cum_qty = Quantity(c.dec()?),
-            b"L" => u.last_price = Price(c.dec()?),
-            b"N" => u.commission_asset = c.opt_str(super::decode::Tag::truncated)?,
-            b"n" => u.commission = c.opt_dec()?.map(Money),
-            b"T" => u.trade_time = c.flex_int()?.unwrap_or(0),
-            b"t" => u.trade_id = c.flex_int()?.unwrap_or(0),
-            b"b" => u.bid_notional = Money(c.dec()?),
-            b"a" => u.ask_notional = Money(c.dec()?),
-            b"m" => u.is_maker = c.flex_bool()?,
-            b"R" => u.reduce_only = c.flex_bool()?,
-            b"wt" => u.working_type = c.opt_str(WorkingType::from_wire)?,
-            b"ot" => u.orig_type = c.opt_str(OrderType::from_wire)?,
-            b"ps" => u.position_side = PositionSide::from_wire(c.str()?),
-            b"cp" => u.close_position = c.flex_bool()?,
-            b"AP" => u.activation_price = c.opt_dec()?.map(Price),
-            b"cr" => u.callback_rate = c.opt_dec()?,
-            b"pP" => u.price_protect = c.flex_bool()?,
-            b"si" => u.si = c.flex_int()?.unwrap_or(0),
-            b"ss" => u.ss = c.flex_int()?.unwrap_or(0),
-            b"rp" => u.realized_pnl = Money(c.dec()?),
-            b"V" => u.stp_mode = c.opt_str(StpMode::from_wire)?,
-            b"pm" => u.price_match = c.opt_str(PriceMatch::from_wire)?,
-            b"gtd" => u.good_till_date = c.flex_int()?.unwrap_or(0),
-            b"er" => u.expiry_reason = c.flex_int()?,
-            k => {
+            K_UM => u.modify_id = c.flex_int()?,
+            K_L => u.last_qty = Quantity(c.dec()?),
+            K_Z => u.cum_qty = Quantity(c.dec()?),
+            K_UL => u.last_price = Price(c.dec()?),
+            K_UN => u.commission_asset = c.opt_str(super::decode::Tag::truncated)?,
+            K_N => u.commission = c.opt_dec()?.map(Money),
+            K_UT => u.trade_time = c.flex_int()?.unwrap_or(0),
+            K_T => u.trade_id = c.flex_int()?.unwrap_or(0),
+            K_B => u.bid_notional = Money(c.dec()?),
+            K_A => u.ask_notional = Money(c.dec()?),
+            K_M => u.is_maker = c.flex_bool()?,
+            K_UR => u.reduce_only = c.flex_bool()?,
+            K_WT => u.working_type = c.opt_str(WorkingType::from_wire)?,
+            K_OT => u.orig_type = c.opt_str(OrderType::from_wire)?,
+            K_PS => u.position_side = PositionSide::from_wire(c.str()?),
+            K_CP => u.close_position = c.flex_bool()?,
+            K_UAUP => u.activation_price = c.opt_dec()?.map(Price),
+            K_CR => u.callback_rate = c.opt_dec()?,
+            K_PUP => u.price_protect = c.flex_bool()?,
+            K_SI => u.si = c.flex_int()?.unwrap_or(0),
+            K_SS => u.ss = c.flex_int()?.unwrap_or(0),
+            K_RP => u.realized_pnl = Money(c.dec()?),
+            K_UV => u.stp_mode = c.opt_str(StpMode::from_wire)?,
+            K_PM => u.price_match = c.opt_str(PriceMatch::from_wire)?,
+            K_GTD => u.good_till_date = c.flex_int()?.unwrap_or(0),
+            K_ER => u.expiry_reason = c.flex_int()?,
+            _ => {
+                // Unknown key with a scalar value; containers go to serde.
                 std::str::from_utf8(k).ok()?;
                 c.skip_scalar()?;
             }

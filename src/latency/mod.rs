@@ -18,10 +18,12 @@
 //! ```
 pub mod clock;
 pub mod hgrm;
+pub mod plot;
 pub mod recorder;
 pub mod report;
 
 pub use clock::{now_ns, wall_ns};
 pub use hgrm::write_hgrm;
+pub use plot::{PlotError, plot_histograms, plot_percentiles};
 pub use recorder::{LatencyPath, LatencyRecorder, MAX_NS, MIN_NS, SIGFIG};
 pub use report::{Budgets, LatencyError, LatencyReport, ReportRow, Verdict};

@@ -112,12 +112,12 @@ pub fn render_svg<'a>(
         .iter()
         .filter_map(|&p| budgets.budget_ns(p).map(|b| (p, b as f64 / 1000.0)))
         .collect();
-    let y_max = lines
-        .iter()
-        .flat_map(|(_, pts)| pts.iter().map(|&(_, y)| y))
-        .chain(budget_lines.iter().map(|&(_, b)| b))
-        .fold(1.0, f64::max)
-        * 1.05;
+    let y_axis = LatencyAxis::fit(
+        lines
+            .iter()
+            .flat_map(|(_, pts)| pts.iter().map(|&(_, y)| y))
+            .chain(budget_lines.iter().map(|&(_, b)| b)),
+    );
 
     let mut svg = String::new();
     {
@@ -128,14 +128,14 @@ pub fn render_svg<'a>(
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(80)
-            .build_cartesian_2d(PercentileAxis { nines }, 0.0..y_max)
+            .build_cartesian_2d(PercentileAxis { nines }, y_axis)
             .map_err(draw_err)?;
         chart
             .configure_mesh()
             .x_desc("Percentile")
             .y_desc("Latency (µs)")
             .x_label_formatter(&|n| percentile_label(*n))
-            .y_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| latency_label(*v))
             .draw()
             .map_err(draw_err)?;
         for (path, pts) in &lines {
@@ -155,7 +155,7 @@ pub fn render_svg<'a>(
                     BUDGET_COLOUR.stroke_width(1),
                 ))
                 .map_err(draw_err)?;
-            let label = format!("{} budget {:.0} µs", path.as_str(), b);
+            let label = format!("{} budget {} µs", path.as_str(), latency_label(*b));
             chart
                 .draw_series(std::iter::once(Text::new(
                     label,
@@ -235,6 +235,117 @@ impl Ranged for PercentileAxis {
     }
 }
 
+/// µs without noise: whole numbers above 10 µs, up to 3 decimals below.
+fn latency_label(us: f64) -> String {
+    if us >= 10.0 || us == 0.0 {
+        format!("{us:.0}")
+    } else {
+        let s = format!("{us:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// The y axis in µs. Linear when everything fits in three decades (the
+/// usual HdrHistogram look); logarithmic when it does not, so a 30 ns
+/// floor, a 5 µs wire-to-strategy path and a 100 ms budget all stay
+/// readable on one chart instead of the small ones lying flat on zero.
+#[derive(Debug, Clone, Copy)]
+struct LatencyAxis {
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+/// Above this max/min ratio the y axis turns logarithmic.
+const LOG_Y_RATIO: f64 = 1000.0;
+
+impl LatencyAxis {
+    fn fit(values: impl Iterator<Item = f64>) -> Self {
+        let (mut min_pos, mut max) = (f64::INFINITY, 0.0f64);
+        for v in values.filter(|v| v.is_finite()) {
+            max = max.max(v);
+            if v > 0.0 {
+                min_pos = min_pos.min(v);
+            }
+        }
+        if max <= 0.0 || !min_pos.is_finite() {
+            return LatencyAxis {
+                lo: 0.0,
+                hi: 1.0,
+                log: false,
+            };
+        }
+        if max / min_pos > LOG_Y_RATIO {
+            LatencyAxis {
+                lo: 10f64.powf(min_pos.log10().floor()),
+                hi: 10f64.powf(max.log10().ceil()),
+                log: true,
+            }
+        } else {
+            LatencyAxis {
+                lo: 0.0,
+                hi: max * 1.05,
+                log: false,
+            }
+        }
+    }
+
+    fn fraction(&self, v: f64) -> f64 {
+        let f = if self.log {
+            (v.max(self.lo).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln())
+        } else {
+            (v - self.lo) / (self.hi - self.lo)
+        };
+        if f.is_finite() {
+            f.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+impl Ranged for LatencyAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        limit.0 + (f64::from(limit.1 - limit.0) * self.fraction(*value)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        let max = hint.max_num_points().max(2);
+        if self.log {
+            // Decades only: 0.01, 0.1, 1, 10 ... µs.
+            let (a, b) = (
+                self.lo.log10().round() as i32,
+                self.hi.log10().round() as i32,
+            );
+            let decades: Vec<f64> = (a..=b).map(|k| 10f64.powi(k)).collect();
+            let stride = decades.len().div_ceil(max).max(1);
+            return decades.into_iter().step_by(stride).collect();
+        }
+        let span = self.hi - self.lo;
+        if span.is_nan() || span <= 0.0 {
+            return vec![self.lo];
+        }
+        let raw = span / max as f64;
+        let mag = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= raw)
+            .unwrap_or(10.0 * mag);
+        (0..=max)
+            .map(|i| (self.lo / step).ceil() * step + step * i as f64)
+            .take_while(|v| *v <= self.hi)
+            .collect()
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.lo..self.hi
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +366,37 @@ mod tests {
         assert_eq!(a.map(&0.0, (0, 500)), 0);
         assert_eq!(a.map(&2.0, (0, 500)), 200);
         assert_eq!(a.map(&9.0, (0, 500)), 500);
+    }
+
+    #[test]
+    fn y_axis_goes_log_only_for_wide_ranges() {
+        let lin = LatencyAxis::fit([5.0, 900.0, 3000.0].into_iter());
+        assert!(!lin.log && lin.lo == 0.0 && lin.hi > 3000.0);
+        let ticks = lin.key_points(8usize);
+        assert!(ticks.len() >= 3 && ticks.len() <= 9, "{ticks:?}");
+        assert!(ticks.windows(2).all(|w| w[1] > w[0]));
+
+        let log = LatencyAxis::fit([0.03, 5.0, 100_000.0].into_iter());
+        assert!(log.log);
+        assert_eq!((log.lo, log.hi), (0.01, 100_000.0));
+        assert_eq!(log.map(&0.01, (500, 0)), 500);
+        assert_eq!(log.map(&100_000.0, (500, 0)), 0);
+        // 10 µs is 3 of the 7 decades up.
+        assert_eq!(
+            log.map(&10.0, (500, 0)),
+            500 - (500.0f64 * 3.0 / 7.0).round() as i32
+        );
+        assert_eq!(log.key_points(20usize).len(), 8);
+
+        let empty = LatencyAxis::fit(std::iter::empty());
+        assert!(!empty.log && empty.hi > empty.lo);
+    }
+
+    #[test]
+    fn latency_labels() {
+        assert_eq!(latency_label(0.03), "0.03");
+        assert_eq!(latency_label(2.5), "2.5");
+        assert_eq!(latency_label(1.0), "1");
+        assert_eq!(latency_label(100_000.0), "100000");
     }
 }

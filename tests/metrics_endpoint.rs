@@ -164,3 +164,16 @@ fn shutdown_frees_the_port() {
     drop(dropped);
     TcpListener::bind(addr).expect("port is free after drop");
 }
+
+#[test]
+fn a_silent_client_cannot_block_scrapes() {
+    let server = MetricsServer::start(Arc::new(Metrics::new()), loopback0()).expect("start");
+    let addr = server.local_addr();
+    // Connects first and never sends a request: the server gives up on it
+    // after its 2 s request timeout and serves the next client.
+    let silent = TcpStream::connect(addr).expect("connect");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(get_metrics(addr).starts_with("HTTP/1.1 200 OK"));
+    drop(silent);
+    server.shutdown().expect("shutdown");
+}

@@ -177,9 +177,13 @@ fn handle(
         if req.windows(4).any(|w| w == b"\r\n\r\n") {
             break true;
         }
-        if req.len() >= MAX_REQUEST || Instant::now() >= deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if req.len() >= MAX_REQUEST || left.is_zero() {
             break false;
         }
+        // The whole request, not each read, must fit in IO_TIMEOUT, so a
+        // client trickling bytes cannot hold the scrape thread longer.
+        stream.set_read_timeout(Some(left))?;
         let n = stream.read(&mut buf)?;
         if n == 0 {
             break false;

@@ -9,7 +9,8 @@
 //! - [`instruments`]: instrument provider and pre-submit filter validation;
 //! - [`net`]: mio sockets, TLS, HTTP/1.1 and WebSocket clients (no async runtime);
 //! - [`engine`]: network, execution and strategy threads;
-//! - [`latency`]: always-on hdrhistogram recording and budget reports;
+//! - [`latency`]: always-on hdrhistogram recording, budget reports and plots;
+//! - [`metrics`]: optional loopback Prometheus endpoint fed by lock-free counters;
 //! - [`sim`]: the Binance USDⓈ-M venue simulator;
 //! - [`strategies`]: example strategies (`order-cycle`, `maker`);
 //! - [`cli`]: the `binance-exec` subcommands.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod engine;
 pub mod instruments;
 pub mod latency;
+pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod sim;

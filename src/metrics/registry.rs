@@ -1,0 +1,383 @@
+//! The counters and gauges: fixed tables of atomics, written by the engine
+//! threads with relaxed stores and read by the scrape thread.
+//!
+//! Everything is sized at construction, so an increment or a latency
+//! publish is a handful of atomic operations: no lock, no allocation, no
+//! syscall on the hot path. Scrapes may see counters from slightly
+//! different instants; Prometheus tolerates that by design.
+
+use crate::engine::net_thread::StreamKind;
+use crate::latency::{LatencyPath, LatencyRecorder, LatencyReport, ReportRow};
+use hdrhistogram::Histogram;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Order lifecycle counters (each rendered as `<name>_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Counter {
+    /// Order requests written to the venue.
+    OrdersSubmitted,
+    /// Orders the venue acknowledged.
+    OrdersAcked,
+    /// Fills booked (each partial fill counts).
+    OrdersFilled,
+    /// Orders canceled (by us, the venue or expiry).
+    OrdersCanceled,
+    /// Orders the venue rejected (also counted by code in the reject table).
+    OrdersRejected,
+    /// Orders whose ambiguous outcome (timeout, 503, -1007) was resolved by a query.
+    UnknownResolved,
+    /// Requests retried after a retryable failure.
+    Retries,
+}
+
+impl Counter {
+    /// Every counter, in exposition order.
+    pub const ALL: [Counter; 7] = [
+        Counter::OrdersSubmitted,
+        Counter::OrdersAcked,
+        Counter::OrdersFilled,
+        Counter::OrdersCanceled,
+        Counter::OrdersRejected,
+        Counter::UnknownResolved,
+        Counter::Retries,
+    ];
+    /// Number of counters.
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// Metric name without the `_total` suffix.
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::OrdersSubmitted => "binance_exec_orders_submitted",
+            Counter::OrdersAcked => "binance_exec_orders_acked",
+            Counter::OrdersFilled => "binance_exec_orders_filled",
+            Counter::OrdersCanceled => "binance_exec_orders_canceled",
+            Counter::OrdersRejected => "binance_exec_orders_rejected",
+            Counter::UnknownResolved => "binance_exec_unknown_orders_resolved",
+            Counter::Retries => "binance_exec_retries",
+        }
+    }
+
+    /// `# HELP` text.
+    pub fn help(self) -> &'static str {
+        match self {
+            Counter::OrdersSubmitted => "Order requests written to the venue.",
+            Counter::OrdersAcked => "Orders acknowledged by the venue.",
+            Counter::OrdersFilled => "Fills booked, partial fills included.",
+            Counter::OrdersCanceled => "Orders canceled or expired.",
+            Counter::OrdersRejected => "Orders rejected by the venue.",
+            Counter::UnknownResolved => {
+                "Orders in the Unknown state resolved by querying the venue."
+            }
+            Counter::Retries => "Requests retried after a retryable failure.",
+        }
+    }
+}
+
+/// Rate-limit usage gauges, as last reported by the limiter or the venue's
+/// `X-MBX-*` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RateGauge {
+    /// Request weight used in the current 1-minute window.
+    WeightPerMinute,
+    /// Orders placed in the current 10-second window.
+    OrdersPer10s,
+    /// Orders placed in the current 1-minute window.
+    OrdersPerMinute,
+}
+
+impl RateGauge {
+    /// Every gauge, in exposition order.
+    pub const ALL: [RateGauge; 3] = [
+        RateGauge::WeightPerMinute,
+        RateGauge::OrdersPer10s,
+        RateGauge::OrdersPerMinute,
+    ];
+    /// Number of gauges.
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// `(counter, window)` label values.
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            RateGauge::WeightPerMinute => ("request_weight", "1m"),
+            RateGauge::OrdersPer10s => ("orders", "10s"),
+            RateGauge::OrdersPerMinute => ("orders", "1m"),
+        }
+    }
+}
+
+/// Venue error codes with their own reject series. Anything else lands in
+/// the `other` bucket, so a new code can never grow the table (or the
+/// scrape) without bound.
+pub const REJECT_CODES: [i32; 30] = [
+    -1003, -1007, -1008, -1013, -1015, -1021, -1022, -1102, -1111, -1116, -2010, -2011, -2013,
+    -2014, -2015, -2018, -2019, -2021, -2022, -2027, -2028, -4014, -4015, -4016, -4024, -4061,
+    -4120, -4131, -4164, -5022,
+];
+/// Slots in the reject table: one per preset code plus `other`.
+pub const REJECT_SLOTS: usize = REJECT_CODES.len() + 1;
+
+/// Streams with a reconnect counter.
+pub const STREAMS: [StreamKind; 3] = [StreamKind::User, StreamKind::Market, StreamKind::WsApi];
+
+/// The label value of a stream.
+pub fn stream_label(s: StreamKind) -> &'static str {
+    match s {
+        StreamKind::User => "user",
+        StreamKind::Market => "market",
+        StreamKind::WsApi => "ws_api",
+    }
+}
+
+fn stream_index(s: StreamKind) -> usize {
+    match s {
+        StreamKind::User => 0,
+        StreamKind::Market => 1,
+        StreamKind::WsApi => 2,
+    }
+}
+
+/// The latency statistics published per path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LatencyStat {
+    /// Median.
+    P50,
+    /// 90th percentile.
+    P90,
+    /// 99th percentile.
+    P99,
+    /// 99.9th percentile.
+    P999,
+    /// Maximum.
+    Max,
+}
+
+impl LatencyStat {
+    /// Every statistic, in exposition order.
+    pub const ALL: [LatencyStat; 5] = [
+        LatencyStat::P50,
+        LatencyStat::P90,
+        LatencyStat::P99,
+        LatencyStat::P999,
+        LatencyStat::Max,
+    ];
+    /// Number of statistics.
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// The quantile (1.0 for the maximum).
+    pub fn quantile(self) -> f64 {
+        match self {
+            LatencyStat::P50 => 0.5,
+            LatencyStat::P90 => 0.9,
+            LatencyStat::P99 => 0.99,
+            LatencyStat::P999 => 0.999,
+            LatencyStat::Max => 1.0,
+        }
+    }
+
+    /// The `quantile` label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            LatencyStat::P50 => "0.5",
+            LatencyStat::P90 => "0.9",
+            LatencyStat::P99 => "0.99",
+            LatencyStat::P999 => "0.999",
+            LatencyStat::Max => "1",
+        }
+    }
+}
+
+/// One path's published numbers, in ns.
+#[derive(Debug, Default)]
+pub(crate) struct LatencySlot {
+    pub(crate) stats: [AtomicU64; LatencyStat::COUNT],
+    pub(crate) count: AtomicU64,
+}
+
+/// The registry the engine increments and the scrape thread reads. Share it
+/// as `Arc<Metrics>`; every method takes `&self`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub(crate) counters: [AtomicU64; Counter::COUNT],
+    pub(crate) rejects: [AtomicU64; REJECT_SLOTS],
+    pub(crate) reconnects: [AtomicU64; STREAMS.len()],
+    pub(crate) rate: [AtomicU64; RateGauge::COUNT],
+    pub(crate) latency: [LatencySlot; LatencyPath::COUNT],
+    pub(crate) latency_published_ns: AtomicU64,
+}
+
+impl Metrics {
+    /// An empty registry (all zeros).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one to `c`.
+    #[inline]
+    pub fn inc(&self, c: Counter) {
+        self.add(c, 1);
+    }
+
+    /// Adds `n` to `c`.
+    #[inline]
+    pub fn add(&self, c: Counter, n: u64) {
+        if let Some(a) = self.counters.get(c as usize) {
+            a.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Current value of `c`.
+    pub fn get(&self, c: Counter) -> u64 {
+        self.counters
+            .get(c as usize)
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// Counts one venue reject with `code` (the preset table, else `other`).
+    /// Does not bump [`Counter::OrdersRejected`]: a reject of a cancel is not
+    /// a rejected order, so the caller decides.
+    #[inline]
+    pub fn reject(&self, code: i32) {
+        if let Some(a) = self.rejects.get(reject_slot(code)) {
+            a.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Rejects counted under `code` (any code outside the preset list reads
+    /// the shared `other` bucket).
+    pub fn rejects(&self, code: i32) -> u64 {
+        self.rejects
+            .get(reject_slot(code))
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// Counts one reconnect of `stream`.
+    #[inline]
+    pub fn reconnect(&self, stream: StreamKind) {
+        if let Some(a) = self.reconnects.get(stream_index(stream)) {
+            a.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Reconnects of `stream` so far.
+    pub fn reconnects(&self, stream: StreamKind) -> u64 {
+        self.reconnects
+            .get(stream_index(stream))
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// Sets a rate-limit usage gauge.
+    #[inline]
+    pub fn set_rate(&self, g: RateGauge, used: u64) {
+        if let Some(a) = self.rate.get(g as usize) {
+            a.store(used, Ordering::Relaxed);
+        }
+    }
+
+    /// Current value of a rate-limit gauge.
+    pub fn rate(&self, g: RateGauge) -> u64 {
+        self.rate
+            .get(g as usize)
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// Publishes the latency percentiles of every path in `report`. Reads
+    /// the histograms in place (no `rows()` vector), so it does not allocate.
+    pub fn publish_report(&self, report: &LatencyReport, now_wall_ns: u64) {
+        for path in LatencyPath::ALL {
+            if let Some(h) = report.histogram(path) {
+                self.publish_histogram(path, h);
+            }
+        }
+        self.latency_published_ns
+            .store(now_wall_ns, Ordering::Relaxed);
+    }
+
+    /// Publishes one thread's recorder directly (no merge needed when the
+    /// execution thread owns the only recorder of interest).
+    pub fn publish_recorder(&self, rec: &LatencyRecorder, now_wall_ns: u64) {
+        for path in LatencyPath::ALL {
+            if let Some(h) = rec.histogram(path) {
+                self.publish_histogram(path, h);
+            }
+        }
+        self.latency_published_ns
+            .store(now_wall_ns, Ordering::Relaxed);
+    }
+
+    /// Publishes an already computed row.
+    pub fn publish_row(&self, row: &ReportRow) {
+        if let Some(slot) = self.latency.get(row.path.index()) {
+            let vals = [row.p50_ns, row.p90_ns, row.p99_ns, row.p999_ns, row.max_ns];
+            for (a, v) in slot.stats.iter().zip(vals) {
+                a.store(v, Ordering::Relaxed);
+            }
+            slot.count.store(row.count, Ordering::Relaxed);
+        }
+    }
+
+    /// Publishes `path`'s statistics from a histogram of nanoseconds.
+    pub fn publish_histogram(&self, path: LatencyPath, h: &Histogram<u64>) {
+        let Some(slot) = self.latency.get(path.index()) else {
+            return;
+        };
+        let count = h.len();
+        for (a, stat) in slot.stats.iter().zip(LatencyStat::ALL) {
+            let v = match (count, stat) {
+                (0, _) => 0,
+                (_, LatencyStat::Max) => h.max(),
+                (_, s) => h.value_at_quantile(s.quantile()),
+            };
+            a.store(v, Ordering::Relaxed);
+        }
+        slot.count.store(count, Ordering::Relaxed);
+    }
+
+    /// The last published value of `stat` on `path`, in ns.
+    pub fn latency_ns(&self, path: LatencyPath, stat: LatencyStat) -> u64 {
+        self.latency
+            .get(path.index())
+            .and_then(|s| s.stats.get(stat as usize))
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+}
+
+/// Slot of `code` in the reject table: linear over 30 codes, which is
+/// faster than hashing and never allocates.
+pub(crate) fn reject_slot(code: i32) -> usize {
+    REJECT_CODES
+        .iter()
+        .position(|&c| c == code)
+        .unwrap_or(REJECT_CODES.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reject_table_has_other_bucket() {
+        let m = Metrics::new();
+        m.reject(-2019);
+        m.reject(-2019);
+        m.reject(-9_999_999);
+        m.reject(-4999);
+        assert_eq!(m.rejects(-2019), 2);
+        assert_eq!(m.rejects(-1021), 0);
+        assert_eq!(m.rejects(12345), 2, "unknown codes share `other`");
+    }
+
+    #[test]
+    fn publish_from_recorder() {
+        let mut rec = LatencyRecorder::new();
+        for i in 1..=1000u64 {
+            rec.record(LatencyPath::SubmitToAck, i * 1000);
+        }
+        let m = Metrics::new();
+        m.publish_recorder(&rec, 42);
+        let p50 = m.latency_ns(LatencyPath::SubmitToAck, LatencyStat::P50);
+        assert!(p50.abs_diff(500_000) <= 1_000, "{p50}");
+        let max = m.latency_ns(LatencyPath::SubmitToAck, LatencyStat::Max);
+        assert!(max.abs_diff(1_000_000) <= 1_000, "{max}");
+        assert_eq!(m.latency_ns(LatencyPath::Floor, LatencyStat::Max), 0);
+    }
+}

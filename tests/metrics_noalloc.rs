@@ -1,0 +1,87 @@
+//! Incrementing counters and publishing a latency snapshot do not allocate:
+//! the execution thread can do both on its hot loop. Counted with a
+//! per-thread counting allocator so other test threads do not interfere.
+
+use binance_exec::engine::net_thread::StreamKind;
+use binance_exec::latency::{Budgets, LatencyPath, LatencyRecorder, LatencyReport};
+use binance_exec::metrics::{Counter, LatencyStat, Metrics, RateGauge};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: delegates to the system allocator; only adds a thread-local count
+// (const-initialised, so counting never allocates itself).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
+#[test]
+fn increments_and_publishing_do_not_allocate() {
+    let m = Metrics::new();
+    let mut rec = LatencyRecorder::new();
+    let mut report = LatencyReport::new(Budgets::default());
+    for i in 1..=10_000u64 {
+        rec.record(LatencyPath::SubmitToAck, i * 100);
+        rec.record(LatencyPath::WireToStrategy, i);
+    }
+    report.merge(&rec).expect("merge");
+
+    let before = allocs();
+    for i in 0..1_000u64 {
+        for c in Counter::ALL {
+            m.inc(c);
+        }
+        m.add(Counter::OrdersFilled, 2);
+        m.reject(-2019);
+        m.reject(-4242);
+        m.reconnect(StreamKind::User);
+        m.set_rate(RateGauge::WeightPerMinute, i);
+        m.set_rate(RateGauge::OrdersPer10s, i % 50);
+        m.set_rate(RateGauge::OrdersPerMinute, i % 1200);
+        if i % 100 == 0 {
+            m.publish_report(&report, i);
+            m.publish_recorder(&rec, i);
+        }
+    }
+    let after = allocs();
+    assert_eq!(after - before, 0, "hot-path metrics allocated");
+
+    // The work was real.
+    assert_eq!(m.get(Counter::OrdersSubmitted), 1_000);
+    assert_eq!(m.get(Counter::OrdersFilled), 3_000);
+    assert_eq!(m.rejects(-2019), 1_000);
+    assert_eq!(m.rejects(-4242), 1_000);
+    assert_eq!(m.reconnects(StreamKind::User), 1_000);
+    assert_eq!(m.rate(RateGauge::WeightPerMinute), 999);
+    let p99 = m.latency_ns(LatencyPath::SubmitToAck, LatencyStat::P99);
+    assert!(p99.abs_diff(990_000) <= 1_000, "{p99}");
+    // The counter itself works: a Vec allocates once.
+    let v: Vec<u8> = Vec::with_capacity(8);
+    assert!(allocs() > after);
+    drop(v);
+}

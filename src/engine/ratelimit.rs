@@ -390,7 +390,7 @@ impl RateLimiter {
     }
 
     /// HTTP 418 (IP ban): halt until the ban end from the message
-    /// ("... IP banned until <ms>") or `Retry-After`, whichever is later; if
+    /// ("... IP banned until `<ms>`") or `Retry-After`, whichever is later; if
     /// neither is present, the venue's shortest ban. Returns the ban end.
     pub fn on_418(
         &mut self,
@@ -464,7 +464,7 @@ fn parse_count(value: &[u8]) -> Option<u32> {
     s.parse().ok()
 }
 
-/// The `<ms>` of "... banned until <ms>" (any case), if present.
+/// The `<ms>` of "... banned until `<ms>`" (any case), if present.
 pub fn parse_ban_until(message: &str) -> Option<i64> {
     const KEY: &[u8] = b"banned until";
     let b = message.as_bytes();

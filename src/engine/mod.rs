@@ -4,11 +4,14 @@
 //! this layer keeps the books straight between them.
 pub mod client_ids;
 pub mod clock;
+pub mod exec;
 pub mod hash;
 pub mod pool;
 pub mod positions;
 pub mod report;
+pub mod runner;
 pub mod strategy;
+pub mod strategy_thread;
 pub mod tracker;
 
 pub use client_ids::{ClientIdError, ClientIdGenerator};
@@ -20,3 +23,4 @@ pub use strategy::{
 pub use tracker::{
     OrderTracker, Outcome, Report, ReportSource, RequestKind, TrackerConfig, TrackerError,
 };
+pub use runner::{Counters, Engine, EngineError, EngineHandle, EngineOptions, EngineSummary};

@@ -1,11 +1,19 @@
-//! The execution core: order storage, tracking, positions and the strategy
-//! API. No I/O here — the network thread decodes venue messages into
-//! [`tracker::Report`]s and the strategy thread sends [`strategy::Command`]s;
-//! this layer keeps the books straight between them.
+//! The engine: network I/O, execution (order state) and strategy threads,
+//! connected by bounded crossbeam channels carrying preallocated orders and
+//! recycled buffers.
+//!
+//! - [`pool`], [`tracker`], [`report`], [`positions`], [`client_ids`]: the
+//!   execution core, no I/O — venue messages become [`tracker::Report`]s and
+//!   the strategy sends [`strategy::Command`]s; this layer keeps the books;
+//! - [`strategy`]: the API strategies are written against;
+//! - [`buffers`]: recycled byte buffers;
+//! - [`net_thread`]: the one thread that owns every socket.
+pub mod buffers;
 pub mod client_ids;
 pub mod clock;
 pub mod exec;
 pub mod hash;
+pub mod net_thread;
 pub mod pool;
 pub mod positions;
 pub mod report;

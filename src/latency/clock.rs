@@ -15,7 +15,20 @@ static START: OnceLock<Instant> = OnceLock::new();
 #[inline]
 pub fn now_ns() -> u64 {
     let start = *START.get_or_init(Instant::now);
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    // Never 0 once called, so 0 can mean "not stamped yet" in order timestamps.
+    u64::try_from(start.elapsed().as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// The `Instant` matching a [`now_ns`] timestamp, for APIs that take
+/// `Instant`s (the HTTP pool's deadlines). Saturates far in the future
+/// instead of overflowing.
+pub fn instant_at(ns: u64) -> Instant {
+    let start = *START.get_or_init(Instant::now);
+    start
+        .checked_add(std::time::Duration::from_nanos(ns))
+        .unwrap_or_else(|| start + std::time::Duration::from_secs(86_400 * 365 * 100))
 }
 
 /// Wall-clock nanoseconds since the Unix epoch, for comparison with venue

@@ -29,6 +29,7 @@ struct Mock {
     position: Decimal,
     now: u64,
     factory: OrderFactory,
+    stop_requested: bool,
 }
 
 impl Mock {
@@ -38,6 +39,7 @@ impl Mock {
             book: None,
             position: Decimal::ZERO,
             now: 1_000,
+            stop_requested: false,
             factory: OrderFactory::new(ClientIdGenerator::new("t").unwrap_or_else(|_| panic!())),
         }
     }
@@ -109,6 +111,9 @@ impl Context for Mock {
     }
     fn orders(&mut self) -> &mut OrderFactory {
         &mut self.factory
+    }
+    fn request_stop(&mut self) {
+        self.stop_requested = true;
     }
 }
 
@@ -279,6 +284,7 @@ fn plain_scenarios_pass_against_a_protocol_faithful_venue() {
     let r = report.lock().map(|r| r.clone()).unwrap_or_default();
     assert!(r.finished, "{}", r.table());
     assert!(r.all_ok(), "{}", r.table());
+    assert!(m.stop_requested, "a finished walk ends the run");
     // The modify went 0.5 bp further from the book than the original price.
     let modified = m.sent.iter().find_map(|s| match s {
         Sent::Modify(_, p) => Some(*p),

@@ -10,6 +10,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod check_config;
+pub mod run;
 
 /// Command line of the `binance-exec` binary.
 #[derive(Debug, Parser)]
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Validate a config file and print the effective configuration (secrets redacted).
     CheckConfig(check_config::Args),
+    /// Run a shipped strategy (order-cycle, maker) against the venue the config names.
+    Run(run::Args),
 }
 
 /// Exit code for a usage error, as clap and BSD `sysexits` use.
@@ -46,5 +49,6 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::CheckConfig(args) => check_config::run(args),
+        Command::Run(args) => run::run(args),
     }
 }

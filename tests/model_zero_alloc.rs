@@ -70,7 +70,11 @@ impl Hot {
         let qty = Quantity::from_raw(1_000_000); // 0.01
         let half = Quantity::from_raw(500_000);
         let px = Price::from_raw(6_000_000_000_000 + (i % 100) as i64 * 10_000_000);
-        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        let side = if i.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let order = self
             .factory
             .limit(

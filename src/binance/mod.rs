@@ -1,4 +1,5 @@
 //! The venue's wire protocol, shared by the engine and the simulator.
+pub mod decode;
 pub mod errors;
 pub mod events;
 pub mod exchange_info;
@@ -6,5 +7,6 @@ pub mod market;
 pub mod query;
 pub mod requests;
 pub mod rest;
+mod scan;
 pub mod sign;
 pub mod ws_api;

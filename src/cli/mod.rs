@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 pub mod check_config;
 pub mod run;
+pub mod sim;
 
 /// Command line of the `binance-exec` binary.
 #[derive(Debug, Parser)]
@@ -32,6 +33,8 @@ pub enum Command {
     CheckConfig(check_config::Args),
     /// Run a shipped strategy (order-cycle, maker) against the venue the config names.
     Run(run::Args),
+    /// Run the Binance USDⓈ-M venue simulator on loopback until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// Exit code for a usage error, as clap and BSD `sysexits` use.
@@ -50,5 +53,6 @@ pub fn main() -> i32 {
     match cli.command {
         Command::CheckConfig(args) => check_config::run(args),
         Command::Run(args) => run::run(args),
+        Command::Sim(args) => sim::run(args),
     }
 }

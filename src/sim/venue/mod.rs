@@ -4,5 +4,22 @@
 pub mod api;
 
 pub use api::{AccountId, Method, Outbox, Params, Reply, Request, Venue, VenueSettings};
+pub use control::{AdlStyle, ControlError, Ledger, LedgerFill, LedgerOrder, LedgerPosition};
+pub use settings::SettingsError;
+pub mod account;
+pub mod algo;
+pub mod book;
+pub mod control;
+pub mod fasthash;
+pub mod info;
+pub mod json;
+pub mod market;
+pub mod matching;
+pub mod order;
+pub mod params;
+pub mod rng;
 pub mod settings;
 pub mod state;
+#[cfg(test)]
+mod tests;
+pub mod trading;

@@ -1,0 +1,154 @@
+//! What a journal says happened: the summary a restarted engine starts from.
+
+use super::record::Record;
+use crate::model::decimal::{Price, Quantity};
+use crate::model::enums::{OrderStatus, OrderType, Side};
+use crate::model::ids::{ClientOrderId, Symbol, TradeId, VenueOrderId};
+use std::collections::HashMap;
+
+/// The last thing the journal knows about an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderState {
+    /// Sent (or about to be), no answer journaled: it may or may not exist at
+    /// the venue, so it must be reconciled.
+    Sent,
+    /// The venue accepted it.
+    Acked,
+    /// It reached this status (final ones need no reconciliation).
+    Status(OrderStatus),
+}
+
+impl OrderState {
+    /// True when the order can no longer trade, so reconciliation may skip it.
+    pub fn is_closed(self) -> bool {
+        matches!(self, OrderState::Status(s) if s.is_closed())
+    }
+}
+
+/// One order the engine sent, as replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayedOrder {
+    /// Client-id sequence number.
+    pub seq: u64,
+    /// Symbol.
+    pub symbol: Symbol,
+    /// Side.
+    pub side: Side,
+    /// Type.
+    pub order_type: OrderType,
+    /// Ordered quantity.
+    pub qty: Quantity,
+    /// Limit price.
+    pub price: Option<Price>,
+    /// Venue order id once acked.
+    pub venue_id: Option<VenueOrderId>,
+    /// Sum of journaled fills.
+    pub filled: Quantity,
+    /// Last known state.
+    pub state: OrderState,
+}
+
+/// A damaged tail that was (or, read-only, would be) cut off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TailRepair {
+    /// Byte offset where the damage starts (the new file length).
+    pub offset: u64,
+    /// Bytes dropped.
+    pub dropped_bytes: u64,
+    /// What was wrong with the first dropped record.
+    pub reason: String,
+}
+
+/// The replayed summary.
+#[derive(Debug, Clone, Default)]
+pub struct Replay {
+    /// Every client id ever sent, with what we know about it.
+    pub orders: HashMap<ClientOrderId, ReplayedOrder>,
+    /// Highest trade id journaled per symbol: fills at or below it were
+    /// already processed.
+    pub last_trade_id: HashMap<Symbol, TradeId>,
+    /// Highest client-id sequence number ever journaled.
+    pub max_seq: Option<u64>,
+    /// Valid records replayed.
+    pub records: u64,
+    /// Engine sessions (opens) recorded.
+    pub sessions: u64,
+    /// Acks, states or fills for ids with no journaled intent (venue-generated
+    /// orders, or orders placed by another process).
+    pub orphan_events: u64,
+    /// Set when a torn tail was found.
+    pub tail_repair: Option<TailRepair>,
+    /// File length up to the last valid record.
+    pub valid_end: u64,
+}
+
+impl Replay {
+    /// Orders whose outcome is not known to be final: the reconciliation list.
+    pub fn open_orders(&self) -> impl Iterator<Item = (&ClientOrderId, &ReplayedOrder)> {
+        self.orders.iter().filter(|(_, o)| !o.state.is_closed())
+    }
+
+    pub(super) fn apply(&mut self, r: &Record) {
+        self.records += 1;
+        match *r {
+            Record::Session { .. } => self.sessions += 1,
+            Record::Intent(i) => {
+                self.max_seq = Some(self.max_seq.map_or(i.seq, |m| m.max(i.seq)));
+                self.orders.insert(
+                    i.client_id,
+                    ReplayedOrder {
+                        seq: i.seq,
+                        symbol: i.symbol,
+                        side: i.side,
+                        order_type: i.order_type,
+                        qty: i.qty,
+                        price: i.price,
+                        venue_id: None,
+                        filled: Quantity::ZERO,
+                        state: OrderState::Sent,
+                    },
+                );
+            }
+            Record::Ack {
+                client_id,
+                venue_id,
+                ..
+            } => match self.orders.get_mut(&client_id) {
+                Some(o) => {
+                    o.venue_id = Some(venue_id);
+                    if o.state == OrderState::Sent {
+                        o.state = OrderState::Acked;
+                    }
+                }
+                None => self.orphan_events += 1,
+            },
+            Record::Terminal {
+                client_id, status, ..
+            } => match self.orders.get_mut(&client_id) {
+                Some(o) => o.state = OrderState::Status(status),
+                None => self.orphan_events += 1,
+            },
+            Record::Fill {
+                client_id,
+                symbol,
+                trade_id,
+                qty,
+                ..
+            } => {
+                let last = self.last_trade_id.entry(symbol).or_insert(trade_id);
+                *last = (*last).max(trade_id);
+                match self.orders.get_mut(&client_id) {
+                    Some(o) => {
+                        o.filled = o
+                            .filled
+                            .value()
+                            .checked_add(qty.value())
+                            .map(Quantity::from)
+                            .unwrap_or(o.filled);
+                    }
+                    None => self.orphan_events += 1,
+                }
+            }
+        }
+    }
+}

@@ -71,7 +71,10 @@ impl Counters {
     /// Adds one rejection with venue code `code`.
     pub fn count_rejection(&mut self, code: i64) {
         self.rejected += 1;
-        match self.rejected_by_code.binary_search_by_key(&code, |(c, _)| *c) {
+        match self
+            .rejected_by_code
+            .binary_search_by_key(&code, |(c, _)| *c)
+        {
             Ok(i) => {
                 if let Some(e) = self.rejected_by_code.get_mut(i) {
                     e.1 += 1;

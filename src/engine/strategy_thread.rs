@@ -309,7 +309,14 @@ pub fn spawn<S: Strategy + Send + 'static>(
                 ctx.set_position(p);
             }
             let mut lat = Box::new(LatencyRecorder::new());
-            run(&mut strategy, &mut ctx, &w.events, w.timer_interval, w.thread.wait, &mut lat);
+            run(
+                &mut strategy,
+                &mut ctx,
+                &w.events,
+                w.timer_interval,
+                w.thread.wait,
+                &mut lat,
+            );
             strategy.on_stop(&mut ctx);
             // Blocking send: the execution thread waits for this message
             // (bounded by its own timeout), so it cannot be lost to a full queue.
@@ -403,9 +410,12 @@ mod tests {
     impl Strategy for OneShot {
         fn on_book_ticker<C: Context>(&mut self, ctx: &mut C, t: &BookTicker) {
             if self.sent.is_none() {
-                let o = ctx
-                    .orders()
-                    .market(t.instrument, Side::Buy, "0.01".parse().unwrap_or(Quantity::ZERO), OrderOptions::default());
+                let o = ctx.orders().market(
+                    t.instrument,
+                    Side::Buy,
+                    "0.01".parse().unwrap_or(Quantity::ZERO),
+                    OrderOptions::default(),
+                );
                 if let Ok(o) = o {
                     self.sent = ctx.submit(o).ok();
                 }

@@ -340,6 +340,10 @@ pub struct OrderCycle {
     fresh_after_ns: u64,
     /// When the strategy started waiting for a usable book.
     waiting_since_ns: Option<u64>,
+    /// Net quantity our own fills moved (signed). The close is sized from it
+    /// rather than from the position mirror, which may lag the last fill by
+    /// one position event.
+    net: Decimal,
     done: bool,
 }
 
@@ -372,6 +376,7 @@ impl OrderCycle {
             nudge,
             fresh_after_ns: 0,
             waiting_since_ns: None,
+            net: Decimal::ZERO,
             done: false,
         }
     }
@@ -609,15 +614,7 @@ impl OrderCycle {
                 return Ok(Some((order, [Some(low), Some(high)], None)));
             }
             Scenario::ReduceOnlyClose => {
-                let side = if s.hedge {
-                    PositionSide::Long
-                } else {
-                    PositionSide::Both
-                };
-                let amount = ctx
-                    .position(inst.symbol, side)
-                    .map(|p| p.amount)
-                    .unwrap_or(Decimal::ZERO);
+                let amount = self.net;
                 if amount.is_zero() {
                     return Ok(None);
                 }
@@ -752,6 +749,10 @@ impl Strategy for OrderCycle {
                 run.triggered = true;
             }
             OrderEventKind::Filled(fill) | OrderEventKind::ExternalFill(fill) => {
+                self.net = self
+                    .net
+                    .checked_add(fill.signed_quantity())
+                    .unwrap_or(self.net);
                 run.filled = Quantity(
                     run.filled
                         .value()
@@ -781,12 +782,18 @@ impl Strategy for OrderCycle {
                 verdict = Some(run.scenario == Scenario::Ioc && !run.filled.is_zero());
             }
             OrderEventKind::Rejected { code, reason } => {
-                run.note(&format!("REJECTED {code} {reason}"));
-                verdict = Some(matches!(
+                let expected = matches!(
                     (run.scenario, code),
                     (Scenario::PostOnlyCross, CODE_GTX_WOULD_CROSS)
                         | (Scenario::FokUnfillable, CODE_FOK_UNFILLABLE)
-                ));
+                );
+                // The venue's text only helps when the code is a surprise.
+                if expected {
+                    run.note(&format!("REJECTED {code}"));
+                } else {
+                    run.note(&format!("REJECTED {code} {reason}"));
+                }
+                verdict = Some(expected);
             }
             OrderEventKind::StatusUnknown { code } => {
                 run.note(&format!("UNKNOWN {code}"));
@@ -796,12 +803,12 @@ impl Strategy for OrderCycle {
             }
         }
         // A full fill ends every scenario that is meant to fill.
-        if verdict.is_none() && run.filled.value() >= self.settings.quantity.value() {
+        if verdict.is_none()
+            && run.scenario != Scenario::ReduceOnlyClose
+            && run.filled.value() >= self.settings.quantity.value()
+        {
             let filled_ok = match run.scenario {
-                Scenario::Market
-                | Scenario::LimitCross
-                | Scenario::Ioc
-                | Scenario::ReduceOnlyClose => true,
+                Scenario::Market | Scenario::LimitCross | Scenario::Ioc => true,
                 sc if sc.is_conditional() => run.triggered,
                 _ => false,
             };
@@ -810,22 +817,10 @@ impl Strategy for OrderCycle {
         if verdict.is_none()
             && run.scenario == Scenario::ReduceOnlyClose
             && !run.filled.is_zero()
-            && matches!(ev.kind, OrderEventKind::Filled(_))
+            && self.net.is_zero()
         {
             // The close's size is the position, not `quantity`.
-            let flat = ctx
-                .position(
-                    inst.symbol,
-                    if self.settings.hedge {
-                        PositionSide::Long
-                    } else {
-                        PositionSide::Both
-                    },
-                )
-                .is_none_or(|p| p.is_flat());
-            if flat {
-                verdict = Some(true);
-            }
+            verdict = Some(true);
         }
         let arm = run.phase == Phase::Armed && run.nudges.iter().any(Option::is_some);
         let now = ctx.now();

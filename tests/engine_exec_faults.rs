@@ -126,3 +126,26 @@ fn rate_limited_order_backs_off_and_is_retried_once() {
     assert_eq!(c.filled, 1, "{c:?}\n{:#?}", s.events);
     assert_eq!(btc_position(&s), "0.01");
 }
+
+#[test]
+fn clock_skew_rejection_resyncs_and_retries_signed_again() {
+    // The venue's clock jumps 10 s ahead after start-up: the first order is
+    // refused with -1021, the engine re-measures the offset and re-signs.
+    let s = run_with(FaultPatch {
+        clock_skew_ms: Some(10_000),
+        ..FaultPatch::default()
+    });
+    let c = &s.counters;
+    assert!(
+        s.events.iter().any(|l| l.contains("resyncing clock")),
+        "{:#?}",
+        s.events
+    );
+    assert!(
+        s.events.iter().any(|l| l.contains("clock resynced")),
+        "{:#?}",
+        s.events
+    );
+    assert_eq!(c.filled, 1, "{c:?}\n{:#?}", s.events);
+    assert_eq!(c.rejected, 0, "{c:?}");
+}

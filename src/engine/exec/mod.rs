@@ -26,6 +26,7 @@ use crate::engine::client_ids::{ClientIdGenerator, session_prefix};
 use crate::engine::clock::mono_ns;
 use crate::engine::net_thread::{self, NetCommand, NetSettings, StreamKind};
 use crate::engine::positions::{PositionBook, PositionSnapshot};
+use crate::engine::ratelimit::RateLimiter;
 use crate::engine::report::ReportSource;
 use crate::engine::runner::{EngineError, EngineHandle, EngineOptions};
 use crate::engine::strategy::{OrderFactory, Strategy};
@@ -77,7 +78,7 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
         };
         let offset_ms = startup::clock_offset_ms(&mut b, &mut rb)?;
         log.push(format!("clock offset {offset_ms} ms (server - local)"));
-        let instruments = startup::instruments(&mut b, &mut rb, &config)?;
+        let (instruments, limits) = startup::instruments(&mut b, &mut rb, &config)?;
         log.push(format!("{} instrument(s) loaded", instruments.len()));
         let ts = || wall_ns() / 1_000_000 + offset_ms;
         startup::check_position_mode(&mut b, &mut rb, &config, ts())?;
@@ -183,9 +184,9 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
                 start_positions.push(ev);
             }
         }
-        Ok((offset_ms, instruments, key, start_positions))
+        Ok((offset_ms, instruments, limits, key, start_positions))
     })();
-    let (offset_ms, instruments, key, start_positions) = match result {
+    let (offset_ms, instruments, limits, key, start_positions) = match result {
         Ok(v) => v,
         Err(e) => {
             let _ = net.shutdown();
@@ -222,6 +223,8 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
         .max_runtime
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
     exec.hgrm_dir = opts.hgrm_dir.clone();
+    exec.limiter = RateLimiter::new(&limits, config.backoff(), wall_ns() as u64)
+        .with_warnings(config.warn_rate_limits, 80);
     for l in log {
         exec.note(l);
     }

@@ -15,6 +15,7 @@ use crate::binance::rest::{ListenKey, PositionMode as VenuePositionMode, ServerT
 use crate::config::{Config, PositionMode};
 use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome, StreamKind};
+use crate::engine::ratelimit::{LimitSpec, specs_from_exchange_info};
 use crate::engine::runner::EngineError;
 use crate::instruments::{InstrumentProvider, ProviderError};
 use crate::latency::wall_ns;
@@ -188,21 +189,21 @@ pub fn clock_offset_ms(b: &mut Blocking<'_>, rb: &mut RequestBuilder) -> Result<
     Ok(best.map(|(_, o)| o).unwrap_or(0))
 }
 
-/// Loads the configured instruments; an id the venue does not list (or that
+/// Loads the configured instruments (and the venue's rate-limit windows); an id the venue does not list (or that
 /// is not trading) fails here, naming it.
 pub fn instruments(
     b: &mut Blocking<'_>,
     rb: &mut RequestBuilder,
     config: &Config,
-) -> Result<InstrumentProvider, EngineError> {
+) -> Result<(InstrumentProvider, Vec<LimitSpec>), EngineError> {
     let (_, body) = b.call("exchangeInfo", &rb.exchange_info())?;
     let info = ExchangeInfo::from_json(&body).map_err(|e| bad_body("exchangeInfo", e))?;
-    InstrumentProvider::from_exchange_info(&info, &config.instrument_provider).map_err(
-        |e| match e {
+    let provider = InstrumentProvider::from_exchange_info(&info, &config.instrument_provider)
+        .map_err(|e| match e {
             ProviderError::NotListed { id } => EngineError::InvalidSymbol(id.to_string()),
             other => EngineError::InvalidSymbol(other.to_string()),
-        },
-    )
+        })?;
+    Ok((provider, specs_from_exchange_info(&info.rate_limits)))
 }
 
 /// Reads the account's position mode and refuses to trade if it differs from

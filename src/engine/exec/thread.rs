@@ -23,6 +23,7 @@ use crate::engine::clock::mono_ns;
 use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome};
 use crate::engine::pool::OrderHandle;
 use crate::engine::positions::{PositionBook, PositionSnapshot};
+use crate::engine::ratelimit::{Cost, Decision, RateLimiter, RateWarning};
 use crate::engine::report::{Report, ReportSource, RequestKind};
 use crate::engine::runner::{Counters, EngineError, EngineSummary};
 use crate::engine::strategy::{BookTicker, Command, Trade};
@@ -95,14 +96,17 @@ pub struct Exec {
     pub(crate) log: Vec<String>,
     pub(crate) finished: Vec<Order>,
     pub(crate) lat: LatencyRecorder,
+    /// Local limiter: throttles before the venue does (fed by X-MBX headers).
+    pub(crate) limiter: RateLimiter,
     pending: HashMap<u64, Pending>,
     retries: Vec<(u64, Pending)>,
     next_tag: u64,
     backoff: Backoff,
     jitter: SplitMix64,
-    /// No order requests before this engine-clock time (rate limit).
-    paused_until_ns: u64,
     stream_was_down: bool,
+    /// Orders whose fate became unknown and is not settled yet (resolved by
+    /// the query or by a stream event, whichever comes first).
+    unknown_ids: Vec<ClientOrderId>,
 }
 
 impl Exec {
@@ -149,13 +153,14 @@ impl Exec {
             log: Vec::with_capacity(256),
             finished: Vec::new(),
             lat: LatencyRecorder::new(),
+            limiter: RateLimiter::new(&[], backoff, 1),
             pending: HashMap::with_capacity(cap * 2),
             retries: Vec::with_capacity(cap),
             next_tag: 1,
             backoff,
             jitter: SplitMix64(wall_ns() as u64 ^ 0x9E37),
-            paused_until_ns: 0,
             stream_was_down: false,
+            unknown_ids: Vec::with_capacity(64),
         }
     }
 
@@ -181,6 +186,12 @@ impl Exec {
         let start = mono_ns();
         let keepalive_every = keepalive_period();
         let mut next_keepalive = start + keepalive_every;
+        // Re-estimate the venue clock offset periodically: local clocks
+        // drift, and a stale offset ends in -1021 rejections.
+        let sync_every = u64::try_from(self.config.clock_sync_interval().as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1_000_000_000);
+        let mut next_sync = start + sync_every;
         let held: Vec<NetEvent> = self.held.drain(..).collect();
         for ev in held {
             self.on_net(ev);
@@ -197,6 +208,10 @@ impl Exec {
             if now >= next_keepalive {
                 next_keepalive = now + keepalive_every;
                 self.send_job(idle(Job::Keepalive));
+            }
+            if now >= next_sync {
+                next_sync = now + sync_every;
+                self.send_job(time_job());
             }
             self.fire_due_retries(now);
             self.pump(Duration::from_millis(1));
@@ -391,13 +406,6 @@ impl Exec {
     // ---------------------------------------------------------------- requests
 
     fn send_job(&mut self, p: Pending) {
-        let now = mono_ns();
-        if now < self.paused_until_ns && !matches!(p.job, Job::Cancel | Job::CancelAll) {
-            // Rate limited: queue behind the pause (cancels are exempt: they
-            // reduce exposure).
-            self.retries.push((self.paused_until_ns, p));
-            return;
-        }
         let ts = self.ts_ms();
         let sym = p.instrument.symbol;
         let hedge = self.config.position_mode == PositionMode::Hedge;
@@ -455,10 +463,51 @@ impl Exec {
         };
         match req {
             Ok(r) => {
-                // `r` borrows the builder; copy it into a command first.
+                let cost = Cost {
+                    weight: r.weight,
+                    orders: u32::from(r.counts_as_order),
+                };
+                // Copy the request out of the builder first (ends its borrow).
                 let tag = self.next_tag;
                 let deadline = net_ns().saturating_add(REQUEST_TIMEOUT.as_nanos() as u64);
                 let cmd = to_command(&self.net, tag, &r, deadline);
+                let (decision, warning) = self.limiter.try_acquire(cost, ts);
+                if let Some(w) = warning {
+                    self.log_warning(w);
+                }
+                match decision {
+                    Decision::Go => {}
+                    Decision::Wait(until_ms) => {
+                        self.recycle(cmd);
+                        // A window is full (or a 429 pause runs): hold the
+                        // request locally instead of earning a ban.
+                        let wait_ms = u64::try_from(until_ms - ts).unwrap_or(0).max(1);
+                        self.counters.rate_limit_backoffs += 1;
+                        self.retries
+                            .push((mono_ns().saturating_add(wait_ms * 1_000_000), p));
+                        return;
+                    }
+                    Decision::Reject(why) => {
+                        self.recycle(cmd);
+                        self.note(format!(
+                            "{}: refused by the local limiter: {why:?}",
+                            p.client_id
+                        ));
+                        if matches!(p.job, Job::Submit) {
+                            let rep = reports::from_error(
+                                ReportSource::Reply(RequestKind::Submit),
+                                p.instrument.symbol,
+                                p.client_id,
+                                -1003,
+                                "local rate limiter: request refused",
+                                mono_ns(),
+                            );
+                            self.counters.count_rejection(-1003);
+                            self.apply(&rep, 0);
+                        }
+                        return;
+                    }
+                }
                 self.next_tag += 1;
                 self.pending.insert(tag, p);
                 if let Err(e) = self.net.send(cmd) {
@@ -591,18 +640,44 @@ impl Exec {
         }
     }
 
+    /// Corrects the local limiter with the venue's own counters (other
+    /// processes may share the IP or account; the venue's count is the truth).
     fn watch_limits(&mut self, l: &crate::net::http::RateLimits) {
-        if !self.config.warn_rate_limits {
-            return;
+        let now = self.ts_ms();
+        let mut buf = [0u8; 20];
+        for (name, v) in [
+            ("x-mbx-used-weight-1m", l.used_weight_1m),
+            ("x-mbx-order-count-10s", l.order_count_10s),
+            ("x-mbx-order-count-1m", l.order_count_1m),
+        ] {
+            let Some(v) = v.and_then(|v| u64::try_from(v).ok()) else {
+                continue;
+            };
+            let digits = crate::binance::query::format_u64(v, &mut buf);
+            if let Some(w) = self.limiter.on_header(name, digits, now) {
+                self.log_warning(w);
+            }
         }
-        // §10: 2400 weight/min, 300 orders/10 s, 1200 orders/min; warn at 80 %.
-        let hot = l.used_weight_1m.is_some_and(|w| w >= 1920)
-            || l.order_count_10s.is_some_and(|c| c >= 240)
-            || l.order_count_1m.is_some_and(|c| c >= 960);
-        if hot {
+    }
+
+    /// Gives a command's buffers back to the pool when it is not sent.
+    fn recycle(&self, cmd: NetCommand) {
+        if let NetCommand::Rest { target, body, .. } = cmd {
+            self.net.bufs.put(target);
+            if let Some(b) = body {
+                self.net.bufs.put(b);
+            }
+        }
+    }
+
+    fn log_warning(&mut self, w: RateWarning) {
+        if self.config.warn_rate_limits {
             self.note(format!(
-                "rate limit warning: weight/1m {:?}, orders/10s {:?}, orders/1m {:?}",
-                l.used_weight_1m, l.order_count_10s, l.order_count_1m
+                "rate limit warning: {} {}/{} in a {} ms window",
+                w.kind.as_str(),
+                w.used,
+                w.limit,
+                w.window_ms
             ));
         }
     }
@@ -646,7 +721,12 @@ impl Exec {
             }
             Job::Time => {
                 if let Ok(st) = decode::<crate::binance::rest::ServerTime>(body) {
-                    self.offset_ms = st.server_time - wall_ns() / 1_000_000;
+                    // Offset from the round trip's midpoint (sent at the wall
+                    // time kept in `t_call_ns`).
+                    let sent = i64::try_from(p.t_call_ns).unwrap_or(0);
+                    let now = wall_ns();
+                    let mid_ms = (sent + (now - sent) / 2) / 1_000_000;
+                    self.offset_ms = st.server_time - mid_ms;
                     self.note(format!("clock resynced: offset {} ms", self.offset_ms));
                 }
                 return;
@@ -676,6 +756,7 @@ impl Exec {
             }
         };
         if (200..300).contains(&status) {
+            self.limiter.on_ok();
             let r = if p.algo {
                 decode::<AlgoOrderResponse>(body)
                     .map(|a| reports::from_algo_response(&a, ReportSource::Reply(kind), t))
@@ -700,8 +781,13 @@ impl Exec {
         match reaction {
             Reaction::RateLimited | Reaction::BackOff | Reaction::Banned => {
                 self.counters.rate_limit_backoffs += 1;
-                let wait = Duration::from_secs(retry_after.unwrap_or(1));
-                self.paused_until_ns = mono_ns().saturating_add(wait.as_nanos() as u64);
+                let now = self.ts_ms();
+                let until = if reaction == Reaction::Banned {
+                    self.limiter.on_418(Some(&err.msg), retry_after, now)
+                } else {
+                    self.limiter.on_429(retry_after, now)
+                };
+                let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
                 self.note(format!("{}: {err}; backing off {wait:?}", p.client_id));
                 if !self.schedule_retry(p, Some(wait)) {
                     self.reject_reply(p, kind, code, &err.msg, t);
@@ -715,7 +801,7 @@ impl Exec {
             }
             Reaction::ResyncClock if !p.resynced => {
                 self.note(format!("{}: {err}; resyncing clock", p.client_id));
-                self.send_job(idle(Job::Time));
+                self.send_job(time_job());
                 let mut q = p;
                 q.resynced = true;
                 self.schedule_retry(q, Some(Duration::from_millis(200)));
@@ -775,6 +861,9 @@ impl Exec {
             }
             _ => return,
         };
+        if !self.unknown_ids.contains(&p.client_id) {
+            self.unknown_ids.push(p.client_id);
+        }
         let mut r = Report::new(
             ReportSource::NoReply(kind),
             p.instrument.symbol,
@@ -825,7 +914,6 @@ impl Exec {
             Some(r) => {
                 self.apply(&r, t);
                 if was_unknown {
-                    self.counters.unknown_resolved += 1;
                     self.note(format!("{}: unknown fate resolved by query", p.client_id));
                 }
             }
@@ -932,6 +1020,13 @@ impl Exec {
                 ..EventStamps::default()
             };
             let order = h.and_then(|h| self.tracker.get(h).ok().copied());
+            if let Some(o) = order
+                && o.state != OrderState::Unknown
+                && let Some(i) = self.unknown_ids.iter().position(|c| *c == o.client_id)
+            {
+                self.unknown_ids.swap_remove(i);
+                self.counters.unknown_resolved += 1;
+            }
             match &ev.kind {
                 OrderEventKind::Accepted => {
                     self.counters.acked += 1;
@@ -1093,6 +1188,14 @@ impl Exec {
 /// A keepalive every 30 min is what the venue asks (keys expire after 60).
 fn keepalive_period() -> u64 {
     30 * 60 * 1_000_000_000
+}
+
+/// A server-time request; `t_call_ns` carries the wall-clock send time.
+fn time_job() -> Pending {
+    Pending {
+        t_call_ns: u64::try_from(wall_ns()).unwrap_or(0),
+        ..idle(Job::Time)
+    }
 }
 
 fn idle(job: Job) -> Pending {

@@ -231,9 +231,50 @@ impl SimControl {
     }
 }
 
+impl SimControl {
+    /// The simulator's last trade price (`GET /fapi/v1/ticker/price`).
+    pub fn last_price(&self, symbol: &str) -> Result<Price, String> {
+        let reply = self.get(&format!(
+            "/fapi/v1/ticker/price?symbol={}",
+            url_encode(symbol)
+        ))?;
+        let v: sonic_rs::Value = sonic_rs::from_str(&reply).map_err(|e| e.to_string())?;
+        use sonic_rs::JsonValueTrait;
+        v.get("price")
+            .and_then(|p| p.as_str())
+            .and_then(|p| Price::parse(p).ok())
+            .ok_or_else(|| format!("no price in {reply}"))
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (the
+/// simulator lists `币安人生USDT`).
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 impl PriceNudge for SimControl {
     fn nudge(&mut self, symbol: &str, last: Price) -> Result<(), String> {
         self.set_price(symbol, last)
+    }
+
+    /// Trades one tick above the last price: the best prices move, so the
+    /// simulator publishes a bookTicker.
+    fn wake(&mut self, symbol: &str, tick: Price) -> Result<(), String> {
+        let last = self.last_price(symbol)?;
+        let up = last
+            .raw()
+            .checked_add(tick.raw())
+            .ok_or_else(|| "price overflow".to_string())?;
+        self.set_price(symbol, Price::from_raw(up))
     }
 }
 
@@ -255,6 +296,11 @@ mod tests {
             ("0.0001".into(), "50".into())
         );
         assert!(order_size(&s, "NOPEUSDT").is_none());
+    }
+
+    #[test]
+    fn symbols_are_percent_encoded() {
+        assert_eq!(url_encode("币A_"), "%E5%B8%81A_");
     }
 
     #[test]

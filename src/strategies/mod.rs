@@ -26,6 +26,15 @@ pub trait PriceNudge: Send {
     /// Asks the venue to trade at `last` on `symbol`. Errors are reported in
     /// the scenario's observed column, never panicked on.
     fn nudge(&mut self, symbol: &str, last: Price) -> Result<(), String>;
+
+    /// Asks the venue to publish a fresh top of book. A real venue streams
+    /// `bookTicker` on every quantity change, but a quiet simulated market
+    /// publishes only when the best prices move, so a coarse-tick contract
+    /// may never send the first ticker a strategy waits for. `tick` is the
+    /// instrument's tick size. The default does nothing.
+    fn wake(&mut self, _symbol: &str, _tick: Price) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// `price × (1 + bps / 10 000)` on the tick grid, rounded away from the book

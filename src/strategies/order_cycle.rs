@@ -34,6 +34,9 @@ pub const CODE_GTX_WOULD_CROSS: i32 = -5022;
 /// Venue code for a FOK order that cannot fill completely at once.
 pub const CODE_FOK_UNFILLABLE: i32 = -5021;
 
+/// How long to wait for a fresh book before asking the venue for one.
+const WAKE_AFTER_NS: u64 = 300_000_000;
+
 /// One step of the walk: an order type and the lifecycle it must show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scenario {
@@ -344,6 +347,8 @@ pub struct OrderCycle {
     /// rather than from the position mirror, which may lag the last fill by
     /// one position event.
     net: Decimal,
+    /// When the last wake was asked for.
+    last_wake_ns: u64,
     done: bool,
 }
 
@@ -377,6 +382,7 @@ impl OrderCycle {
             fresh_after_ns: 0,
             waiting_since_ns: None,
             net: Decimal::ZERO,
+            last_wake_ns: 0,
             done: false,
         }
     }
@@ -452,6 +458,7 @@ impl OrderCycle {
             .filter(|b| b.ts_recv_ns > self.fresh_after_ns && b.bid_price.raw() > 0);
         let Some(book) = book else {
             let since = *self.waiting_since_ns.get_or_insert(now);
+            self.wake_market(now, since);
             if now.saturating_sub(since) > timeout_ns {
                 self.next += 1;
                 self.waiting_since_ns = None;
@@ -639,6 +646,21 @@ impl OrderCycle {
         lock(&self.report).finished = true;
         // The walk is over: end the run instead of waiting for the operator.
         ctx.request_stop();
+    }
+
+    /// After [`WAKE_AFTER_NS`] without a usable book, asks the nudger (if
+    /// any) to make the venue publish one, at most once per interval.
+    fn wake_market(&mut self, now: u64, since: u64) {
+        let waited = now.saturating_sub(since);
+        if waited < WAKE_AFTER_NS || now.saturating_sub(self.last_wake_ns) < WAKE_AFTER_NS {
+            return;
+        }
+        self.last_wake_ns = now;
+        if let Some(n) = self.nudge.as_mut() {
+            let symbol = self.settings.instrument.symbol;
+            // A failed wake only delays the scenario; its timeout reports it.
+            let _ = n.wake(symbol.as_str(), self.settings.tick);
+        }
     }
 
     fn nudge_market(&mut self, now_ns: u64) {

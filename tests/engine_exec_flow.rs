@@ -103,10 +103,22 @@ impl Strategy for Flow {
 fn market_fill_limit_cancel_local_reject_and_summary() {
     let sim = sim();
     let cfg = config(&sim, "");
-    let h = Engine::start(cfg, Flow::default(), EngineOptions::default()).expect("engine starts");
+    let dir = std::env::temp_dir().join(format!("bx-exec-hgrm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let opts = EngineOptions {
+        hgrm_dir: Some(dir.clone()),
+        ..EngineOptions::default()
+    };
+    let h = Engine::start(cfg, Flow::default(), opts).expect("engine starts");
     let s = h
         .wait(Duration::from_secs(20))
         .expect("strategy stops the run");
+    let hgrm = std::fs::read_to_string(dir.join("submit_to_ack.hgrm")).unwrap_or_default();
+    assert!(
+        hgrm.contains("Percentile"),
+        "an .hgrm file per path: {hgrm}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     let c = &s.counters;
     eprintln!("{}\n{c:?}\n{:#?}", s.latency, s.events);
     assert_eq!(

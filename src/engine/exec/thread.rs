@@ -17,7 +17,7 @@ use crate::binance::requests::{
     AlgoRef, ModifyOrder, NewAlgoOrder, NewOrder, OrderRef, RequestBuilder, RestRequest,
 };
 use crate::binance::rest::{AlgoOrderResponse, OrderResponse, decode};
-use crate::config::{Backoff, Config, PositionMode, SplitMix64};
+use crate::config::{Backoff, Config, PositionMode, SplitMix64, WaitStrategy};
 use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::clock::mono_ns;
 use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome};
@@ -37,6 +37,10 @@ use crate::model::{
     Side,
 };
 
+/// Idle polls before a `spin_park` execution thread blocks.
+const SPIN_BEFORE_PARK: u32 = 10_000;
+/// Most finished orders kept for the summary once released from the pool.
+const MAX_FINISHED: usize = 100_000;
 /// Most lines kept in the human event log.
 const MAX_LOG: usize = 2000;
 /// How long a request may take before its fate is called unknown.
@@ -104,6 +108,8 @@ pub struct Exec {
     backoff: Backoff,
     jitter: SplitMix64,
     stream_was_down: bool,
+    /// Consecutive polls that found nothing (spin-then-park).
+    idle_polls: u32,
     /// Orders whose fate became unknown and is not settled yet (resolved by
     /// the query or by a stream event, whichever comes first).
     unknown_ids: Vec<ClientOrderId>,
@@ -160,6 +166,7 @@ impl Exec {
             backoff,
             jitter: SplitMix64(wall_ns() as u64 ^ 0x9E37),
             stream_was_down: false,
+            idle_polls: 0,
             unknown_ids: Vec::with_capacity(64),
         }
     }
@@ -220,6 +227,9 @@ impl Exec {
     }
 
     /// Handles whatever is ready, waiting up to `wait` for something.
+    /// Handles whatever is ready; when idle, waits the configured way
+    /// (`threads.execution.wait`): park blocks on both channels for up to
+    /// `wait`, spin/yield poll again at once (burning the core for latency).
     fn pump(&mut self, wait: Duration) {
         let mut worked = false;
         while let Ok(m) = self.from_strategy.try_recv() {
@@ -232,7 +242,24 @@ impl Exec {
             worked = true;
             self.on_net(ev);
         }
-        if !worked {
+        if worked {
+            self.idle_polls = 0;
+            return;
+        }
+        self.idle_polls = self.idle_polls.saturating_add(1);
+        let block = match self.config.threads.execution.wait {
+            WaitStrategy::Spin => {
+                std::hint::spin_loop();
+                false
+            }
+            WaitStrategy::Yield => {
+                std::thread::yield_now();
+                false
+            }
+            WaitStrategy::SpinPark => self.idle_polls > SPIN_BEFORE_PARK,
+            WaitStrategy::Park => true,
+        };
+        if block {
             crossbeam_channel::select! {
                 recv(self.from_strategy) -> m => {
                     if let Ok(FromStrategy::Command(c, t)) = m { self.on_command(c, t); }
@@ -326,6 +353,7 @@ impl Exec {
             self.reject_local(o, -1121, "Invalid symbol (instrument not loaded).");
             return;
         }
+        self.make_room();
         let mut ev_buf = EvBuf::default();
         match self
             .tracker
@@ -349,6 +377,30 @@ impl Exec {
                 let msg = e.to_string();
                 self.note(format!("{} not tracked: {msg}", o.client_id));
                 self.reject_local(o, 0, &msg);
+            }
+        }
+    }
+
+    /// Keeps the preallocated pool from filling up in a long run: when it is
+    /// three-quarters full, terminal orders leave it (their final copy is
+    /// kept for the summary, up to a bound). Late reports for a released
+    /// order still book fills as external fills, so nothing is lost.
+    fn make_room(&mut self) {
+        let cap = self.config.engine.order_pool_size.max(16);
+        if self.tracker.len() * 4 < cap * 3 {
+            return;
+        }
+        let done: Vec<OrderHandle> = self
+            .tracker
+            .orders()
+            .filter(|(_, o)| o.state.is_terminal())
+            .map(|(h, _)| h)
+            .collect();
+        for h in done {
+            if let Ok(o) = self.tracker.release(h)
+                && self.finished.len() < MAX_FINISHED
+            {
+                self.finished.push(o);
             }
         }
     }

@@ -41,7 +41,8 @@ fn non_ascii_symbol_end_to_end() {
             Scenario::LimitRestCancel,
             Scenario::PostOnlyCross,
             Scenario::Modify,
-            Scenario::StopMarket,
+            // Two buys: the close must be sized to the position (2 × qty).
+            Scenario::StopLimit,
             Scenario::ReduceOnlyClose,
         ],
     );

@@ -31,10 +31,10 @@ pub mod wait;
 pub use client_ids::{ClientIdError, ClientIdGenerator};
 pub use pool::{OrderHandle, OrderPool, PoolError};
 pub use positions::{Position, PositionBook, PositionError, PositionSnapshot};
+pub use runner::{Counters, Engine, EngineError, EngineHandle, EngineOptions, EngineSummary};
 pub use strategy::{
     BookTicker, Command, CommandError, Context, OrderFactory, OrderOptions, Strategy, Trade,
 };
 pub use tracker::{
     OrderTracker, Outcome, Report, ReportSource, RequestKind, TrackerConfig, TrackerError,
 };
-pub use runner::{Counters, Engine, EngineError, EngineHandle, EngineOptions, EngineSummary};

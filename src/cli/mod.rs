@@ -10,6 +10,8 @@
 use clap::{Parser, Subcommand};
 
 pub mod check_config;
+pub mod demo;
+pub mod run;
 pub mod sim;
 
 /// Command line of the `binance-exec` binary.
@@ -30,6 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Validate a config file and print the effective configuration (secrets redacted).
     CheckConfig(check_config::Args),
+    /// Start the simulator in-process and walk every order type through the engine.
+    Demo(demo::Args),
+    /// Run a shipped strategy (order-cycle, maker) against the venue the config names.
+    Run(run::Args),
     /// Run the Binance USDⓈ-M venue simulator on loopback until Ctrl-C.
     Sim(sim::SimArgs),
 }
@@ -49,6 +55,8 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::CheckConfig(args) => check_config::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Run(args) => run::run(args),
         Command::Sim(args) => sim::run(args),
     }
 }

@@ -14,6 +14,7 @@
 pub mod buffers;
 pub mod client_ids;
 pub mod clock;
+pub mod exec;
 pub mod hash;
 pub mod journal;
 pub mod net_thread;
@@ -21,13 +22,16 @@ pub mod pool;
 pub mod positions;
 pub mod ratelimit;
 pub mod report;
+pub mod runner;
 pub mod strategy;
+pub mod strategy_thread;
 pub mod tracker;
 pub mod wait;
 
 pub use client_ids::{ClientIdError, ClientIdGenerator};
 pub use pool::{OrderHandle, OrderPool, PoolError};
 pub use positions::{Position, PositionBook, PositionError, PositionSnapshot};
+pub use runner::{Counters, Engine, EngineError, EngineHandle, EngineOptions, EngineSummary};
 pub use strategy::{
     BookTicker, Command, CommandError, Context, OrderFactory, OrderOptions, Strategy, Trade,
 };

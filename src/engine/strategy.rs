@@ -143,6 +143,11 @@ pub trait Context {
     fn now(&self) -> u64;
     /// The order factory (client ids come from the engine's sequence).
     fn orders(&mut self) -> &mut OrderFactory;
+    /// Asks the engine to shut down once this callback returns (`on_stop`
+    /// still runs). A strategy that has done its job ends the run this way
+    /// instead of waiting for the operator. The default does nothing, for
+    /// contexts (tests, backtests) that have no engine to stop.
+    fn request_stop(&mut self) {}
 }
 
 /// A trading strategy. Every callback has a default that does nothing, so a

@@ -235,7 +235,7 @@ impl OrderTracker {
         self.learn_ids(h, r);
         match r.source {
             ReportSource::Reply(kind) => self.apply_reply(h, kind, r, out),
-            ReportSource::NoReply(kind) => self.ambiguous(h, kind, 0, r, out),
+            ReportSource::NoReply(kind) => self.ambiguous(h, kind, r.error_code, r, out),
             ReportSource::OrderTradeUpdate => self.apply_order_update(h, r, out),
             ReportSource::TradeLite => self.apply_fill(h, r, out),
             ReportSource::AlgoUpdate => self.apply_algo_update(h, r, out),

@@ -1,0 +1,1326 @@
+//! The execution loop: commands from the strategy, completions and frames
+//! from the network thread, timers; one owner of every order.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::reports;
+use super::startup::to_command;
+use crate::binance::errors::{Reaction, VenueError, classify};
+use crate::binance::events::{UserEvent, decode_user_event};
+use crate::binance::market::{MarketEvent, decode_market};
+use crate::binance::requests::{
+    AlgoRef, ModifyOrder, NewAlgoOrder, NewOrder, OrderRef, RequestBuilder, RestRequest,
+};
+use crate::binance::rest::{AlgoOrderResponse, OrderResponse, decode};
+use crate::config::{Backoff, Config, PositionMode, SplitMix64, WaitStrategy};
+use crate::engine::buffers::mono_ns as net_ns;
+use crate::engine::clock::mono_ns;
+use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome};
+use crate::engine::pool::OrderHandle;
+use crate::engine::positions::{PositionBook, PositionSnapshot};
+use crate::engine::ratelimit::{Cost, Decision, RateLimiter, RateWarning};
+use crate::engine::report::{Report, ReportSource, RequestKind};
+use crate::engine::runner::{Counters, EngineError, EngineSummary};
+use crate::engine::strategy::{BookTicker, Command, Trade};
+use crate::engine::strategy_thread::{EventStamps, FromStrategy, ToStrategy};
+use crate::engine::tracker::OrderTracker;
+use crate::instruments::{InstrumentProvider, OrderCheck};
+use crate::latency::{Budgets, LatencyPath, LatencyRecorder, LatencyReport, wall_ns};
+use crate::model::ids::{ClientOrderId, InstrumentId, Symbol};
+use crate::model::{
+    ErrorText, Order, OrderEvent, OrderEventKind, OrderState, OrderType, PositionSide, RespType,
+    Side,
+};
+
+/// Idle polls before a `spin_park` execution thread blocks.
+const SPIN_BEFORE_PARK: u32 = 10_000;
+/// Most finished orders kept for the summary once released from the pool.
+const MAX_FINISHED: usize = 100_000;
+/// Most lines kept in the human event log.
+const MAX_LOG: usize = 2000;
+/// How long a request may take before its fate is called unknown.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a tag stands for.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Submit,
+    Cancel,
+    Modify {
+        price: crate::model::Price,
+        quantity: crate::model::Quantity,
+    },
+    Query,
+    CancelAll,
+    Keepalive,
+    NewKey,
+    DeleteKey,
+    Time,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    job: Job,
+    client_id: ClientOrderId,
+    instrument: InstrumentId,
+    algo: bool,
+    attempt: u32,
+    /// Strategy call time (engine clock) for strategy→wire.
+    t_call_ns: u64,
+    resynced: bool,
+}
+
+/// Everything the execution thread owns.
+pub struct Exec {
+    pub(crate) config: Config,
+    pub(crate) net: NetHandle,
+    pub(crate) held: VecDeque<NetEvent>,
+    pub(crate) rb: RequestBuilder,
+    pub(crate) instruments: InstrumentProvider,
+    pub(crate) tracker: OrderTracker,
+    pub(crate) positions: PositionBook,
+    pub(crate) to_strategy: Sender<ToStrategy>,
+    pub(crate) from_strategy: Receiver<FromStrategy>,
+    pub(crate) stop: Arc<AtomicBool>,
+    pub(crate) done: Arc<AtomicBool>,
+    pub(crate) done_tx: Sender<()>,
+    pub(crate) listen_key: String,
+    pub(crate) offset_ms: i64,
+    /// `net clock - engine clock`, ns: the two monotonic clocks have
+    /// different anchors.
+    pub(crate) net_minus_engine: i64,
+    pub(crate) max_runtime_ns: Option<u64>,
+    pub(crate) hgrm_dir: Option<std::path::PathBuf>,
+    pub(crate) counters: Counters,
+    pub(crate) log: Vec<String>,
+    pub(crate) finished: Vec<Order>,
+    pub(crate) lat: LatencyRecorder,
+    /// Local limiter: throttles before the venue does (fed by X-MBX headers).
+    pub(crate) limiter: RateLimiter,
+    pending: HashMap<u64, Pending>,
+    retries: Vec<(u64, Pending)>,
+    next_tag: u64,
+    backoff: Backoff,
+    jitter: SplitMix64,
+    stream_was_down: bool,
+    /// Consecutive polls that found nothing (spin-then-park).
+    idle_polls: u32,
+    /// Orders whose fate became unknown and is not settled yet (resolved by
+    /// the query or by a stream event, whichever comes first).
+    unknown_ids: Vec<ClientOrderId>,
+}
+
+impl Exec {
+    /// Assembles the loop state after start-up.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: Config,
+        net: NetHandle,
+        held: VecDeque<NetEvent>,
+        rb: RequestBuilder,
+        instruments: InstrumentProvider,
+        tracker: OrderTracker,
+        positions: PositionBook,
+        to_strategy: Sender<ToStrategy>,
+        from_strategy: Receiver<FromStrategy>,
+        stop: Arc<AtomicBool>,
+        done: Arc<AtomicBool>,
+        done_tx: Sender<()>,
+        listen_key: String,
+        offset_ms: i64,
+        net_minus_engine: i64,
+    ) -> Exec {
+        let backoff = config.backoff();
+        let cap = config.engine.order_pool_size.max(64);
+        Exec {
+            config,
+            net,
+            held,
+            rb,
+            instruments,
+            tracker,
+            positions,
+            to_strategy,
+            from_strategy,
+            stop,
+            done,
+            done_tx,
+            listen_key,
+            offset_ms,
+            net_minus_engine,
+            max_runtime_ns: None,
+            hgrm_dir: None,
+            counters: Counters::default(),
+            log: Vec::with_capacity(256),
+            finished: Vec::new(),
+            lat: LatencyRecorder::new(),
+            limiter: RateLimiter::new(&[], backoff, 1),
+            pending: HashMap::with_capacity(cap * 2),
+            retries: Vec::with_capacity(cap),
+            next_tag: 1,
+            backoff,
+            jitter: SplitMix64(wall_ns() as u64 ^ 0x9E37),
+            stream_was_down: false,
+            idle_polls: 0,
+            unknown_ids: Vec::with_capacity(64),
+        }
+    }
+
+    pub(crate) fn note(&mut self, line: String) {
+        if self.log.len() < MAX_LOG {
+            self.log.push(line);
+        }
+    }
+
+    fn to_engine(&self, net_t: u64) -> u64 {
+        if net_t == 0 {
+            return 0;
+        }
+        (net_t as i64 - self.net_minus_engine).max(1) as u64
+    }
+
+    fn ts_ms(&self) -> i64 {
+        wall_ns() / 1_000_000 + self.offset_ms
+    }
+
+    /// Runs until stopped; returns the summary.
+    pub fn run(mut self) -> Result<EngineSummary, EngineError> {
+        let start = mono_ns();
+        let keepalive_every = keepalive_period();
+        let mut next_keepalive = start + keepalive_every;
+        // Re-estimate the venue clock offset periodically: local clocks
+        // drift, and a stale offset ends in -1021 rejections.
+        let sync_every = u64::try_from(self.config.clock_sync_interval().as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1_000_000_000);
+        let mut next_sync = start + sync_every;
+        let held: Vec<NetEvent> = self.held.drain(..).collect();
+        for ev in held {
+            self.on_net(ev);
+        }
+        loop {
+            let now = mono_ns();
+            if self.stop.load(Ordering::Acquire)
+                || self
+                    .max_runtime_ns
+                    .is_some_and(|m| now.saturating_sub(start) >= m)
+            {
+                break;
+            }
+            if now >= next_keepalive {
+                next_keepalive = now + keepalive_every;
+                self.send_job(idle(Job::Keepalive));
+            }
+            if now >= next_sync {
+                next_sync = now + sync_every;
+                self.send_job(time_job());
+            }
+            self.fire_due_retries(now);
+            self.pump(Duration::from_millis(1));
+        }
+        self.shutdown()
+    }
+
+    /// Handles whatever is ready, waiting up to `wait` for something.
+    /// Handles whatever is ready; when idle, waits the configured way
+    /// (`threads.execution.wait`): park blocks on both channels for up to
+    /// `wait`, spin/yield poll again at once (burning the core for latency).
+    fn pump(&mut self, wait: Duration) {
+        let mut worked = false;
+        while let Ok(m) = self.from_strategy.try_recv() {
+            worked = true;
+            if let FromStrategy::Command(c, t) = m {
+                self.on_command(c, t);
+            }
+        }
+        while let Ok(ev) = self.net.events.try_recv() {
+            worked = true;
+            self.on_net(ev);
+        }
+        if worked {
+            self.idle_polls = 0;
+            return;
+        }
+        self.idle_polls = self.idle_polls.saturating_add(1);
+        let block = match self.config.threads.execution.wait {
+            WaitStrategy::Spin => {
+                std::hint::spin_loop();
+                false
+            }
+            WaitStrategy::Yield => {
+                std::thread::yield_now();
+                false
+            }
+            WaitStrategy::SpinPark => self.idle_polls > SPIN_BEFORE_PARK,
+            WaitStrategy::Park => true,
+        };
+        if block {
+            crossbeam_channel::select! {
+                recv(self.from_strategy) -> m => {
+                    if let Ok(FromStrategy::Command(c, t)) = m { self.on_command(c, t); }
+                }
+                recv(self.net.events) -> ev => {
+                    if let Ok(ev) = ev { self.on_net(ev); }
+                }
+                default(wait) => {}
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    fn on_command(&mut self, c: Command, t_call: u64) {
+        match c {
+            Command::Submit(o) => self.submit(o, t_call),
+            Command::Cancel {
+                instrument,
+                client_id,
+            } => self.cancel(instrument, client_id, t_call),
+            Command::Modify {
+                instrument,
+                client_id,
+                price,
+                quantity,
+            } => {
+                let Some(h) = self.tracker.find(&client_id) else {
+                    return;
+                };
+                let mut ev_buf = EvBuf::default();
+                if self
+                    .tracker
+                    .request_modify(h, mono_ns(), &mut |h, e| ev_buf.push(h, e))
+                    .is_ok()
+                {
+                    self.deliver(ev_buf, 0);
+                    let p = Pending {
+                        job: Job::Modify { price, quantity },
+                        client_id,
+                        instrument,
+                        algo: false,
+                        attempt: 0,
+                        t_call_ns: t_call,
+                        resynced: false,
+                    };
+                    self.send_job(p);
+                }
+            }
+            Command::CancelAll { instrument } => {
+                for algo in [false, true] {
+                    let p = Pending {
+                        job: Job::CancelAll,
+                        client_id: ClientOrderId::default(),
+                        instrument,
+                        algo,
+                        attempt: 0,
+                        t_call_ns: t_call,
+                        resynced: false,
+                    };
+                    self.send_job(p);
+                }
+            }
+        }
+    }
+
+    fn submit(&mut self, o: Order, t_call: u64) {
+        // Local filter check: a violation is answered with the venue's own
+        // code and never costs a request (or rate-limit weight).
+        if let Some(inst) = self.instruments.get(&o.instrument) {
+            let chk = OrderCheck {
+                side: o.side,
+                order_type: o.order_type,
+                quantity: o.quantity,
+                price: o.price,
+                trigger_price: o.trigger_price,
+                reduce_only: o.reduce_only,
+                close_position: o.close_position,
+                mark_price: None,
+            };
+            if let Err(v) = inst.validate(&chk) {
+                let code = v.code();
+                self.counters.count_rejection(i64::from(code));
+                let msg = v.to_string();
+                self.note(format!("{} rejected locally ({code}): {msg}", o.client_id));
+                self.reject_local(o, code, &msg);
+                return;
+            }
+        } else {
+            self.counters.count_rejection(-1121);
+            self.reject_local(o, -1121, "Invalid symbol (instrument not loaded).");
+            return;
+        }
+        self.make_room();
+        let mut ev_buf = EvBuf::default();
+        match self
+            .tracker
+            .submit(o, t_call, &mut |h, e| ev_buf.push(h, e))
+        {
+            Ok(_) => {
+                self.deliver(ev_buf, 0);
+                self.counters.submitted += 1;
+                let p = Pending {
+                    job: Job::Submit,
+                    client_id: o.client_id,
+                    instrument: o.instrument,
+                    algo: o.is_conditional(),
+                    attempt: 0,
+                    t_call_ns: t_call,
+                    resynced: false,
+                };
+                self.send_job(p);
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                self.note(format!("{} not tracked: {msg}", o.client_id));
+                self.reject_local(o, 0, &msg);
+            }
+        }
+    }
+
+    /// Keeps the preallocated pool from filling up in a long run: when it is
+    /// three-quarters full, terminal orders leave it (their final copy is
+    /// kept for the summary, up to a bound). Late reports for a released
+    /// order still book fills as external fills, so nothing is lost.
+    fn make_room(&mut self) {
+        let cap = self.config.engine.order_pool_size.max(16);
+        if self.tracker.len() * 4 < cap * 3 {
+            return;
+        }
+        let done: Vec<OrderHandle> = self
+            .tracker
+            .orders()
+            .filter(|(_, o)| o.state.is_terminal())
+            .map(|(h, _)| h)
+            .collect();
+        for h in done {
+            if let Ok(o) = self.tracker.release(h)
+                && self.finished.len() < MAX_FINISHED
+            {
+                self.finished.push(o);
+            }
+        }
+    }
+
+    /// Tells the strategy an order was refused without reaching the venue.
+    fn reject_local(&mut self, o: Order, code: i32, msg: &str) {
+        let ev = OrderEvent {
+            client_id: o.client_id,
+            instrument: o.instrument,
+            venue_order_id: None,
+            ts_venue_ms: 0,
+            ts_local_ns: mono_ns(),
+            kind: OrderEventKind::Rejected {
+                code,
+                reason: ErrorText::truncated(msg),
+            },
+        };
+        let mut fin = o;
+        fin.state = OrderState::Rejected;
+        fin.last_error = code;
+        self.finished.push(fin);
+        self.send_strategy(ToStrategy::Order(ev, EventStamps::default()));
+    }
+
+    fn cancel(&mut self, instrument: InstrumentId, client_id: ClientOrderId, t_call: u64) {
+        let Some(h) = self.tracker.find(&client_id) else {
+            return;
+        };
+        let algo = self
+            .tracker
+            .get(h)
+            .map(|o| o.is_conditional() && o.child_venue_order_id.is_none())
+            .unwrap_or(false);
+        let mut ev_buf = EvBuf::default();
+        if self
+            .tracker
+            .request_cancel(h, mono_ns(), &mut |h, e| ev_buf.push(h, e))
+            .is_err()
+        {
+            return;
+        }
+        self.deliver(ev_buf, 0);
+        let p = Pending {
+            job: Job::Cancel,
+            client_id,
+            instrument,
+            algo,
+            attempt: 0,
+            t_call_ns: t_call,
+            resynced: false,
+        };
+        self.send_job(p);
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    fn send_job(&mut self, p: Pending) {
+        let ts = self.ts_ms();
+        let sym = p.instrument.symbol;
+        let hedge = self.config.position_mode == PositionMode::Hedge;
+        let order = self
+            .tracker
+            .find(&p.client_id)
+            .and_then(|h| self.tracker.get(h).ok().copied());
+        let req: Result<RestRequest<'_>, String> = match (p.job, order) {
+            (Job::Submit, Some(o)) if o.is_conditional() => self
+                .rb
+                .new_algo_order(&algo_order(&o, hedge), ts)
+                .map_err(|e| e.to_string()),
+            (Job::Submit, Some(o)) => self
+                .rb
+                .new_order(&new_order(&o, hedge), ts)
+                .map_err(|e| e.to_string()),
+            (Job::Cancel, Some(_)) if p.algo => Ok(self
+                .rb
+                .cancel_algo_order(&AlgoRef::ClientAlgoId(p.client_id), ts)),
+            (Job::Cancel, Some(_)) => {
+                Ok(self
+                    .rb
+                    .cancel_order(&sym, &OrderRef::ClientId(p.client_id), ts))
+            }
+            (Job::Query, Some(_)) if p.algo => Ok(self
+                .rb
+                .query_algo_order(&AlgoRef::ClientAlgoId(p.client_id), ts)),
+            (Job::Query, Some(_)) => {
+                Ok(self
+                    .rb
+                    .query_order(&sym, &OrderRef::ClientId(p.client_id), ts))
+            }
+            (Job::Modify { price, quantity }, Some(o)) => self
+                .rb
+                .modify_order(
+                    &ModifyOrder {
+                        symbol: sym,
+                        side: o.side,
+                        order: OrderRef::ClientId(p.client_id),
+                        quantity,
+                        price: Some(price),
+                        price_match: None,
+                        modify_id: None,
+                    },
+                    ts,
+                )
+                .map_err(|e| e.to_string()),
+            (Job::CancelAll, _) if p.algo => Ok(self.rb.cancel_all_algo_open_orders(&sym, ts)),
+            (Job::CancelAll, _) => Ok(self.rb.cancel_all_open_orders(&sym, ts)),
+            (Job::Keepalive, _) => Ok(self.rb.listen_key_keepalive()),
+            (Job::NewKey, _) => Ok(self.rb.listen_key_create()),
+            (Job::DeleteKey, _) => Ok(self.rb.listen_key_delete()),
+            (Job::Time, _) => Ok(self.rb.server_time()),
+            (_, None) => Err("order no longer tracked".to_string()),
+        };
+        match req {
+            Ok(r) => {
+                let cost = Cost {
+                    weight: r.weight,
+                    orders: u32::from(r.counts_as_order),
+                };
+                // Copy the request out of the builder first (ends its borrow).
+                let tag = self.next_tag;
+                let deadline = net_ns().saturating_add(REQUEST_TIMEOUT.as_nanos() as u64);
+                let cmd = to_command(&self.net, tag, &r, deadline);
+                let (decision, warning) = self.limiter.try_acquire(cost, ts);
+                if let Some(w) = warning {
+                    self.log_warning(w);
+                }
+                match decision {
+                    Decision::Go => {}
+                    Decision::Wait(until_ms) => {
+                        self.recycle(cmd);
+                        // A window is full (or a 429 pause runs): hold the
+                        // request locally instead of earning a ban.
+                        let wait_ms = u64::try_from(until_ms - ts).unwrap_or(0).max(1);
+                        self.counters.rate_limit_backoffs += 1;
+                        self.retries
+                            .push((mono_ns().saturating_add(wait_ms * 1_000_000), p));
+                        return;
+                    }
+                    Decision::Reject(why) => {
+                        self.recycle(cmd);
+                        self.note(format!(
+                            "{}: refused by the local limiter: {why:?}",
+                            p.client_id
+                        ));
+                        if matches!(p.job, Job::Submit) {
+                            let rep = reports::from_error(
+                                ReportSource::Reply(RequestKind::Submit),
+                                p.instrument.symbol,
+                                p.client_id,
+                                -1003,
+                                "local rate limiter: request refused",
+                                mono_ns(),
+                            );
+                            self.counters.count_rejection(-1003);
+                            self.apply(&rep, 0);
+                        }
+                        return;
+                    }
+                }
+                self.next_tag += 1;
+                self.pending.insert(tag, p);
+                if let Err(e) = self.net.send(cmd) {
+                    self.pending.remove(&tag);
+                    self.note(format!("{}: network thread refused: {e}", p.client_id));
+                    self.schedule_retry(p, None);
+                }
+            }
+            Err(why) => {
+                self.note(format!("{}: request not built: {why}", p.client_id));
+                if matches!(p.job, Job::Submit)
+                    && let Some(o) = order
+                {
+                    let r = reports::from_error(
+                        ReportSource::Reply(RequestKind::Submit),
+                        o.instrument.symbol,
+                        o.client_id,
+                        -1102,
+                        &why,
+                        mono_ns(),
+                    );
+                    self.apply(&r, 0);
+                    self.counters.count_rejection(-1102);
+                }
+            }
+        }
+    }
+
+    fn schedule_retry(&mut self, mut p: Pending, at_least: Option<Duration>) -> bool {
+        p.attempt += 1;
+        let Some(d) = self.backoff.delay(p.attempt, &mut self.jitter) else {
+            return false;
+        };
+        let d = at_least.map_or(d, |a| a.max(d));
+        self.counters.retries += 1;
+        self.retries
+            .push((mono_ns().saturating_add(d.as_nanos() as u64), p));
+        true
+    }
+
+    fn fire_due_retries(&mut self, now: u64) {
+        let mut i = 0;
+        while i < self.retries.len() {
+            if self.retries.get(i).is_some_and(|(due, _)| *due <= now) {
+                let (_, p) = self.retries.swap_remove(i);
+                self.send_job(p);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- network
+
+    fn on_net(&mut self, ev: NetEvent) {
+        match ev {
+            NetEvent::RestDone {
+                tag,
+                outcome,
+                t_write_ns,
+                t_read_ns,
+            } => {
+                let Some(p) = self.pending.remove(&tag) else {
+                    if let RestOutcome::Response { body, .. } = outcome {
+                        self.net.bufs.put(body);
+                    }
+                    return;
+                };
+                let t_write = self.to_engine(t_write_ns);
+                let t_read = self.to_engine(t_read_ns);
+                if matches!(p.job, Job::Submit) && t_write != 0 && p.attempt == 0 {
+                    self.lat
+                        .record_between(LatencyPath::StrategyToWire, p.t_call_ns, t_write);
+                }
+                match outcome {
+                    RestOutcome::Response {
+                        status,
+                        limits,
+                        body,
+                    } => {
+                        self.watch_limits(&limits);
+                        self.on_reply(p, status, limits.retry_after_s, body.as_bytes(), t_read);
+                        self.net.bufs.put(body);
+                    }
+                    RestOutcome::NotSent(f) => {
+                        self.note(format!("{}: not sent ({f}); retrying", p.client_id));
+                        if !self.schedule_retry(p, None) {
+                            self.give_up(p, &f.to_string(), t_read);
+                        }
+                    }
+                    RestOutcome::Unknown(f) => {
+                        self.note(format!("{}: fate unknown ({f})", p.client_id));
+                        self.unknown(p, 0, t_read);
+                    }
+                }
+            }
+            NetEvent::UserFrame { buf, t_read_ns } => {
+                let t = self.to_engine(t_read_ns);
+                match decode_user_event(buf.as_bytes()) {
+                    Ok(e) => self.on_user(e, t),
+                    Err(e) => self.note(format!("undecodable user frame: {e}")),
+                }
+                self.net.bufs.put(buf);
+            }
+            NetEvent::MarketFrame { buf, t_read_ns } => {
+                let t = self.to_engine(t_read_ns);
+                if let Ok(e) = decode_market(buf.as_bytes()) {
+                    self.on_market(e, t);
+                }
+                self.net.bufs.put(buf);
+            }
+            NetEvent::WsApiFrame { buf, .. } => self.net.bufs.put(buf),
+            NetEvent::WsApiWritten { .. } => {}
+            NetEvent::StreamUp(k) => {
+                if self.stream_was_down {
+                    self.counters.reconnects += 1;
+                    self.stream_was_down = false;
+                    self.note(format!("{k:?} stream back up; reconciling open orders"));
+                    self.reconcile_open();
+                }
+            }
+            NetEvent::StreamDown(k, f) => {
+                if !self.stop.load(Ordering::Relaxed) {
+                    self.stream_was_down = true;
+                    self.note(format!("{k:?} stream down: {f}"));
+                }
+            }
+            NetEvent::Rejected(f) => self.note(format!("network thread refused a command: {f}")),
+            NetEvent::Stopped => {}
+        }
+    }
+
+    /// Corrects the local limiter with the venue's own counters (other
+    /// processes may share the IP or account; the venue's count is the truth).
+    fn watch_limits(&mut self, l: &crate::net::http::RateLimits) {
+        let now = self.ts_ms();
+        let mut buf = [0u8; 20];
+        for (name, v) in [
+            ("x-mbx-used-weight-1m", l.used_weight_1m),
+            ("x-mbx-order-count-10s", l.order_count_10s),
+            ("x-mbx-order-count-1m", l.order_count_1m),
+        ] {
+            let Some(v) = v.and_then(|v| u64::try_from(v).ok()) else {
+                continue;
+            };
+            let digits = crate::binance::query::format_u64(v, &mut buf);
+            if let Some(w) = self.limiter.on_header(name, digits, now) {
+                self.log_warning(w);
+            }
+        }
+    }
+
+    /// Gives a command's buffers back to the pool when it is not sent.
+    fn recycle(&self, cmd: NetCommand) {
+        if let NetCommand::Rest { target, body, .. } = cmd {
+            self.net.bufs.put(target);
+            if let Some(b) = body {
+                self.net.bufs.put(b);
+            }
+        }
+    }
+
+    fn log_warning(&mut self, w: RateWarning) {
+        if self.config.warn_rate_limits {
+            self.note(format!(
+                "rate limit warning: {} {}/{} in a {} ms window",
+                w.kind.as_str(),
+                w.used,
+                w.limit,
+                w.window_ms
+            ));
+        }
+    }
+
+    /// Every order we believe open is queried by client id (after a stream
+    /// gap, events may be lost; the venue never replays them).
+    fn reconcile_open(&mut self) {
+        let open: Vec<(ClientOrderId, InstrumentId, bool)> = self
+            .tracker
+            .orders()
+            .filter(|(_, o)| o.state.is_open())
+            .map(|(_, o)| {
+                (
+                    o.client_id,
+                    o.instrument,
+                    o.is_conditional() && o.child_venue_order_id.is_none(),
+                )
+            })
+            .collect();
+        for (c, i, algo) in open {
+            self.send_job(Pending {
+                job: Job::Query,
+                client_id: c,
+                instrument: i,
+                algo,
+                attempt: 0,
+                t_call_ns: 0,
+                resynced: false,
+            });
+        }
+    }
+
+    fn on_reply(&mut self, p: Pending, status: u16, retry_after: Option<u64>, body: &[u8], t: u64) {
+        let kind = match p.job {
+            Job::Submit => RequestKind::Submit,
+            Job::Cancel => RequestKind::Cancel,
+            Job::Modify { .. } => RequestKind::Modify,
+            Job::Query => {
+                self.on_query_reply(p, status, body, t);
+                return;
+            }
+            Job::Time => {
+                if let Ok(st) = decode::<crate::binance::rest::ServerTime>(body) {
+                    // Offset from the round trip's midpoint (sent at the wall
+                    // time kept in `t_call_ns`).
+                    let sent = i64::try_from(p.t_call_ns).unwrap_or(0);
+                    let now = wall_ns();
+                    let mid_ms = (sent + (now - sent) / 2) / 1_000_000;
+                    self.offset_ms = st.server_time - mid_ms;
+                    self.note(format!("clock resynced: offset {} ms", self.offset_ms));
+                }
+                return;
+            }
+            Job::NewKey => {
+                match decode::<crate::binance::rest::ListenKey>(body) {
+                    Ok(k) if (200..300).contains(&status) => {
+                        self.listen_key = k.listen_key.clone();
+                        let _ = self.net.send(NetCommand::OpenUserStream {
+                            listen_key: k.listen_key,
+                        });
+                        self.reconcile_open();
+                    }
+                    _ => {
+                        let e = VenueError::from_response(status, body);
+                        self.note(format!("new listenKey refused: {e}"));
+                    }
+                }
+                return;
+            }
+            Job::CancelAll | Job::Keepalive | Job::DeleteKey => {
+                if !(200..300).contains(&status) {
+                    let e = VenueError::from_response(status, body);
+                    self.note(format!("{:?} on {}: {e}", p.job, p.instrument));
+                }
+                return;
+            }
+        };
+        if (200..300).contains(&status) {
+            self.limiter.on_ok();
+            let r = if p.algo {
+                decode::<AlgoOrderResponse>(body)
+                    .map(|a| reports::from_algo_response(&a, ReportSource::Reply(kind), t))
+            } else {
+                decode::<OrderResponse>(body)
+                    .map(|o| reports::from_order_response(&o, ReportSource::Reply(kind), t))
+            };
+            match r {
+                Ok(r) => self.apply(&r, t),
+                Err(e) => {
+                    // A 2xx we cannot read: the request executed in some way we
+                    // cannot see. Resolve by query.
+                    self.note(format!("{}: unreadable reply ({e})", p.client_id));
+                    self.unknown(p, 0, t);
+                }
+            }
+            return;
+        }
+        let err = VenueError::from_response(status, body);
+        let reaction = classify(status, err.code(), &err.msg);
+        let code = err.code;
+        match reaction {
+            Reaction::RateLimited | Reaction::BackOff | Reaction::Banned => {
+                self.counters.rate_limit_backoffs += 1;
+                let now = self.ts_ms();
+                let until = if reaction == Reaction::Banned {
+                    self.limiter.on_418(Some(&err.msg), retry_after, now)
+                } else {
+                    self.limiter.on_429(retry_after, now)
+                };
+                let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+                self.note(format!("{}: {err}; backing off {wait:?}", p.client_id));
+                if !self.schedule_retry(p, Some(wait)) {
+                    self.reject_reply(p, kind, code, &err.msg, t);
+                }
+            }
+            Reaction::Retry => {
+                self.note(format!("{}: {err}; retrying", p.client_id));
+                if !self.schedule_retry(p, None) {
+                    self.reject_reply(p, kind, code, &err.msg, t);
+                }
+            }
+            Reaction::ResyncClock if !p.resynced => {
+                self.note(format!("{}: {err}; resyncing clock", p.client_id));
+                self.send_job(time_job());
+                let mut q = p;
+                q.resynced = true;
+                self.schedule_retry(q, Some(Duration::from_millis(200)));
+            }
+            Reaction::ResolveUnknown => {
+                self.note(format!("{}: {err}; fate unknown", p.client_id));
+                self.unknown(p, i32::try_from(code).unwrap_or(0), t);
+            }
+            Reaction::SkipOrder => {
+                self.counters.skipped_insufficient_margin += 1;
+                self.note(format!("{}: skipped, {err}", p.client_id));
+                self.reject_reply(p, kind, code, &err.msg, t);
+            }
+            _ => {
+                self.note(format!("{}: {err}", p.client_id));
+                self.reject_reply(p, kind, code, &err.msg, t);
+            }
+        }
+    }
+
+    fn reject_reply(&mut self, p: Pending, kind: RequestKind, code: i64, msg: &str, t: u64) {
+        if kind == RequestKind::Submit {
+            self.counters.count_rejection(code);
+        }
+        let r = reports::from_error(
+            ReportSource::Reply(kind),
+            p.instrument.symbol,
+            p.client_id,
+            code,
+            msg,
+            t,
+        );
+        self.apply(&r, t);
+    }
+
+    fn give_up(&mut self, p: Pending, why: &str, t: u64) {
+        let kind = match p.job {
+            Job::Submit => RequestKind::Submit,
+            Job::Cancel => RequestKind::Cancel,
+            Job::Modify { .. } => RequestKind::Modify,
+            _ => return,
+        };
+        // Never sent, retries exhausted: certainly not placed.
+        self.reject_reply(p, kind, -1001, why, t);
+    }
+
+    /// The request may have executed: mark the order Unknown and ask the venue
+    /// by client id. Never resubmit.
+    fn unknown(&mut self, p: Pending, code: i32, t: u64) {
+        let kind = match p.job {
+            Job::Submit => RequestKind::Submit,
+            Job::Cancel => RequestKind::Cancel,
+            Job::Modify { .. } => RequestKind::Modify,
+            Job::Query => {
+                let _ = self.schedule_retry(p, None);
+                return;
+            }
+            _ => return,
+        };
+        if !self.unknown_ids.contains(&p.client_id) {
+            self.unknown_ids.push(p.client_id);
+        }
+        let mut r = Report::new(
+            ReportSource::NoReply(kind),
+            p.instrument.symbol,
+            p.client_id,
+            t,
+        );
+        r.error_code = code;
+        self.apply(&r, t);
+        self.send_job(Pending {
+            job: Job::Query,
+            attempt: 0,
+            ..p
+        });
+    }
+
+    fn on_query_reply(&mut self, p: Pending, status: u16, body: &[u8], t: u64) {
+        let was_unknown = self
+            .tracker
+            .find(&p.client_id)
+            .and_then(|h| self.tracker.get(h).ok())
+            .is_some_and(|o| o.state == OrderState::Unknown);
+        let r = if (200..300).contains(&status) {
+            if p.algo {
+                decode::<AlgoOrderResponse>(body)
+                    .ok()
+                    .map(|a| reports::from_algo_response(&a, ReportSource::Query, t))
+            } else {
+                decode::<OrderResponse>(body)
+                    .ok()
+                    .map(|o| reports::from_order_response(&o, ReportSource::Query, t))
+            }
+        } else {
+            let e = VenueError::from_response(status, body);
+            if e.code == -2013 || e.code == -2011 || e.code == -2026 {
+                Some(reports::from_error(
+                    ReportSource::Query,
+                    p.instrument.symbol,
+                    p.client_id,
+                    -2013,
+                    &e.msg,
+                    t,
+                ))
+            } else {
+                None
+            }
+        };
+        match r {
+            Some(r) => {
+                self.apply(&r, t);
+                if was_unknown {
+                    self.note(format!("{}: unknown fate resolved by query", p.client_id));
+                }
+            }
+            None => {
+                if !self.schedule_retry(p, None) {
+                    self.note(format!("{}: could not resolve by query", p.client_id));
+                }
+            }
+        }
+    }
+
+    fn on_user(&mut self, e: UserEvent, t: u64) {
+        match e {
+            UserEvent::OrderTradeUpdate(u) => {
+                let r = reports::from_order_update(&u, t);
+                self.apply(&r, t);
+            }
+            UserEvent::TradeLite(tl) => {
+                let r = reports::from_trade_lite(&tl, t);
+                self.apply(&r, t);
+            }
+            UserEvent::AlgoUpdate(a) => {
+                let r = reports::from_algo_update(&a, t);
+                self.apply(&r, t);
+            }
+            UserEvent::AccountUpdate(a) => {
+                for p in &a.data.positions {
+                    let snap = PositionSnapshot {
+                        symbol: p.symbol,
+                        position_side: p.position_side.unwrap_or(PositionSide::Both),
+                        amount: p.position_amt.value(),
+                        entry_price: p.entry_price,
+                        ts_venue_ms: a.transaction_time,
+                    };
+                    if let Ok(ev) = self.positions.apply_snapshot(&snap) {
+                        self.send_strategy(ToStrategy::Position(ev));
+                    }
+                }
+            }
+            UserEvent::ListenKeyExpired(_) => {
+                self.note("listenKey expired; creating a new one".into());
+                self.send_job(idle(Job::NewKey));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_market(&mut self, e: MarketEvent, t: u64) {
+        match e {
+            MarketEvent::BookTicker(b) => {
+                let Some(inst) = self.instruments.by_symbol(b.symbol.as_str()) else {
+                    return;
+                };
+                let bt = BookTicker {
+                    instrument: inst.id,
+                    bid_price: b.bid_price,
+                    bid_qty: b.bid_qty,
+                    ask_price: b.ask_price,
+                    ask_qty: b.ask_qty,
+                    update_id: u64::try_from(b.update_id).unwrap_or(0),
+                    ts_venue_ms: b.transaction_time,
+                    ts_recv_ns: t,
+                };
+                self.send_strategy(ToStrategy::Book(bt));
+            }
+            MarketEvent::AggTrade(a) => {
+                let Some(inst) = self.instruments.by_symbol(a.symbol.as_str()) else {
+                    return;
+                };
+                let tr = Trade {
+                    instrument: inst.id,
+                    price: a.price,
+                    quantity: a.qty,
+                    aggressor: if a.buyer_is_maker {
+                        Side::Sell
+                    } else {
+                        Side::Buy
+                    },
+                    trade_id: a.agg_id,
+                    ts_venue_ms: a.trade_time,
+                    ts_recv_ns: t,
+                };
+                self.send_strategy(ToStrategy::Trade(tr));
+            }
+            _ => {}
+        }
+    }
+
+    // ---------------------------------------------------------------- events
+
+    pub(crate) fn apply(&mut self, r: &Report, t_read: u64) {
+        let mut buf = EvBuf::default();
+        match self.tracker.apply(r, &mut |h, e| buf.push(h, e)) {
+            Ok(_) => self.deliver(buf, t_read),
+            Err(e) => self.note(format!("report for {} not applied: {e}", r.client_id)),
+        }
+    }
+
+    /// Books the events (counters, positions) and hands them to the strategy.
+    fn deliver(&mut self, buf: EvBuf, t_read: u64) {
+        for (h, ev) in buf.iter() {
+            let mut st = EventStamps {
+                read_ns: t_read,
+                ..EventStamps::default()
+            };
+            let order = h.and_then(|h| self.tracker.get(h).ok().copied());
+            if let Some(o) = order
+                && o.state != OrderState::Unknown
+                && let Some(i) = self.unknown_ids.iter().position(|c| *c == o.client_id)
+            {
+                self.unknown_ids.swap_remove(i);
+                self.counters.unknown_resolved += 1;
+            }
+            match &ev.kind {
+                OrderEventKind::Accepted => {
+                    self.counters.acked += 1;
+                    st.submit_call_ns = order.map_or(0, |o| o.ts_submitted_ns);
+                }
+                OrderEventKind::Filled(f) | OrderEventKind::ExternalFill(f) => {
+                    if matches!(ev.kind, OrderEventKind::Filled(_)) {
+                        if order.is_some_and(|o| o.state == OrderState::Filled) {
+                            self.counters.filled += 1;
+                        } else {
+                            self.counters.partially_filled += 1;
+                        }
+                    } else {
+                        self.note(format!(
+                            "external fill {} {:?} {} @ {} ({:?})",
+                            f.client_id, f.side, f.quantity, f.price, f.kind
+                        ));
+                    }
+                    if f.ts_venue_ms > 0 {
+                        st.fill_wall_ns = (f.ts_venue_ms - self.offset_ms) * 1_000_000;
+                    }
+                    if let Ok(pe) = self.positions.apply_fill(f) {
+                        self.send_strategy(ToStrategy::Order(*ev, st));
+                        self.send_strategy(ToStrategy::Position(pe));
+                        continue;
+                    }
+                }
+                OrderEventKind::Canceled => self.counters.canceled += 1,
+                OrderEventKind::Expired { .. } => self.counters.expired += 1,
+                OrderEventKind::Rejected { code, reason } => {
+                    self.note(format!(
+                        "{} rejected {code}: {}",
+                        ev.client_id,
+                        reason.as_str()
+                    ));
+                }
+                OrderEventKind::Resolved { state, .. } => match state {
+                    OrderState::Filled => self.counters.filled += 1,
+                    OrderState::Canceled => self.counters.canceled += 1,
+                    OrderState::Expired => self.counters.expired += 1,
+                    _ => {}
+                },
+                _ => {}
+            }
+            self.send_strategy(ToStrategy::Order(*ev, st));
+        }
+    }
+
+    pub(crate) fn send_strategy(&mut self, m: ToStrategy) {
+        // Blocking with a bound: events are never dropped silently; a
+        // strategy stuck for a whole second is reported.
+        if self
+            .to_strategy
+            .send_timeout(m, Duration::from_secs(1))
+            .is_err()
+        {
+            self.note("strategy thread not consuming; event dropped".into());
+        }
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    fn shutdown(mut self) -> Result<EngineSummary, EngineError> {
+        self.note("shutting down".into());
+        let _ = self
+            .to_strategy
+            .send_timeout(ToStrategy::Stop, Duration::from_secs(1));
+        // Keep serving the strategy's on_stop commands until it reports back.
+        let mut strat_lat: Option<Box<LatencyRecorder>> = None;
+        let until = mono_ns() + 5_000_000_000;
+        while strat_lat.is_none() && mono_ns() < until {
+            match self.from_strategy.recv_timeout(Duration::from_millis(5)) {
+                Ok(FromStrategy::Command(c, t)) => self.on_command(c, t),
+                Ok(FromStrategy::Stopped(l)) => strat_lat = Some(l),
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                Err(_) => {}
+            }
+            while let Ok(ev) = self.net.events.try_recv() {
+                self.on_net(ev);
+            }
+        }
+        if self.config.engine.cancel_all_on_shutdown {
+            let ids: Vec<InstrumentId> = self
+                .instruments
+                .instruments()
+                .iter()
+                .map(|i| i.id)
+                .collect();
+            for id in ids {
+                self.on_command(Command::CancelAll { instrument: id }, mono_ns());
+            }
+        }
+        // Let in-flight requests (on_stop cancels, cancel-all) finish.
+        let until = mono_ns() + 3_000_000_000;
+        while !self.pending.is_empty() && mono_ns() < until {
+            self.fire_due_retries(mono_ns());
+            self.pump(Duration::from_millis(5));
+        }
+        let _ = self.net.send(NetCommand::CloseUserStream);
+        self.send_job(idle(Job::DeleteKey));
+        let until = mono_ns() + 2_000_000_000;
+        while !self.pending.is_empty() && mono_ns() < until {
+            self.pump(Duration::from_millis(5));
+        }
+        let mut latency = LatencyReport::new(Budgets {
+            submit_ack_ms: self.config.latency.submit_ack.as_millis() as u64,
+            fill_notify_ms: self.config.latency.fill_notify.as_millis() as u64,
+        });
+        let _ = latency.merge(&self.lat);
+        if let Some(l) = &strat_lat {
+            let _ = latency.merge(l);
+        }
+        if let Some(dir) = &self.hgrm_dir {
+            for path in [
+                LatencyPath::SubmitToAck,
+                LatencyPath::FillToStrategy,
+                LatencyPath::StrategyToWire,
+                LatencyPath::WireToStrategy,
+            ] {
+                let file = dir.join(format!("{}.hgrm", path.as_str()));
+                if let Ok(f) = std::fs::File::create(&file) {
+                    let _ = latency.write_hgrm(path, f);
+                }
+            }
+        }
+        let mut orders = std::mem::take(&mut self.finished);
+        orders.extend(self.tracker.orders().map(|(_, o)| *o));
+        let positions = self
+            .positions
+            .iter()
+            .map(|p| crate::model::PositionEvent {
+                symbol: p.symbol,
+                position_side: p.position_side,
+                amount: p.amount,
+                entry_price: p.entry_price(),
+                realized_pnl: p.realized_pnl,
+                from_snapshot: false,
+                ts_venue_ms: p.ts_venue_ms,
+            })
+            .collect();
+        let net = self.net;
+        let net_result = net.shutdown();
+        let mut log = self.log;
+        if let Err(e) = net_result {
+            log.push(format!("network thread: {e}"));
+        }
+        self.done.store(true, Ordering::Release);
+        let _ = self.done_tx.try_send(());
+        Ok(EngineSummary {
+            latency,
+            orders,
+            positions,
+            counters: self.counters,
+            events: log,
+        })
+    }
+}
+
+/// A keepalive every 30 min is what the venue asks (keys expire after 60).
+fn keepalive_period() -> u64 {
+    30 * 60 * 1_000_000_000
+}
+
+/// A server-time request; `t_call_ns` carries the wall-clock send time.
+fn time_job() -> Pending {
+    Pending {
+        t_call_ns: u64::try_from(wall_ns()).unwrap_or(0),
+        ..idle(Job::Time)
+    }
+}
+
+fn idle(job: Job) -> Pending {
+    Pending {
+        job,
+        client_id: ClientOrderId::default(),
+        instrument: InstrumentId::perp(Symbol::default()),
+        algo: false,
+        attempt: 0,
+        t_call_ns: 0,
+        resynced: false,
+    }
+}
+
+/// The few events one report can produce, kept on the stack.
+#[derive(Default)]
+struct EvBuf {
+    items: [Option<(Option<OrderHandle>, OrderEvent)>; 8],
+    len: usize,
+}
+
+impl EvBuf {
+    fn push(&mut self, h: Option<OrderHandle>, e: OrderEvent) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = Some((h, e));
+            self.len += 1;
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = &(Option<OrderHandle>, OrderEvent)> {
+        self.items.iter().take(self.len).flatten()
+    }
+}
+
+fn new_order(o: &Order, hedge: bool) -> NewOrder {
+    let limit = o.order_type == OrderType::Limit;
+    NewOrder {
+        symbol: o.instrument.symbol,
+        side: o.side,
+        order_type: o.order_type,
+        time_in_force: limit.then_some(o.time_in_force),
+        quantity: o.quantity,
+        price: o.price,
+        reduce_only: (!hedge && o.reduce_only).then_some(true),
+        position_side: hedge.then_some(o.position_side),
+        client_order_id: o.client_id,
+        resp_type: RespType::Ack,
+        good_till_date: (o.good_till_date_ms > 0).then_some(o.good_till_date_ms),
+        stp: None,
+        price_match: None,
+    }
+}
+
+fn algo_order(o: &Order, hedge: bool) -> NewAlgoOrder {
+    let has_limit = matches!(o.order_type, OrderType::Stop | OrderType::TakeProfit);
+    NewAlgoOrder {
+        symbol: o.instrument.symbol,
+        side: o.side,
+        order_type: o.order_type,
+        position_side: hedge.then_some(o.position_side),
+        time_in_force: has_limit.then_some(o.time_in_force),
+        quantity: (!o.close_position).then_some(o.quantity),
+        price: o.price,
+        price_match: None,
+        trigger_price: o.trigger_price,
+        working_type: Some(o.working_type),
+        close_position: o.close_position.then_some(true),
+        price_protect: o.price_protect.then_some(true),
+        reduce_only: (!hedge && o.reduce_only && !o.close_position).then_some(true),
+        activate_price: o.activate_price,
+        callback_rate: o.callback_rate,
+        client_algo_id: o.client_id,
+        resp_type: None,
+        stp: None,
+        good_till_date: (o.good_till_date_ms > 0).then_some(o.good_till_date_ms),
+    }
+}

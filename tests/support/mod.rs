@@ -1,0 +1,252 @@
+//! Shared fixtures of the engine end-to-end tests: an in-process simulator on
+//! an ephemeral loopback port, a client config aimed at it, a scriptable
+//! probe strategy, and bounded waits. Every wait is bounded in time; every
+//! loop in count.
+#![allow(dead_code)]
+
+use binance_exec::cli::demo::{SimControl, demo_sim_settings, order_size, sim_config};
+use binance_exec::config::Config;
+use binance_exec::engine::{
+    BookTicker, Context, Engine, EngineError, EngineHandle, EngineOptions, EngineSummary, Strategy,
+};
+use binance_exec::model::{
+    ClientOrderId, InstrumentId, OrderEvent, OrderEventKind, PositionEvent, Price, Quantity,
+    Rounding, Side, Symbol, TimeInForce,
+};
+use binance_exec::sim::SimSettings;
+use binance_exec::sim::transport::{SimHandle, SimServer};
+use binance_exec::strategies::{CycleReport, OrderCycle, OrderCycleSettings, Scenario};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Longest any single engine run in these tests may take.
+pub const RUN_LIMIT: Duration = Duration::from_secs(45);
+
+/// A running simulator with its settings and control client.
+pub struct Sim {
+    pub handle: SimHandle,
+    pub settings: SimSettings,
+    pub control: SimControl,
+}
+
+impl Sim {
+    /// Starts a quiet, seeded simulator; `edit` adjusts settings first.
+    pub fn start(hedge: bool, edit: impl FnOnce(&mut SimSettings)) -> Sim {
+        let mut settings = demo_sim_settings(7, hedge);
+        edit(&mut settings);
+        let handle = SimServer::start(&settings).unwrap_or_else(|e| panic!("sim: {e}"));
+        let control = SimControl::new(handle.local_addr());
+        Sim {
+            handle,
+            settings,
+            control,
+        }
+    }
+
+    /// A config for `symbol` on this simulator.
+    pub fn config(&self, symbol: &str, hedge: bool) -> Config {
+        sim_config(&self.handle, &self.settings, symbol, hedge)
+            .unwrap_or_else(|e| panic!("config: {e}"))
+    }
+
+    /// Tick and order size for `symbol`.
+    pub fn size(&self, symbol: &str) -> (Price, Quantity) {
+        order_size(&self.settings, symbol).unwrap_or_else(|| panic!("{symbol} not listed"))
+    }
+
+    /// Orders in the venue's ledger with this client id.
+    pub fn ledger_count(&self, client_id: &str) -> usize {
+        self.handle.with_venue(|v| {
+            v.ledger()
+                .orders
+                .iter()
+                .filter(|o| o.client_order_id == client_id)
+                .count()
+        })
+    }
+
+    /// Open orders of account 0 at the venue.
+    pub fn open_orders(&self) -> usize {
+        self.handle.with_venue(|v| v.open_order_count(0))
+    }
+}
+
+pub fn instrument(symbol: &str) -> InstrumentId {
+    InstrumentId::perp(Symbol::new(symbol).unwrap_or_else(|e| panic!("{e}")))
+}
+
+pub fn options() -> EngineOptions {
+    EngineOptions {
+        timer_interval: Some(Duration::from_millis(50)),
+        max_runtime: Some(RUN_LIMIT),
+        hgrm_dir: None,
+    }
+}
+
+/// Runs order-cycle over `scenarios` and returns its report and the engine
+/// summary.
+pub fn run_cycle(
+    sim: &Sim,
+    symbol: &str,
+    hedge: bool,
+    scenarios: &[Scenario],
+) -> (CycleReport, Result<EngineSummary, EngineError>) {
+    let (tick, qty) = sim.size(symbol);
+    let mut st = OrderCycleSettings::new(instrument(symbol), qty, tick);
+    st.hedge = hedge;
+    st.scenarios = scenarios.to_vec();
+    let strategy = OrderCycle::new(st, Some(Box::new(sim.control.clone())));
+    let report = strategy.report();
+    let summary = Engine::start(sim.config(symbol, hedge), strategy, options())
+        .and_then(|h| h.wait(RUN_LIMIT + Duration::from_secs(10)));
+    let r = report
+        .lock()
+        .map(|r| r.clone())
+        .unwrap_or_else(|e| e.into_inner().clone());
+    (r, summary)
+}
+
+/// What the probe should send on the first book ticker.
+#[derive(Debug, Clone, Copy)]
+pub enum Spec {
+    /// MARKET buy.
+    MarketBuy(Quantity),
+    /// LIMIT GTC buy 1 % under the bid (rests).
+    RestingBuy(Quantity),
+}
+
+/// Side effects a test injects at fixed points (fault switches, ADL).
+pub type Hook = Box<dyn FnMut() + Send>;
+
+/// Everything the probe saw, shared with the test thread.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    pub sent: Vec<ClientOrderId>,
+    pub submit_errors: Vec<String>,
+    pub events: Vec<OrderEvent>,
+    pub positions: Vec<PositionEvent>,
+}
+
+/// A scripted strategy: on the first ticker run `before`, then send `specs`;
+/// run `after_fill` once on the first fill. Records everything.
+pub struct Probe {
+    pub instrument: InstrumentId,
+    pub tick: Price,
+    pub specs: Vec<Spec>,
+    pub before: Option<Hook>,
+    pub after_fill: Option<Hook>,
+    pub seen: Arc<Mutex<Seen>>,
+    started: bool,
+}
+
+impl Probe {
+    pub fn new(instrument: InstrumentId, tick: Price, specs: Vec<Spec>) -> Probe {
+        Probe {
+            instrument,
+            tick,
+            specs,
+            before: None,
+            after_fill: None,
+            seen: Arc::new(Mutex::new(Seen::default())),
+            started: false,
+        }
+    }
+}
+
+fn seen(s: &Arc<Mutex<Seen>>) -> std::sync::MutexGuard<'_, Seen> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Strategy for Probe {
+    fn on_book_ticker<C: Context>(&mut self, ctx: &mut C, t: &BookTicker) {
+        if self.started || t.bid_price.raw() <= 0 {
+            return;
+        }
+        self.started = true;
+        if let Some(h) = self.before.as_mut() {
+            h();
+        }
+        for spec in self.specs.clone() {
+            let order = match spec {
+                Spec::MarketBuy(q) => {
+                    ctx.orders()
+                        .market(self.instrument, Side::Buy, q, Default::default())
+                }
+                Spec::RestingBuy(q) => {
+                    let px = t
+                        .bid_price
+                        .value()
+                        .checked_mul("0.99".parse().unwrap_or_default(), Rounding::Floor)
+                        .and_then(|p| p.round_to_step(self.tick.value(), Rounding::Floor).ok())
+                        .map(Price)
+                        .unwrap_or(t.bid_price);
+                    ctx.orders().limit(
+                        self.instrument,
+                        Side::Buy,
+                        q,
+                        px,
+                        TimeInForce::Gtc,
+                        Default::default(),
+                    )
+                }
+            };
+            match order
+                .map_err(|e| e.to_string())
+                .and_then(|o| ctx.submit(o).map_err(|e| e.to_string()))
+            {
+                Ok(id) => seen(&self.seen).sent.push(id),
+                Err(e) => seen(&self.seen).submit_errors.push(e),
+            }
+        }
+    }
+
+    fn on_order_event<C: Context>(&mut self, _ctx: &mut C, ev: &OrderEvent) {
+        let is_fill = matches!(ev.kind, OrderEventKind::Filled(_));
+        seen(&self.seen).events.push(*ev);
+        if is_fill && let Some(mut h) = self.after_fill.take() {
+            h();
+        }
+    }
+
+    fn on_position<C: Context>(&mut self, _ctx: &mut C, ev: &PositionEvent) {
+        seen(&self.seen).positions.push(*ev);
+    }
+}
+
+/// Polls `seen` until `pred` holds or `limit` passes (10 ms steps).
+pub fn wait_until(
+    seen_: &Arc<Mutex<Seen>>,
+    limit: Duration,
+    mut pred: impl FnMut(&Seen) -> bool,
+) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if pred(&seen(seen_)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    pred(&seen(seen_))
+}
+
+/// Starts the engine with a probe; panics with the engine's message if it
+/// cannot start.
+pub fn start_probe(config: Config, probe: Probe) -> EngineHandle {
+    Engine::start(config, probe, options()).unwrap_or_else(|e| panic!("engine start: {e}"))
+}
+
+/// The final event kinds of `id`, in order.
+pub fn kinds_of(s: &Seen, id: ClientOrderId) -> Vec<OrderEventKind> {
+    s.events
+        .iter()
+        .filter(|e| e.client_id == id)
+        .map(|e| e.kind)
+        .collect()
+}
+
+/// True when `id` has a fill.
+pub fn filled(s: &Seen, id: ClientOrderId) -> bool {
+    kinds_of(s, id)
+        .iter()
+        .any(|k| matches!(k, OrderEventKind::Filled(_)))
+}

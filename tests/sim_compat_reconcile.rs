@@ -139,3 +139,50 @@ fn funded_asset_has_an_update_time() {
         assert!((t - now_ms()).abs() < 60_000, "{path}: updateTime {t}");
     }
 }
+
+/// Without an anchor, `allOrders` and `userTrades` answer the most recent
+/// rows (oldest first), as the venue documents; ccxt's `fetch_orders(limit=)`
+/// and `fetch_my_trades(limit=)` otherwise never see the latest fills.
+#[test]
+fn all_orders_and_user_trades_return_the_most_recent() {
+    let sim = start();
+    let mut c = Http::connect(sim.local_addr());
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let side = if i % 2 == 0 { "BUY" } else { "SELL" };
+        let r = c.signed(
+            "POST",
+            "/fapi/v1/order",
+            &format!("symbol=BTCUSDT&side={side}&type=MARKET&quantity=0.002"),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        ids.push(r.json().get("orderId").and_then(|v| v.as_i64()).unwrap());
+    }
+    let order_ids = |r: &Resp, key: &str| -> Vec<i64> {
+        r.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|o| o.get(key).and_then(|v| v.as_i64()))
+            .collect()
+    };
+    let r = c.signed("GET", "/fapi/v1/allOrders", "symbol=BTCUSDT&limit=2");
+    assert_eq!(order_ids(&r, "orderId"), ids[2..].to_vec(), "{}", r.body);
+    // With an orderId anchor: from that id forward.
+    let r = c.signed(
+        "GET",
+        "/fapi/v1/allOrders",
+        &format!("symbol=BTCUSDT&limit=2&orderId={}", ids[0]),
+    );
+    assert_eq!(order_ids(&r, "orderId"), ids[..2].to_vec(), "{}", r.body);
+
+    let r = c.signed("GET", "/fapi/v1/userTrades", "symbol=BTCUSDT&limit=1");
+    let last = order_ids(&r, "orderId");
+    assert_eq!(last, vec![ids[3]], "{}", r.body);
+    let r = c.signed(
+        "GET",
+        "/fapi/v1/userTrades",
+        "symbol=BTCUSDT&fromId=0&limit=1",
+    );
+    assert_eq!(order_ids(&r, "orderId"), vec![ids[0]], "{}", r.body);
+}

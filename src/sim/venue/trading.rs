@@ -849,7 +849,7 @@ impl Venue {
         let matching: Vec<_> = st.order_ids[begin..]
             .iter()
             .filter_map(|id| self.orders.get(id))
-            .filter(|o| !start.is_some_and(|s| o.time < s) && !end.is_some_and(|e| o.time > e))
+            .filter(|o| start.is_none_or(|s| o.time >= s) && end.is_none_or(|e| o.time <= e))
             .collect();
         // Without an orderId or startTime anchor the venue answers the most
         // recent `limit` orders (still oldest first), not the oldest ones.
@@ -1111,10 +1111,10 @@ impl Venue {
             .iter()
             .filter(|t| {
                 t.sym == sym
-                    && !order.is_some_and(|o| t.order_id != o)
-                    && !from.is_some_and(|f| t.id < f)
-                    && !start.is_some_and(|s| t.time < s)
-                    && !end.is_some_and(|e| t.time > e)
+                    && order.is_none_or(|o| t.order_id == o)
+                    && from.is_none_or(|f| t.id >= f)
+                    && start.is_none_or(|s| t.time >= s)
+                    && end.is_none_or(|e| t.time <= e)
             })
             .collect();
         // Without fromId/startTime the venue answers the most recent trades.

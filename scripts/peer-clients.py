@@ -196,10 +196,40 @@ def walk_ccxt(base, symbol, w):
         return o["status"]
 
     w.step("close position", close)
-    w.step("stream ORDER_TRADE_UPDATE", lambda: stream_walk(base, lambda: ex.fapiPrivatePostListenKey()["listenKey"],
-                                                             lambda: ex.create_order(uni, "market", "buy", 0.002),
-                                                             lambda: ex.create_order(uni, "market", "sell", 0.002,
-                                                                                     None, {"reduceOnly": True})))
+    w.step("ccxt.pro watch_orders (user stream)", lambda: ccxt_pro_walk(base, symbol))
+
+
+def ccxt_pro_walk(base, symbol):
+    import asyncio
+    import ccxt.pro as ccxtpro
+
+    async def run():
+        ex = ccxtpro.binanceusdm({"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET})
+        ws_base = base.replace("http://", "ws://")
+        api = ex.urls["api"]
+        for k, v in list(api.items()):
+            if isinstance(v, str) and "fapi.binance.com" in v:
+                api[k] = v.replace("https://fapi.binance.com", base)
+        for k, v in list(api["ws"].items()):
+            if isinstance(v, str):
+                api["ws"][k] = v.replace("wss://fstream.binance.com", ws_base)
+        api["ws"]["ws-api"]["linear"] = ws_base + "/ws-fapi/v1"
+        ex.options["fetchMarkets"] = {"types": ["linear"]}
+        ex.options["fetchCurrencies"] = False
+        try:
+            await ex.load_markets()
+            uni = next(s for s, m in ex.markets.items() if m["id"] == symbol and m.get("linear"))
+            watch = asyncio.create_task(ex.watch_orders(uni))
+            await asyncio.sleep(0.3)
+            await ex.create_order(uni, "market", "buy", 0.002)
+            orders = await asyncio.wait_for(watch, STREAM_WAIT_S)
+            await ex.create_order(uni, "market", "sell", 0.002, None, {"reduceOnly": True})
+            expect(any(o["status"] == "closed" for o in orders), [o["status"] for o in orders])
+            return f"{len(orders)} update(s), status={orders[-1]['status']}"
+        finally:
+            await ex.close()
+
+    return asyncio.run(run())
 
 
 def stream_walk(base, make_key, trade, undo):

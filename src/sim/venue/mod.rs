@@ -9,6 +9,7 @@ pub use settings::SettingsError;
 pub mod account;
 pub mod algo;
 pub mod book;
+pub mod brackets;
 pub mod control;
 pub mod fasthash;
 pub mod info;

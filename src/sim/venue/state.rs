@@ -169,7 +169,13 @@ impl Venue {
         let accounts = settings
             .accounts
             .iter()
-            .map(|a| Account::new(a, markets.len()))
+            .map(|a| {
+                // A funded wallet carries the time it was funded: clients (ccxt)
+                // skip assets whose updateTime is 0 as never initialised.
+                let mut acc = Account::new(a, markets.len());
+                acc.update_time = now_ms;
+                acc
+            })
             .collect();
         let mut v = Venue {
             cfg: settings.clone(),
@@ -275,6 +281,9 @@ impl Venue {
             (Post, "/fapi/v1/leverage") => Reply::ok(self.set_leverage(acct, p, out)?),
             (Post, "/fapi/v1/marginType") => Reply::ok(self.set_margin_type(acct, p)?),
             (Get, "/fapi/v1/forceOrders") => Reply::ok(self.force_orders_json(acct, p)?),
+            (Get, "/fapi/v1/leverageBracket") => Reply::ok(self.leverage_bracket(p)?),
+            (Get, "/fapi/v1/commissionRate") => Reply::ok(self.commission_rate(acct, p)?),
+            (Get, "/fapi/v1/multiAssetsMargin") => Reply::ok(self.multi_assets_margin()),
             _ => {
                 return Err(VenueError {
                     status: 404,

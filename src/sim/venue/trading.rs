@@ -840,27 +840,27 @@ impl Venue {
     /// `GET /fapi/v1/allOrders`.
     pub(crate) fn all_orders(&self, acct: usize, p: &Params) -> VResult<String> {
         let sym = self.symbol_param(p)?;
-        let from = params::integer(p, "orderId")?.unwrap_or(0);
+        let anchor = params::integer(p, "orderId")?;
         let start = params::integer(p, "startTime")?;
         let end = params::integer(p, "endTime")?;
         let limit = params::integer(p, "limit")?.unwrap_or(500).clamp(1, 1000) as usize;
         let st = &self.accounts[acct].syms[sym];
-        let begin = st.order_ids.partition_point(|id| *id < from);
+        let begin = st.order_ids.partition_point(|id| *id < anchor.unwrap_or(0));
+        let matching: Vec<_> = st.order_ids[begin..]
+            .iter()
+            .filter_map(|id| self.orders.get(id))
+            .filter(|o| start.is_none_or(|s| o.time >= s) && end.is_none_or(|e| o.time <= e))
+            .collect();
+        // Without an orderId or startTime anchor the venue answers the most
+        // recent `limit` orders (still oldest first), not the oldest ones.
+        let skip = match (anchor, start) {
+            (None, None) => matching.len().saturating_sub(limit),
+            _ => 0,
+        };
         let mut body = String::from("[");
-        let mut n = 0;
-        for id in &st.order_ids[begin..] {
-            let Some(o) = self.orders.get(id) else {
-                continue;
-            };
-            if start.is_some_and(|s| o.time < s) || end.is_some_and(|e| o.time > e) {
-                continue;
-            }
+        for o in matching.iter().skip(skip).take(limit) {
             write_order(&mut body, o, &self.markets[sym].ins, true);
             body.push(',');
-            n += 1;
-            if n >= limit {
-                break;
-            }
         }
         json::close(&mut body, ']');
         Ok(body)
@@ -1106,16 +1106,25 @@ impl Venue {
         let end = params::integer(p, "endTime")?;
         let limit = params::integer(p, "limit")?.unwrap_or(500).clamp(1, 1000) as usize;
         let ins = &self.markets[sym].ins;
+        let matching: Vec<_> = self.accounts[acct]
+            .trades
+            .iter()
+            .filter(|t| {
+                t.sym == sym
+                    && order.is_none_or(|o| t.order_id == o)
+                    && from.is_none_or(|f| t.id >= f)
+                    && start.is_none_or(|s| t.time >= s)
+                    && end.is_none_or(|e| t.time <= e)
+            })
+            .collect();
+        // Without fromId/startTime the venue answers the most recent trades.
+        let skip = match (from, start) {
+            (None, None) => matching.len().saturating_sub(limit),
+            _ => 0,
+        };
         let mut body = String::from("[");
         let mut n = 0;
-        for t in self.accounts[acct].trades.iter().filter(|t| t.sym == sym) {
-            if order.is_some_and(|o| t.order_id != o)
-                || from.is_some_and(|f| t.id < f)
-                || start.is_some_and(|s| t.time < s)
-                || end.is_some_and(|e| t.time > e)
-            {
-                continue;
-            }
+        for t in matching.into_iter().skip(skip) {
             body.push('{');
             json::kv_str(&mut body, "symbol", &ins.symbol);
             json::kv_int(&mut body, "id", t.id);

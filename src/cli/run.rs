@@ -63,6 +63,11 @@ pub struct Args {
     /// The instrument's tick size (PRICE_FILTER), so prices are on the grid.
     #[arg(long, default_value = "0.1")]
     pub tick: String,
+    /// order-cycle: longest a scenario may take. Conditional orders wait for
+    /// the market to cross their trigger (no price nudges on a real venue),
+    /// so give testnet/mainnet a minute or more.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub scenario_timeout: u64,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -109,6 +114,7 @@ pub fn run(args: Args) -> i32 {
         StrategyName::OrderCycle => {
             let mut st = OrderCycleSettings::new(instrument, qty, tick);
             st.hedge = hedge;
+            st.scenario_timeout = Duration::from_secs(args.scenario_timeout.max(1));
             let strategy = OrderCycle::new(st, None);
             let report = strategy.report();
             let outcome = drive(config, strategy, opts, wait_for, true);

@@ -8,53 +8,12 @@
 //! arrive as decimal strings and stay exact ([`Decimal`]).
 
 use crate::model::decimal::Decimal;
-use crate::model::enums::{OrderType, TimeInForce, UnknownTag};
+use crate::model::enums::{OrderType, TimeInForce, wire_enum};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::time::Duration;
 
-/// Declares a venue enum with an `Unknown` fallback (same contract as the
-/// enums in `model::enums`: decoding never fails, the text is kept).
-macro_rules! info_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-            /// A value this build does not know; the venue's text is kept.
-            Unknown(UnknownTag),
-        }
-        impl $name {
-            /// The venue's spelling.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $wire,)+
-                    $name::Unknown(t) => t.as_str(),
-                }
-            }
-            /// Maps the venue's text; unseen values become `Unknown`.
-            pub fn from_wire(s: &str) -> Self {
-                match s {
-                    $($wire => $name::$variant,)+
-                    other => $name::Unknown(UnknownTag::truncated(other)),
-                }
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.pad(self.as_str())
-            }
-        }
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s: std::borrow::Cow<'de, str> = Deserialize::deserialize(d)?;
-                Ok($name::from_wire(&s))
-            }
-        }
-    };
-}
-
-info_enum!(
+wire_enum!(
     /// Trading status of a symbol; only `Trading` accepts orders.
     SymbolStatus {
         /// Listed, not yet open.
@@ -76,7 +35,7 @@ info_enum!(
     }
 );
 
-info_enum!(
+wire_enum!(
     /// Contract type of a symbol.
     ContractType {
         /// Perpetual swap.
@@ -108,7 +67,7 @@ impl ContractType {
     }
 }
 
-info_enum!(
+wire_enum!(
     /// Which counter a rate limit applies to.
     RateLimitType {
         /// IP request weight.
@@ -118,7 +77,7 @@ info_enum!(
     }
 );
 
-info_enum!(
+wire_enum!(
     /// Unit of a rate-limit window.
     RateLimitInterval {
         /// Seconds.

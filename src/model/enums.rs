@@ -7,7 +7,6 @@
 //! The types are `Copy` so they fit in preallocated order structs.
 
 use super::ids::InlineStr;
-use std::fmt;
 
 /// The text of an enum value we did not recognise, kept inline.
 pub type UnknownTag = InlineStr<24>;
@@ -21,7 +20,7 @@ macro_rules! wire_enum {
         pub enum $name {
             $($(#[$vdoc])* $variant,)+
             /// A value this build does not know; the venue's text is kept.
-            Unknown(UnknownTag),
+            Unknown($crate::model::enums::UnknownTag),
         }
 
         impl $name {
@@ -41,7 +40,7 @@ macro_rules! wire_enum {
             pub fn from_wire(s: &str) -> Self {
                 match s {
                     $($wire => $name::$variant,)+
-                    other => $name::Unknown(UnknownTag::truncated(other)),
+                    other => $name::Unknown($crate::model::enums::UnknownTag::truncated(other)),
                 }
             }
 
@@ -51,8 +50,8 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.pad(self.as_str())
             }
         }
@@ -78,6 +77,10 @@ macro_rules! wire_enum {
         }
     };
 }
+
+/// Other wire-protocol modules (exchangeInfo's status and contract enums)
+/// declare their enums with the same never-fail contract.
+pub(crate) use wire_enum;
 
 wire_enum!(
     /// Order side.

@@ -195,28 +195,10 @@ pub fn write_json<W: Write>(
     w.flush()
 }
 
-/// Percent-decodes one form component (`+` = space), as UTF-8.
+/// Percent-decodes one form component (`+` = space), as UTF-8, with the
+/// shared decoder of [`crate::binance::query`]; the message names the text.
 pub fn decode_component(raw: &str) -> Result<String, String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("bad percent-encoding in '{raw}'"))?;
-                out.push(hex);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| format!("'{raw}' is not UTF-8 after decoding"))
+    crate::binance::query::form_decode(raw.as_bytes()).map_err(|e| format!("'{raw}': {e}"))
 }
 
 /// Appends the pairs of an `a=1&b=2` string to `params`, decoded.

@@ -135,12 +135,22 @@ fn until(h: &NetHandle, done: impl Fn(&[E]) -> bool) -> Vec<E> {
 }
 
 fn logged(log: &Log, conn: usize) -> Vec<String> {
-    log.lock()
-        .unwrap()
-        .iter()
-        .filter(|(c, _, _)| *c == conn)
-        .map(|(_, t, _)| t.clone())
-        .collect()
+    // The server thread records a line after it answers, so the client may
+    // see the upgrade first: wait (bounded, 2 s) until the connection logged.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let lines: Vec<String> = log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, _, _)| *c == conn)
+            .map(|(_, t, _)| t.clone())
+            .collect();
+        if !lines.is_empty() || Instant::now() >= deadline {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 #[test]

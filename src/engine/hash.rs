@@ -75,3 +75,23 @@ pub type FxHashMap<K, V> = std::collections::HashMap<K, V, FxBuild>;
 pub fn map_with_room<K, V>(n: usize) -> FxHashMap<K, V> {
     FxHashMap::with_capacity_and_hasher(n.saturating_mul(2).saturating_add(16), FxBuild::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_keys_stay_distinct() {
+        let mut m: FxHashMap<String, i64> = FxHashMap::default();
+        m.insert("a".into(), 1);
+        m.insert("abcdefghij".into(), 2);
+        m.insert("abcdefghik".into(), 3);
+        assert_eq!(m.get("abcdefghik"), Some(&3));
+        assert_eq!(m.len(), 3);
+        let mut n: FxHashMap<i64, i64> = FxHashMap::default();
+        for i in 0..1000 {
+            n.insert(i, i * 2);
+        }
+        assert_eq!(n.get(&999), Some(&1998));
+    }
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::binance::errors::VenueError;
 use crate::binance::exchange_info::ExchangeInfo;
-use crate::binance::requests::{HttpMethod, RequestBuilder, RestRequest};
+use crate::binance::requests::{RequestBuilder, RestRequest};
 use crate::binance::rest::{ListenKey, PositionMode as VenuePositionMode, ServerTime, decode};
 use crate::config::{Config, PositionMode};
 use crate::engine::buffers::mono_ns as net_ns;
@@ -19,7 +19,6 @@ use crate::engine::ratelimit::{LimitSpec, specs_from_exchange_info};
 use crate::engine::runner::EngineError;
 use crate::instruments::{InstrumentProvider, ProviderError};
 use crate::latency::wall_ns;
-use crate::net::http::Method;
 
 /// Tags at or above this are start-up calls (the trading loop's tags are
 /// far below).
@@ -39,16 +38,6 @@ pub struct Blocking<'a> {
     pub next_tag: u64,
 }
 
-/// Maps the request builder's method onto the HTTP layer's.
-pub fn http_method(m: HttpMethod) -> Method {
-    match m {
-        HttpMethod::Get => Method::Get,
-        HttpMethod::Post => Method::Post,
-        HttpMethod::Put => Method::Put,
-        HttpMethod::Delete => Method::Delete,
-    }
-}
-
 /// Turns a built request into a network command.
 pub fn to_command(
     net: &NetHandle,
@@ -65,7 +54,7 @@ pub fn to_command(
     let body = (!req.body.is_empty()).then(|| net.bufs.copy_of(req.body));
     NetCommand::Rest {
         tag,
-        method: http_method(req.method),
+        method: req.method,
         target,
         body,
         deadline_ns,

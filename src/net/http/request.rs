@@ -15,30 +15,9 @@
 
 use std::io::Write;
 
-/// Methods the venue's REST API uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// Queries.
-    Get,
-    /// New orders, listenKey creation.
-    Post,
-    /// Modify order, listenKey keep-alive.
-    Put,
-    /// Cancels, listenKey close.
-    Delete,
-}
-
-impl Method {
-    /// Wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        }
-    }
-}
+/// Methods the venue's REST API uses: the request builders' own enum, so a
+/// built request goes to the socket without a conversion.
+pub use crate::binance::requests::HttpMethod as Method;
 
 /// One request, borrowing its target and body so the caller can build them in its own
 /// reused buffers (signed query strings).

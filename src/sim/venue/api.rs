@@ -11,18 +11,9 @@
 /// Index of a simulated account (position in `[[sim.venue.accounts]]`).
 pub type AccountId = usize;
 
-/// HTTP method of a REST call (WS-API methods are mapped onto these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// GET
-    Get,
-    /// POST
-    Post,
-    /// PUT
-    Put,
-    /// DELETE
-    Delete,
-}
+/// HTTP method of a REST call (WS-API methods are mapped onto these): the
+/// protocol module's enum, shared with the client side.
+pub use crate::binance::requests::HttpMethod as Method;
 
 /// Request parameters, already percent-decoded, in arrival order. When a
 /// name is present in both query and body, the query value wins (Binance's

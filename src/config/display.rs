@@ -122,6 +122,10 @@ impl fmt::Display for Config {
             Some(p) => writeln!(f, "tls_ca_file              = {}", p.display())?,
             None => writeln!(f, "tls_ca_file              = (system roots only)")?,
         }
+        match self.metrics.listen {
+            Some(a) => writeln!(f, "metrics.listen           = {}", MetricsSettings::url(a))?,
+            None => writeln!(f, "metrics.listen           = off")?,
+        }
         writeln!(
             f,
             "sim                      = {}",

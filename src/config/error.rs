@@ -197,6 +197,26 @@ pub enum ConfigError {
         /// Where.
         line: Line,
     },
+    /// `metrics.listen` is not an `ip:port` address.
+    #[error(
+        "`metrics.listen`{line}: {value:?} is not an address; write ip:port such as \"127.0.0.1:9464\" (an empty string turns the endpoint off)"
+    )]
+    MetricsAddress {
+        /// The value in the file.
+        value: String,
+        /// Where.
+        line: Line,
+    },
+    /// `metrics.listen` is not a loopback address.
+    #[error(
+        "`metrics.listen`{line}: {value:?} is not a loopback address; the metrics endpoint is unauthenticated and shows the account's order flow, so it only listens on 127.0.0.1 or [::1] (scrape it from the same box or through an SSH tunnel)"
+    )]
+    MetricsNotLoopback {
+        /// The value in the file.
+        value: String,
+        /// Where.
+        line: Line,
+    },
     /// An API key or secret is not available.
     #[error("environment variable {var} (named by `{field}`) is not set; export it{hint}")]
     MissingCredential {

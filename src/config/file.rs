@@ -37,6 +37,8 @@ pub(super) struct FileConfig {
     pub latency: FileLatency,
     #[serde(default)]
     pub engine: FileEngine,
+    #[serde(default)]
+    pub metrics: FileMetrics,
     pub sim: Option<crate::sim::SimSettings>,
 }
 
@@ -74,4 +76,10 @@ pub(super) struct FileLatency {
 pub(super) struct FileEngine {
     pub order_pool_size: Option<Spanned<i64>>,
     pub cancel_all_on_shutdown: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileMetrics {
+    pub listen: Option<Spanned<String>>,
 }

@@ -25,12 +25,14 @@ mod display;
 mod env;
 mod error;
 mod file;
+mod metrics;
 mod resolve;
 mod secret;
 mod urls;
 
 pub use backoff::{Backoff, FixedJitter, Jitter, SplitMix64};
 pub use env::{Environment, TESTNET_VAR};
+pub use metrics::MetricsSettings;
 pub use error::{ConfigError, Line};
 pub use secret::Secret;
 pub use urls::{
@@ -284,6 +286,8 @@ pub struct Config {
     pub tls_ca_file: Option<PathBuf>,
     /// Engine sizing.
     pub engine: EngineSettings,
+    /// The optional loopback Prometheus endpoint (`[metrics]`).
+    pub metrics: MetricsSettings,
     /// The simulator's settings when this file also configures `binance-exec sim`.
     pub sim: Option<crate::sim::SimSettings>,
     /// Legal but questionable settings; print them at start-up.

@@ -265,6 +265,13 @@ pub(super) fn resolve(
         cancel_all_on_shutdown: file.engine.cancel_all_on_shutdown.unwrap_or(false),
     };
 
+    let metrics = super::metrics::resolve(
+        file.metrics
+            .listen
+            .as_ref()
+            .map(|s| (s.get_ref().as_str(), ctx.at(s))),
+    )?;
+
     let tls_ca_file = match &file.tls_ca_file {
         None => None,
         Some(p) => {
@@ -348,6 +355,7 @@ pub(super) fn resolve(
         latency,
         tls_ca_file,
         engine,
+        metrics,
         sim: file.sim,
         warnings,
     })

@@ -3,7 +3,8 @@
 
 use binance_exec::engine::net_thread::StreamKind;
 use binance_exec::latency::{Budgets, LatencyPath, LatencyRecorder, LatencyReport};
-use binance_exec::metrics::{Counter, Metrics, MetricsError, MetricsServer, RateGauge};
+use binance_exec::metrics::{Counter, Metrics, MetricsError, MetricsServer, OrderFlow, RateGauge};
+use binance_exec::model::OrderType;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -36,17 +37,23 @@ fn scrape_shows_counters_gauges_and_latency() {
     assert!(addr.ip().is_loopback() && addr.port() != 0);
 
     for _ in 0..3 {
-        m.inc(Counter::OrdersSubmitted);
+        m.order(OrderFlow::Submitted, &OrderType::Limit);
     }
-    m.inc(Counter::OrdersAcked);
-    m.add(Counter::OrdersFilled, 5);
+    m.order(OrderFlow::Acked, &OrderType::Market);
+    for _ in 0..5 {
+        m.order(OrderFlow::PartiallyFilled, &OrderType::Limit);
+    }
+    m.order(OrderFlow::Rejected, &OrderType::from_wire("NEW_TYPE"));
     m.inc(Counter::UnknownResolved);
+    m.set(Counter::Retries, 4);
+    m.set_unknown_open(2);
     m.reject(-2019);
     m.reject(-2019);
     m.reject(-4242); // not preset: "other"
     m.reconnect(StreamKind::Market);
     m.set_rate(RateGauge::WeightPerMinute, 1234);
     m.set_rate(RateGauge::OrdersPer10s, 7);
+    m.set_rate_limit(RateGauge::WeightPerMinute, 2400);
     let mut rec = LatencyRecorder::new();
     for i in 1..=1000u64 {
         rec.record(LatencyPath::SubmitToAck, i * 1_000); // 1 µs .. 1 ms
@@ -63,14 +70,22 @@ fn scrape_shows_counters_gauges_and_latency() {
     let lines: Vec<&str> = body.lines().collect();
     let has = |l: &str| lines.contains(&l);
     for l in [
-        "# HELP binance_exec_orders_submitted_total Order requests written to the venue.",
-        "# TYPE binance_exec_orders_submitted_total counter",
-        "binance_exec_orders_submitted_total 3",
-        "binance_exec_orders_acked_total 1",
-        "binance_exec_orders_filled_total 5",
-        "binance_exec_orders_canceled_total 0",
+        "# TYPE binance_exec_orders_total counter",
+        "binance_exec_orders_total{event=\"submitted\",type=\"LIMIT\"} 3",
+        "binance_exec_orders_total{event=\"submitted\",type=\"MARKET\"} 0",
+        "binance_exec_orders_total{event=\"acked\",type=\"MARKET\"} 1",
+        "binance_exec_orders_total{event=\"partially_filled\",type=\"LIMIT\"} 5",
+        "binance_exec_orders_total{event=\"filled\",type=\"LIMIT\"} 0",
+        "binance_exec_orders_total{event=\"canceled\",type=\"TRAILING_STOP_MARKET\"} 0",
+        "binance_exec_orders_total{event=\"rejected\",type=\"other\"} 1",
+        "binance_exec_orders_total{event=\"expired\",type=\"LIQUIDATION\"} 0",
         "binance_exec_unknown_orders_resolved_total 1",
-        "binance_exec_retries_total 0",
+        "binance_exec_unknown_orders_total 0",
+        "binance_exec_retries_total 4",
+        "binance_exec_rate_limit_backoffs_total 0",
+        "binance_exec_skipped_insufficient_margin_total 0",
+        "# TYPE binance_exec_unknown_orders_open gauge",
+        "binance_exec_unknown_orders_open 2",
         "# TYPE binance_exec_rejects_total counter",
         "binance_exec_rejects_total{code=\"-2019\"} 2",
         "binance_exec_rejects_total{code=\"-1021\"} 0",
@@ -80,6 +95,9 @@ fn scrape_shows_counters_gauges_and_latency() {
         "# TYPE binance_exec_rate_limit_used gauge",
         "binance_exec_rate_limit_used{counter=\"request_weight\",window=\"1m\"} 1234",
         "binance_exec_rate_limit_used{counter=\"orders\",window=\"10s\"} 7",
+        "# TYPE binance_exec_rate_limit_limit gauge",
+        "binance_exec_rate_limit_limit{counter=\"request_weight\",window=\"1m\"} 2400",
+        "binance_exec_rate_limit_limit{counter=\"orders\",window=\"1m\"} 0",
         "# TYPE binance_exec_latency_seconds gauge",
         "binance_exec_latency_samples{path=\"submit_to_ack\"} 1000",
         "binance_exec_latency_samples{path=\"floor\"} 0",
@@ -114,8 +132,11 @@ fn scrape_shows_counters_gauges_and_latency() {
     }
 
     // Counters move between scrapes.
-    m.inc(Counter::OrdersSubmitted);
-    assert!(get_metrics(addr).contains("\nbinance_exec_orders_submitted_total 4\n"));
+    m.order(OrderFlow::Submitted, &OrderType::Limit);
+    assert!(
+        get_metrics(addr)
+            .contains("\nbinance_exec_orders_total{event=\"submitted\",type=\"LIMIT\"} 4\n")
+    );
 
     server.shutdown().expect("shutdown");
 }

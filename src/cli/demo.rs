@@ -41,10 +41,20 @@ pub struct Args {
     /// Upper bound on the whole run, seconds.
     #[arg(long, default_value_t = 60)]
     pub max_secs: u64,
+    /// Serve Prometheus `/metrics` on this loopback address while the demo
+    /// runs (e.g. 127.0.0.1:9464; port 0 picks one, printed at start).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Runs the demo; 0 only if every scenario passed.
 pub fn run(args: Args) -> i32 {
+    if let Some(a) = args.metrics.filter(|a| !a.ip().is_loopback()) {
+        eprintln!(
+            "--metrics {a}: the metrics endpoint only listens on loopback (127.0.0.1 or [::1])"
+        );
+        return super::EXIT_USAGE;
+    }
     let settings = demo_sim_settings(args.seed, args.hedge);
     let Some((tick, qty)) = order_size(&settings, &args.symbol) else {
         eprintln!("the simulator does not list {}", args.symbol);
@@ -57,7 +67,7 @@ pub fn run(args: Args) -> i32 {
             return EXIT_FAILED;
         }
     };
-    let config = match sim_config(&sim, &settings, &args.symbol, args.hedge) {
+    let mut config = match sim_config(&sim, &settings, &args.symbol, args.hedge) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("config: {e}");
@@ -65,6 +75,7 @@ pub fn run(args: Args) -> i32 {
             return EXIT_FAILED;
         }
     };
+    config.metrics.listen = args.metrics;
     let instrument = match Symbol::new(&args.symbol) {
         Ok(s) => InstrumentId::perp(s),
         Err(e) => {

@@ -161,6 +161,10 @@ pub(crate) fn drive<S: Strategy + Send + 'static>(
     signals: bool,
 ) -> Result<EngineSummary, EngineError> {
     let handle = Engine::start(config, strategy, opts)?;
+    if let Some(addr) = handle.metrics_addr() {
+        // stderr, so `--json` output on stdout stays one JSON object.
+        eprintln!("metrics: {}", crate::config::MetricsSettings::url(addr));
+    }
     if signals {
         for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
             if let Err(e) = signal_hook::flag::register(sig, handle.stop_flag()) {

@@ -8,6 +8,7 @@
 //! be wrong with the account or the config fails here, before the strategy
 //! sees a single tick.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +19,7 @@ use crate::binance::errors::VenueError;
 use crate::config::Config;
 use crate::engine::strategy::Strategy;
 use crate::latency::LatencyReport;
+use crate::metrics::{Metrics, MetricsError, MetricsHandle};
 use crate::model::{Order, PositionEvent};
 
 /// Knobs of one engine run that are not part of the venue config (they
@@ -147,6 +149,9 @@ pub enum EngineError {
         /// What went wrong.
         reason: String,
     },
+    /// The `[metrics]` endpoint could not start (port taken, not loopback).
+    #[error("metrics endpoint: {0}")]
+    Metrics(#[from] MetricsError),
     /// `wait` gave up before the engine stopped (the engine is still
     /// running; call `stop`).
     #[error("engine still running after {0:?}")]
@@ -178,6 +183,8 @@ pub struct EngineHandle {
     pub(crate) wake: crossbeam_channel::Receiver<()>,
     pub(crate) exec: Option<JoinHandle<Result<EngineSummary, EngineError>>>,
     pub(crate) strategy: Option<JoinHandle<()>>,
+    /// The registry and the running `/metrics` endpoint, when configured.
+    pub(crate) metrics: Option<(Arc<Metrics>, MetricsHandle)>,
 }
 
 impl std::fmt::Debug for EngineHandle {
@@ -185,6 +192,7 @@ impl std::fmt::Debug for EngineHandle {
         f.debug_struct("EngineHandle")
             .field("stop", &self.stop.load(Ordering::Relaxed))
             .field("done", &self.done.load(Ordering::Relaxed))
+            .field("metrics_addr", &self.metrics_addr())
             .finish_non_exhaustive()
     }
 }
@@ -193,6 +201,20 @@ impl EngineHandle {
     /// The flag that stops the engine when set (wire it to Ctrl-C).
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.stop)
+    }
+
+    /// Where `/metrics` is served (the real port when the config said port
+    /// 0), or `None` when `[metrics] listen` is off. Print it at start so the
+    /// operator knows what to point Prometheus at.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, s)| s.local_addr())
+    }
+
+    /// The registry behind `/metrics` (`None` when off). Keep the `Arc` to
+    /// read the final numbers after the engine stopped: at shutdown the
+    /// execution thread publishes the final counters and latency report.
+    pub fn metrics(&self) -> Option<Arc<Metrics>> {
+        self.metrics.as_ref().map(|(m, _)| Arc::clone(m))
     }
 
     /// True once the engine has shut itself down (strategy request, max
@@ -249,6 +271,10 @@ impl EngineHandle {
                 name: crate::engine::strategy_thread::STRATEGY_THREAD,
                 reason: "strategy panicked".into(),
             });
+        }
+        // After the threads: the final publish has happened by now.
+        if let Some((_, server)) = self.metrics.take() {
+            let _ = server.shutdown();
         }
         summary
     }

@@ -92,6 +92,9 @@ pub struct StrategyWiring {
     pub thread: ThreadSettings,
     /// Known positions at start (from the venue).
     pub positions: Vec<PositionEvent>,
+    /// Hands latency histogram copies to the `/metrics` thread at the
+    /// periodic wake-up (`None` when metrics are off).
+    pub latency_tap: Option<crate::metrics::LatencyTap>,
 }
 
 /// The [`Context`] the strategy sees.
@@ -316,6 +319,7 @@ pub fn spawn<S: Strategy + Send + 'static>(
                 w.timer_interval,
                 w.thread.wait,
                 &mut lat,
+                w.latency_tap.as_ref(),
             );
             strategy.on_stop(&mut ctx);
             // Blocking send: the execution thread waits for this message
@@ -333,6 +337,7 @@ fn run<S: Strategy>(
     timer: Option<Duration>,
     wait: WaitStrategy,
     lat: &mut LatencyRecorder,
+    tap: Option<&crate::metrics::LatencyTap>,
 ) {
     strategy.on_start(ctx);
     // Without a timer, wake every 100 ms anyway so a disconnected execution
@@ -346,6 +351,9 @@ fn run<S: Strategy>(
         if now >= next_timer {
             if timer.is_some() {
                 strategy.on_timer(ctx, 0, now);
+            }
+            if let Some(t) = tap {
+                t.offer(lat);
             }
             next_timer = now.saturating_add(period_ns);
         }
@@ -450,6 +458,7 @@ mod tests {
             timer_interval: None,
             thread: ThreadSettings::default(),
             positions: Vec::new(),
+            latency_tap: None,
         };
         let strat = OneShot {
             sent: None,

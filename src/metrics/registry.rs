@@ -8,38 +8,126 @@
 
 use crate::engine::net_thread::StreamKind;
 use crate::latency::{LatencyPath, LatencyRecorder, LatencyReport, ReportRow};
+use crate::model::OrderType;
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Order lifecycle counters (each rendered as `<name>_total`).
+/// What happened to an order, the `event` label of
+/// `binance_exec_orders_total`. Counted per order type, so a dashboard can
+/// tell "our post-only quotes are being rejected" from "our IOCs expire".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderFlow {
+    /// Accepted by the engine and sent to the venue.
+    Submitted,
+    /// Acknowledged by the venue (NEW, or algo NEW for conditional types).
+    Acked,
+    /// Completely filled.
+    Filled,
+    /// A fill that left quantity open.
+    PartiallyFilled,
+    /// Canceled (by us or the venue).
+    Canceled,
+    /// Expired: IOC/FOK/GTX remainder, GTD, STP, reduce-only knock-out.
+    Expired,
+    /// Rejected, by the venue or locally with the venue's code.
+    Rejected,
+}
+
+impl OrderFlow {
+    /// Every flow, in exposition order.
+    pub const ALL: [OrderFlow; 7] = [
+        OrderFlow::Submitted,
+        OrderFlow::Acked,
+        OrderFlow::Filled,
+        OrderFlow::PartiallyFilled,
+        OrderFlow::Canceled,
+        OrderFlow::Expired,
+        OrderFlow::Rejected,
+    ];
+    /// Number of flows.
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// The `event` label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderFlow::Submitted => "submitted",
+            OrderFlow::Acked => "acked",
+            OrderFlow::Filled => "filled",
+            OrderFlow::PartiallyFilled => "partially_filled",
+            OrderFlow::Canceled => "canceled",
+            OrderFlow::Expired => "expired",
+            OrderFlow::Rejected => "rejected",
+        }
+    }
+}
+
+/// Order types with their own `type` label; a type the venue adds later
+/// lands in `other`, so the series count stays fixed.
+pub const ORDER_TYPES: [OrderType; 8] = [
+    OrderType::Market,
+    OrderType::Limit,
+    OrderType::Stop,
+    OrderType::StopMarket,
+    OrderType::TakeProfit,
+    OrderType::TakeProfitMarket,
+    OrderType::TrailingStopMarket,
+    OrderType::Liquidation,
+];
+/// Slots per flow: one per listed type plus `other`.
+pub const ORDER_TYPE_SLOTS: usize = ORDER_TYPES.len() + 1;
+
+/// The `type` label of slot `i` (the venue's spelling, or `other`).
+pub fn order_type_label(i: usize) -> &'static str {
+    match ORDER_TYPES.get(i) {
+        Some(OrderType::Market) => "MARKET",
+        Some(OrderType::Limit) => "LIMIT",
+        Some(OrderType::Stop) => "STOP",
+        Some(OrderType::StopMarket) => "STOP_MARKET",
+        Some(OrderType::TakeProfit) => "TAKE_PROFIT",
+        Some(OrderType::TakeProfitMarket) => "TAKE_PROFIT_MARKET",
+        Some(OrderType::TrailingStopMarket) => "TRAILING_STOP_MARKET",
+        Some(OrderType::Liquidation) => "LIQUIDATION",
+        _ => "other",
+    }
+}
+
+fn order_type_slot(t: &OrderType) -> usize {
+    match t {
+        OrderType::Market => 0,
+        OrderType::Limit => 1,
+        OrderType::Stop => 2,
+        OrderType::StopMarket => 3,
+        OrderType::TakeProfit => 4,
+        OrderType::TakeProfitMarket => 5,
+        OrderType::TrailingStopMarket => 6,
+        OrderType::Liquidation => 7,
+        OrderType::Unknown(_) => ORDER_TYPES.len(),
+    }
+}
+
+/// Engine counters without an order type (each rendered as `<name>_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Counter {
-    /// Order requests written to the venue.
-    OrdersSubmitted,
-    /// Orders the venue acknowledged.
-    OrdersAcked,
-    /// Fills booked (each partial fill counts).
-    OrdersFilled,
-    /// Orders canceled (by us, the venue or expiry).
-    OrdersCanceled,
-    /// Orders the venue rejected (also counted by code in the reject table).
-    OrdersRejected,
-    /// Orders whose ambiguous outcome (timeout, 503, -1007) was resolved by a query.
+    /// Orders whose outcome became ambiguous (timeout, 503, -1006/-1007).
+    UnknownOrders,
+    /// Orders in the Unknown state resolved by a query or a stream event.
     UnknownResolved,
-    /// Requests retried after a retryable failure.
+    /// Requests retried after a failure that certainly did not execute.
     Retries,
+    /// Times a rate limit (429, -1003 or the local limiter) made a request wait.
+    RateLimitBackoffs,
+    /// Orders skipped for insufficient margin or balance (-2019/-2018).
+    SkippedInsufficientMargin,
 }
 
 impl Counter {
     /// Every counter, in exposition order.
-    pub const ALL: [Counter; 7] = [
-        Counter::OrdersSubmitted,
-        Counter::OrdersAcked,
-        Counter::OrdersFilled,
-        Counter::OrdersCanceled,
-        Counter::OrdersRejected,
+    pub const ALL: [Counter; 5] = [
+        Counter::UnknownOrders,
         Counter::UnknownResolved,
         Counter::Retries,
+        Counter::RateLimitBackoffs,
+        Counter::SkippedInsufficientMargin,
     ];
     /// Number of counters.
     pub const COUNT: usize = Self::ALL.len();
@@ -47,28 +135,30 @@ impl Counter {
     /// Metric name without the `_total` suffix.
     pub fn name(self) -> &'static str {
         match self {
-            Counter::OrdersSubmitted => "binance_exec_orders_submitted",
-            Counter::OrdersAcked => "binance_exec_orders_acked",
-            Counter::OrdersFilled => "binance_exec_orders_filled",
-            Counter::OrdersCanceled => "binance_exec_orders_canceled",
-            Counter::OrdersRejected => "binance_exec_orders_rejected",
+            Counter::UnknownOrders => "binance_exec_unknown_orders",
             Counter::UnknownResolved => "binance_exec_unknown_orders_resolved",
             Counter::Retries => "binance_exec_retries",
+            Counter::RateLimitBackoffs => "binance_exec_rate_limit_backoffs",
+            Counter::SkippedInsufficientMargin => "binance_exec_skipped_insufficient_margin",
         }
     }
 
     /// `# HELP` text.
     pub fn help(self) -> &'static str {
         match self {
-            Counter::OrdersSubmitted => "Order requests written to the venue.",
-            Counter::OrdersAcked => "Orders acknowledged by the venue.",
-            Counter::OrdersFilled => "Fills booked, partial fills included.",
-            Counter::OrdersCanceled => "Orders canceled or expired.",
-            Counter::OrdersRejected => "Orders rejected by the venue.",
-            Counter::UnknownResolved => {
-                "Orders in the Unknown state resolved by querying the venue."
+            Counter::UnknownOrders => {
+                "Orders whose outcome became unknown (timeout, 503, -1006/-1007); queried, never resent."
             }
-            Counter::Retries => "Requests retried after a retryable failure.",
+            Counter::UnknownResolved => {
+                "Orders in the Unknown state resolved by querying the venue or a stream event."
+            }
+            Counter::Retries => "Requests retried after a failure that certainly did not execute.",
+            Counter::RateLimitBackoffs => {
+                "Times a rate limit (429, -1003 or the local limiter) made a request wait."
+            }
+            Counter::SkippedInsufficientMargin => {
+                "Orders skipped for insufficient margin or balance (-2019/-2018)."
+            }
         }
     }
 }
@@ -108,10 +198,10 @@ impl RateGauge {
 /// Venue error codes with their own reject series. Anything else lands in
 /// the `other` bucket, so a new code can never grow the table (or the
 /// scrape) without bound.
-pub const REJECT_CODES: [i32; 30] = [
-    -1003, -1007, -1008, -1013, -1015, -1021, -1022, -1102, -1111, -1116, -2010, -2011, -2013,
-    -2014, -2015, -2018, -2019, -2021, -2022, -2027, -2028, -4014, -4015, -4016, -4024, -4061,
-    -4120, -4131, -4164, -5022,
+pub const REJECT_CODES: [i32; 38] = [
+    -1001, -1003, -1007, -1008, -1013, -1015, -1021, -1022, -1102, -1106, -1111, -1116, -1121,
+    -2010, -2011, -2013, -2014, -2015, -2018, -2019, -2021, -2022, -2027, -2028, -4003, -4004,
+    -4005, -4014, -4015, -4016, -4024, -4061, -4120, -4131, -4164, -5021, -5022, -5028,
 ];
 /// Slots in the reject table: one per preset code plus `other`.
 pub const REJECT_SLOTS: usize = REJECT_CODES.len() + 1;
@@ -195,20 +285,88 @@ pub(crate) struct LatencySlot {
 
 /// The registry the engine increments and the scrape thread reads. Share it
 /// as `Arc<Metrics>`; every method takes `&self`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
+    pub(crate) orders: [[AtomicU64; ORDER_TYPE_SLOTS]; OrderFlow::COUNT],
     pub(crate) counters: [AtomicU64; Counter::COUNT],
+    pub(crate) unknown_open: AtomicU64,
     pub(crate) rejects: [AtomicU64; REJECT_SLOTS],
     pub(crate) reconnects: [AtomicU64; STREAMS.len()],
     pub(crate) rate: [AtomicU64; RateGauge::COUNT],
+    pub(crate) rate_limit: [AtomicU64; RateGauge::COUNT],
     pub(crate) latency: [LatencySlot; LatencyPath::COUNT],
     pub(crate) latency_published_ns: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            orders: Default::default(),
+            counters: Default::default(),
+            unknown_open: AtomicU64::new(0),
+            // Longer than the 32 elements `Default` covers for arrays.
+            rejects: std::array::from_fn(|_| AtomicU64::new(0)),
+            reconnects: Default::default(),
+            rate: Default::default(),
+            rate_limit: Default::default(),
+            latency: Default::default(),
+            latency_published_ns: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Metrics {
     /// An empty registry (all zeros).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Counts one `flow` event of an order of type `t`.
+    #[inline]
+    pub fn order(&self, flow: OrderFlow, t: &OrderType) {
+        if let Some(a) = self
+            .orders
+            .get(flow as usize)
+            .and_then(|row| row.get(order_type_slot(t)))
+        {
+            a.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// `flow` events counted for orders of type `t`.
+    pub fn orders(&self, flow: OrderFlow, t: &OrderType) -> u64 {
+        self.orders
+            .get(flow as usize)
+            .and_then(|row| row.get(order_type_slot(t)))
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// `flow` events over every order type.
+    pub fn orders_total(&self, flow: OrderFlow) -> u64 {
+        self.orders
+            .get(flow as usize)
+            .map_or(0, |row| row.iter().map(|a| a.load(Ordering::Relaxed)).sum())
+    }
+
+    /// Sets counter `c` to `v`: for counts whose owner already keeps a plain
+    /// total (the execution thread's summary counters) and mirrors it here
+    /// at its periodic tick instead of on the hot path. Only ever raise it.
+    #[inline]
+    pub fn set(&self, c: Counter, v: u64) {
+        if let Some(a) = self.counters.get(c as usize) {
+            a.store(v, Ordering::Relaxed);
+        }
+    }
+
+    /// Sets the number of orders whose fate is unknown right now.
+    #[inline]
+    pub fn set_unknown_open(&self, n: u64) {
+        self.unknown_open.store(n, Ordering::Relaxed);
+    }
+
+    /// Orders whose fate is unknown right now.
+    pub fn unknown_open(&self) -> u64 {
+        self.unknown_open.load(Ordering::Relaxed)
     }
 
     /// Adds one to `c`.
@@ -273,6 +431,22 @@ impl Metrics {
         }
     }
 
+    /// Sets the limit of a rate-limit window (from exchangeInfo, or the
+    /// documented defaults), so dashboards can plot used against limit.
+    #[inline]
+    pub fn set_rate_limit(&self, g: RateGauge, limit: u64) {
+        if let Some(a) = self.rate_limit.get(g as usize) {
+            a.store(limit, Ordering::Relaxed);
+        }
+    }
+
+    /// The limit of a rate-limit window (0 = not known).
+    pub fn rate_limit(&self, g: RateGauge) -> u64 {
+        self.rate_limit
+            .get(g as usize)
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
     /// Current value of a rate-limit gauge.
     pub fn rate(&self, g: RateGauge) -> u64 {
         self.rate
@@ -288,8 +462,7 @@ impl Metrics {
                 self.publish_histogram(path, h);
             }
         }
-        self.latency_published_ns
-            .store(now_wall_ns, Ordering::Relaxed);
+        self.mark_published(now_wall_ns);
     }
 
     /// Publishes one thread's recorder directly (no merge needed when the
@@ -300,8 +473,7 @@ impl Metrics {
                 self.publish_histogram(path, h);
             }
         }
-        self.latency_published_ns
-            .store(now_wall_ns, Ordering::Relaxed);
+        self.mark_published(now_wall_ns);
     }
 
     /// Publishes an already computed row.
@@ -332,6 +504,19 @@ impl Metrics {
         slot.count.store(count, Ordering::Relaxed);
     }
 
+    /// Records the wall-clock time of a latency publish.
+    pub(crate) fn mark_published(&self, now_wall_ns: u64) {
+        self.latency_published_ns
+            .store(now_wall_ns, Ordering::Relaxed);
+    }
+
+    /// Samples behind the last published statistics of `path`.
+    pub fn latency_count(&self, path: LatencyPath) -> u64 {
+        self.latency
+            .get(path.index())
+            .map_or(0, |s| s.count.load(Ordering::Relaxed))
+    }
+
     /// The last published value of `stat` on `path`, in ns.
     pub fn latency_ns(&self, path: LatencyPath, stat: LatencyStat) -> u64 {
         self.latency
@@ -341,7 +526,7 @@ impl Metrics {
     }
 }
 
-/// Slot of `code` in the reject table: linear over 30 codes, which is
+/// Slot of `code` in the reject table: linear over a few dozen codes, which is
 /// faster than hashing and never allocates.
 pub(crate) fn reject_slot(code: i32) -> usize {
     REJECT_CODES

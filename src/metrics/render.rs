@@ -5,7 +5,8 @@
 //! the scrape thread only, so allocation here is harmless.
 
 use super::registry::{
-    Counter, LatencyStat, Metrics, REJECT_CODES, RateGauge, STREAMS, reject_slot, stream_label,
+    Counter, LatencyStat, Metrics, ORDER_TYPE_SLOTS, OrderFlow, REJECT_CODES, RateGauge, STREAMS,
+    order_type_label, reject_slot, stream_label,
 };
 use crate::latency::LatencyPath;
 use std::fmt::Write;
@@ -85,11 +86,42 @@ impl std::fmt::Display for Seconds {
 /// Renders the whole registry into `out` (cleared first, capacity kept).
 pub fn render(m: &Metrics, out: &mut String) {
     out.clear();
+    let name = "binance_exec_orders_total";
+    header(
+        out,
+        name,
+        "counter",
+        "Order lifecycle events by event and order type (filled = completely filled).",
+    );
+    for flow in OrderFlow::ALL {
+        let row = m.orders.get(flow as usize);
+        for slot in 0..ORDER_TYPE_SLOTS {
+            let v = row
+                .and_then(|r| r.get(slot))
+                .map_or(0, |a| a.load(Ordering::Relaxed));
+            sample(
+                out,
+                name,
+                &[("event", flow.label()), ("type", order_type_label(slot))],
+                v,
+            );
+        }
+    }
+
     for c in Counter::ALL {
         let name = format!("{}_total", c.name());
         header(out, &name, "counter", c.help());
         sample(out, &name, &[], m.get(c));
     }
+
+    let name = "binance_exec_unknown_orders_open";
+    header(
+        out,
+        name,
+        "gauge",
+        "Orders whose fate is unknown right now (being resolved by query).",
+    );
+    sample(out, name, &[], m.unknown_open());
 
     let name = "binance_exec_rejects_total";
     header(
@@ -134,6 +166,22 @@ pub fn render(m: &Metrics, out: &mut String) {
             name,
             &[("counter", counter), ("window", window)],
             m.rate(g),
+        );
+    }
+    let name = "binance_exec_rate_limit_limit";
+    header(
+        out,
+        name,
+        "gauge",
+        "Rate-limit window size from exchangeInfo (or the documented defaults).",
+    );
+    for g in RateGauge::ALL {
+        let (counter, window) = g.labels();
+        sample(
+            out,
+            name,
+            &[("counter", counter), ("window", window)],
+            m.rate_limit(g),
         );
     }
 

@@ -9,6 +9,7 @@
 
 use super::registry::Metrics;
 use super::render::{CONTENT_TYPE, render};
+use super::tap::TapSink;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -58,6 +59,18 @@ impl MetricsServer {
         registry: Arc<Metrics>,
         listen: SocketAddr,
     ) -> Result<MetricsHandle, MetricsError> {
+        Self::start_with_taps(registry, listen, Vec::new())
+    }
+
+    /// Like [`Self::start`], and the thread also drives `taps`: it lends
+    /// each recording thread a snapshot buffer once per
+    /// [`super::tap::PUBLISH_EVERY`] and publishes the latency percentiles
+    /// of what comes back, so no trading thread ever computes one.
+    pub fn start_with_taps(
+        registry: Arc<Metrics>,
+        listen: SocketAddr,
+        taps: Vec<TapSink>,
+    ) -> Result<MetricsHandle, MetricsError> {
         if !listen.ip().is_loopback() {
             return Err(MetricsError::NotLoopback(listen));
         }
@@ -72,7 +85,7 @@ impl MetricsServer {
         let thread_stop = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("bx-metrics".into())
-            .spawn(move || serve(&listener, &registry, &thread_stop))
+            .spawn(move || serve(&listener, &registry, &thread_stop, taps))
             .map_err(MetricsError::Spawn)?;
         Ok(MetricsHandle {
             local_addr,
@@ -116,10 +129,14 @@ impl Drop for MetricsHandle {
     }
 }
 
-fn serve(listener: &TcpListener, registry: &Metrics, stop: &AtomicBool) {
+fn serve(listener: &TcpListener, registry: &Metrics, stop: &AtomicBool, mut taps: Vec<TapSink>) {
     let mut body = String::with_capacity(16 * 1024);
     let mut req = Vec::with_capacity(MAX_REQUEST);
     while !stop.load(Ordering::Acquire) {
+        let now = Instant::now();
+        for t in &mut taps {
+            t.poll(registry, now);
+        }
         match listener.accept() {
             Ok((stream, _peer)) => {
                 // A failed scrape only affects that client.

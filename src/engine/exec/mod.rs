@@ -11,6 +11,7 @@
 //!   events → tracker → strategy; retries, backoff, unknown-fate resolution);
 //! - [`reports`]: venue messages → the tracker's `Report`.
 
+pub(crate) mod metrics_feed;
 pub mod reports;
 pub mod startup;
 pub mod thread;
@@ -194,6 +195,19 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
         }
     };
 
+    let (exec_metrics, strategy_tap, served_metrics) =
+        match metrics_feed::MetricsWiring::start(&config, &limits) {
+            Ok(Some(w)) => (
+                Some(w.exec),
+                Some(w.strategy_tap),
+                Some((w.registry, w.server)),
+            ),
+            Ok(None) => (None, None, None),
+            Err(e) => {
+                let _ = net.shutdown();
+                return Err(e);
+            }
+        };
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
     let (done_tx, done_rx) = crossbeam_channel::bounded(1);
@@ -223,6 +237,7 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
         .max_runtime
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
     exec.hgrm_dir = opts.hgrm_dir.clone();
+    exec.metrics = exec_metrics;
     exec.limiter = RateLimiter::new(&limits, config.backoff(), wall_ns() as u64)
         .with_warnings(config.warn_rate_limits, 80);
     for l in log {
@@ -239,6 +254,7 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
             timer_interval: opts.timer_interval,
             thread: config.threads.strategy,
             positions: start_positions,
+            latency_tap: strategy_tap,
         },
     )
     .map_err(|e| EngineError::Thread {
@@ -264,6 +280,7 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
         wake: done_rx,
         exec: Some(exec_h),
         strategy: Some(strategy_h),
+        metrics: served_metrics,
     })
 }
 

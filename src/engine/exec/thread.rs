@@ -113,6 +113,8 @@ pub struct Exec {
     /// Orders whose fate became unknown and is not settled yet (resolved by
     /// the query or by a stream event, whichever comes first).
     unknown_ids: Vec<ClientOrderId>,
+    /// The `/metrics` feed when `[metrics] listen` is set.
+    pub(crate) metrics: Option<super::metrics_feed::ExecMetrics>,
 }
 
 impl Exec {
@@ -168,6 +170,7 @@ impl Exec {
             stream_was_down: false,
             idle_polls: 0,
             unknown_ids: Vec::with_capacity(64),
+            metrics: None,
         }
     }
 
@@ -221,6 +224,15 @@ impl Exec {
                 self.send_job(time_job());
             }
             self.fire_due_retries(now);
+            if let Some(m) = &mut self.metrics {
+                m.tick(
+                    now,
+                    &self.counters,
+                    &self.limiter,
+                    self.unknown_ids.len(),
+                    &self.lat,
+                );
+            }
             self.pump(Duration::from_millis(1));
         }
         self.shutdown()
@@ -422,6 +434,9 @@ impl Exec {
         fin.state = OrderState::Rejected;
         fin.last_error = code;
         self.finished.push(fin);
+        if let Some(m) = &self.metrics {
+            m.on_event(&ev, Some(&fin));
+        }
         self.send_strategy(ToStrategy::Order(ev, EventStamps::default()));
     }
 
@@ -674,6 +689,9 @@ impl Exec {
             NetEvent::WsApiFrame { buf, .. } => self.net.bufs.put(buf),
             NetEvent::WsApiWritten { .. } => {}
             NetEvent::StreamUp(k) => {
+                if let Some(m) = &mut self.metrics {
+                    m.stream_up(k);
+                }
                 if self.stream_was_down {
                     self.counters.reconnects += 1;
                     self.stream_was_down = false;
@@ -683,6 +701,9 @@ impl Exec {
             }
             NetEvent::StreamDown(k, f) => {
                 if !self.stop.load(Ordering::Relaxed) {
+                    if let Some(m) = &mut self.metrics {
+                        m.stream_down(k);
+                    }
                     self.stream_was_down = true;
                     self.note(format!("{k:?} stream down: {f}"));
                 }
@@ -1072,6 +1093,9 @@ impl Exec {
                 ..EventStamps::default()
             };
             let order = h.and_then(|h| self.tracker.get(h).ok().copied());
+            if let Some(m) = &self.metrics {
+                m.on_event(ev, order.as_ref());
+            }
             if let Some(o) = order
                 && o.state != OrderState::Unknown
                 && let Some(i) = self.unknown_ids.iter().position(|c| *c == o.client_id)
@@ -1203,6 +1227,14 @@ impl Exec {
                     let _ = latency.write_hgrm(path, f);
                 }
             }
+        }
+        if let Some(m) = &self.metrics {
+            m.finish(
+                &self.counters,
+                &self.limiter,
+                self.unknown_ids.len(),
+                &latency,
+            );
         }
         let mut orders = std::mem::take(&mut self.finished);
         orders.extend(self.tracker.orders().map(|(_, o)| *o));

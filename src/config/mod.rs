@@ -32,8 +32,8 @@ mod urls;
 
 pub use backoff::{Backoff, FixedJitter, Jitter, SplitMix64};
 pub use env::{Environment, TESTNET_VAR};
-pub use metrics::MetricsSettings;
 pub use error::{ConfigError, Line};
+pub use metrics::MetricsSettings;
 pub use secret::Secret;
 pub use urls::{
     Endpoint, Network, PROD_HTTP, PROD_WS, PROD_WS_API, Protocol, TESTNET_HTTP, TESTNET_WS,

@@ -164,3 +164,35 @@ fn fifty_open_orders_reconcile_under_a_tight_weight_limit_without_a_429() {
     assert_eq!(summary.counters.recovered_fills, trades.len() as u64);
     assert_eq!(engine_position(&summary), sim.venue_position());
 }
+
+#[test]
+fn silence_on_the_user_stream_with_open_orders_triggers_reconciliation() {
+    let sim = Sim::start(|_| {});
+    let (tick, qty) = sim.size();
+    let strategy = Rester::new(1, qty, tick);
+    let s = strategy.seen.clone();
+    let mut config = sim.config();
+    config.engine.user_stream_silence = Duration::from_secs(1);
+    let h = start(config, strategy);
+    assert!(wait_until(&s, Duration::from_secs(20), |x| x.accepted() == 1));
+    let id = seen(&s).sent[0];
+    // The order fills while the stream says nothing (a half-dead socket).
+    sim.move_price_silently(scaled(sim.last_price(), "0.97", tick));
+    let filled = wait_until(&s, Duration::from_secs(10), |x| {
+        x.kinds_of(id)
+            .iter()
+            .any(|k| matches!(k, OrderEventKind::Filled(f) if f.recovered))
+    });
+    let summary = stop(h);
+    assert!(filled, "{:#?}", summary.events);
+    assert!(
+        summary
+            .events
+            .iter()
+            .any(|l| l.contains("reconciled (user stream silence)")),
+        "{:#?}",
+        summary.events
+    );
+    assert_eq!(summary.counters.reconnects, 0, "no reconnect involved");
+    assert_eq!(engine_position(&summary), sim.venue_position());
+}

@@ -1198,4 +1198,117 @@ mod tests {
         assert_eq!(r.maker, Some(true));
         assert!(r.commission.is_some());
     }
+
+    fn config(extra: &str) -> Config {
+        let text = format!(
+            "base_url_http = \"http://127.0.0.1:1\"\nbase_url_ws = \"ws://127.0.0.1:1\"\n\
+             base_url_ws_api = \"ws://127.0.0.1:1/ws-fapi/v1\"\n\
+             [instrument_provider]\nload_ids = [\"BTCUSDT-PERP.BINANCE\"]\n{extra}"
+        );
+        let env = crate::config::Environment::from_pairs(&[
+            ("BINANCE_API_KEY", "k"),
+            ("BINANCE_API_SECRET", "s"),
+        ]);
+        Config::from_toml_str(&text, None, &env).expect("config")
+    }
+
+    #[test]
+    fn keepalive_follows_the_config_and_the_sim_time_scale() {
+        assert_eq!(keepalive_period_ns(&config("")), 1_800_000_000_000);
+        let c = config("[engine]\nlisten_key_keepalive_secs = 600\n");
+        assert_eq!(keepalive_period_ns(&c), 600_000_000_000);
+        let c =
+            config("[engine]\nlisten_key_keepalive_secs = 1800\n[sim.server]\ntime_scale = 60.0\n");
+        assert_eq!(keepalive_period_ns(&c), 30_000_000_000);
+        // A silly scale cannot turn the keepalive into a request storm.
+        let c = config("[sim.server]\ntime_scale = 1e12\n");
+        assert_eq!(keepalive_period_ns(&c), MIN_KEEPALIVE_NS);
+    }
+
+    #[test]
+    fn recovered_fill_is_booked_once_and_marked() {
+        use crate::engine::tracker::{OrderTracker, Outcome, TrackerConfig};
+        use crate::model::{Order, OrderEventKind, OrderType, Price};
+        let mut t = OrderTracker::new(TrackerConfig::default());
+        let sym = Symbol::new("BTCUSDT").expect("symbol");
+        let cid = ClientOrderId::new("r-1").expect("id");
+        let q: Quantity = "0.002".parse().expect("qty");
+        let mut o = Order::new(
+            cid,
+            InstrumentId::perp(sym),
+            Side::Buy,
+            OrderType::Limit,
+            q,
+            1,
+        );
+        o.price = Some("60000".parse::<Price>().expect("price"));
+        let mut events = Vec::new();
+        let h = t.submit(o, 1, &mut |_, e| events.push(e)).expect("submit");
+        let mut ack = Report::new(
+            ReportSource::Reply(crate::engine::report::RequestKind::Submit),
+            sym,
+            cid,
+            2,
+        );
+        ack.venue_order_id = Some(77);
+        ack.status = Some(OrderStatus::New);
+        t.apply(&ack, &mut |_, e| events.push(e)).expect("ack");
+        assert_eq!(t.last_trade_id(sym), None);
+        let body = br#"[{"symbol":"BTCUSDT","id":5,"orderId":77,"side":"BUY","price":"60000","qty":"0.001","commission":"0.01","commissionAsset":"USDT","time":1,"maker":true},
+                        {"symbol":"BTCUSDT","id":6,"orderId":77,"side":"BUY","price":"60000","qty":"0.001","commission":"0.01","commissionAsset":"USDT","time":2,"maker":true}]"#;
+        let trades: Vec<UserTrade> = decode(body).expect("trades");
+        events.clear();
+        for tr in &trades {
+            let r = trade_report(tr, cid, 3);
+            assert_eq!(
+                t.apply(&r, &mut |_, e| events.push(e)).expect("fill"),
+                Outcome::Applied(1)
+            );
+        }
+        assert!(
+            events
+                .iter()
+                .all(|e| matches!(e.kind, OrderEventKind::Filled(f) if f.recovered))
+        );
+        assert_eq!(t.get(h).expect("order").state, OrderState::Filled);
+        assert_eq!(t.last_trade_id(sym), Some(6));
+        assert!(t.has_trade(sym, 5));
+        // The same fill arriving late on the stream is a duplicate.
+        let mut late = Report::new(ReportSource::TradeLite, sym, cid, 4);
+        late.last_qty = "0.001".parse().expect("qty");
+        late.last_price = "60000".parse().expect("price");
+        late.trade_id = 6;
+        late.venue_order_id = Some(77);
+        assert_eq!(
+            t.apply(&late, &mut |_, _| {}).expect("dup"),
+            Outcome::DuplicateFill
+        );
+    }
+
+    #[test]
+    fn differences_that_matter() {
+        use crate::model::{Order, OrderType};
+        let sym = Symbol::new("BTCUSDT").expect("symbol");
+        let cid = ClientOrderId::new("r-2").expect("id");
+        let mut o = Order::new(
+            cid,
+            InstrumentId::perp(sym),
+            Side::Buy,
+            OrderType::Limit,
+            "1".parse().expect("q"),
+            1,
+        );
+        o.state = OrderState::Accepted;
+        let mut r = Report::new(ReportSource::Query, sym, cid, 1);
+        r.status = Some(OrderStatus::New);
+        r.cum_qty = Some(Quantity::ZERO);
+        assert!(!differs(&o, &r), "same state, same quantity");
+        r.cum_qty = Some("0.5".parse().expect("q"));
+        assert!(differs(&o, &r), "more filled at the venue");
+        r.cum_qty = Some(Quantity::ZERO);
+        r.status = Some(OrderStatus::Canceled);
+        assert!(differs(&o, &r), "closed at the venue");
+        o.state = OrderState::Canceled;
+        assert!(!differs(&o, &r), "already closed here");
+    }
 }

@@ -28,7 +28,7 @@
 use std::collections::VecDeque;
 
 use super::reports;
-use super::thread::{Exec, Job, Pending};
+use super::thread::{Exec, Job, Pending, idle};
 use crate::binance::errors::VenueError;
 use crate::binance::requests::{AlgoRef, OrderRef, RequestBuilder, RestRequest, UserTradesQuery};
 use crate::binance::rest::{AlgoOrderResponse, OrderResponse, UserTrade, decode};
@@ -36,7 +36,7 @@ use crate::config::Config;
 use crate::engine::clock::mono_ns;
 use crate::engine::report::{Report, ReportSource};
 use crate::model::fill::AssetCode;
-use crate::model::ids::{ClientOrderId, InstrumentId, Symbol, VenueOrderId};
+use crate::model::ids::{ClientOrderId, InstrumentId, VenueOrderId};
 use crate::model::{OrderState, OrderStatus, PositionSide, Quantity};
 
 /// Most `userTrades` pages fetched per symbol (or order) in one pass: 10 ×
@@ -62,6 +62,13 @@ const BUDGET_BURST: u64 = 40;
 /// Most user frames held during a pass; beyond it the pass stops buffering
 /// (events then flow unordered but are still deduplicated).
 const MAX_BUFFERED: usize = 100_000;
+/// A failed pass is tried again after this long (not at once: a venue
+/// that is failing is not helped by a tight loop).
+const RETRY_PASS_NS: u64 = 5_000_000_000;
+/// A user socket still down after this long gets its listenKey checked with
+/// a keepalive (weight 1): an expired key would otherwise keep the socket
+/// failing until the next scheduled keepalive, up to 30 minutes later.
+const KEY_PROBE_AFTER_NS: u64 = 10_000_000_000;
 /// Lower bound of the keepalive period (a mis-scaled simulator clock must
 /// not turn it into a request storm).
 const MIN_KEEPALIVE_NS: u64 = 200_000_000;
@@ -295,6 +302,12 @@ pub struct Reconciler {
     /// A listenKey request is in flight (one at a time).
     pub(super) new_key_in_flight: bool,
     last_user_frame_ns: u64,
+    /// When the user socket went down (0 = up), and whether its key was
+    /// probed since.
+    user_down_since_ns: u64,
+    key_probed: bool,
+    /// A failed pass runs again at this time (0 = none).
+    retry_pass_ns: u64,
     /// Venue time (ms) the trading loop started: with no trade booked yet on
     /// a symbol, missed fills are fetched from here (`startTime`).
     pub(super) since_ms: i64,
@@ -323,6 +336,9 @@ impl Reconciler {
             cancel_unknown: Vec::new(),
             new_key_in_flight: false,
             last_user_frame_ns: now_ns,
+            user_down_since_ns: 0,
+            key_probed: false,
+            retry_pass_ns: 0,
             since_ms: 0,
             sweep_every_ns,
             silence_ns,
@@ -520,10 +536,21 @@ impl Exec {
     /// The user socket is up again: reconcile if it had been down or its
     /// key replaced.
     pub(super) fn recon_on_user_up(&mut self) {
+        self.recon.user_down_since_ns = 0;
+        self.recon.key_probed = false;
         if self.recon.user_gap {
             self.recon.user_gap = false;
             self.recon.last_user_frame_ns = mono_ns();
             self.recon_start(ReconcileReason::Reconnect);
+        }
+    }
+
+    /// The user socket went down: remember when, so a key that died with it
+    /// is noticed (see [`KEY_PROBE_AFTER_NS`]).
+    pub(super) fn recon_on_user_down(&mut self) {
+        self.recon.user_gap = true;
+        if self.recon.user_down_since_ns == 0 {
+            self.recon.user_down_since_ns = mono_ns();
         }
     }
 
@@ -536,14 +563,7 @@ impl Exec {
         }
         self.recon.new_key_in_flight = true;
         self.note(format!("{why}; creating a new listenKey"));
-        let mut p = pending(
-            ReconCall::Check { pass: 0 },
-            ClientOrderId::default(),
-            InstrumentId::perp(Symbol::default()),
-            false,
-        );
-        p.job = Job::NewKey;
-        self.send_job(p);
+        self.send_job(idle(Job::NewKey));
     }
 
     /// A new listenKey arrived: point the user socket at it. The pass runs
@@ -575,7 +595,7 @@ impl Exec {
     /// Holds a user frame while a gap is being reconciled; returns true
     /// when it was taken. `listenKeyExpired` is never held.
     pub(super) fn recon_hold_user_frame(&mut self, bytes: &[u8], t: u64) -> bool {
-        self.recon.last_user_frame_ns = mono_ns();
+        self.recon.last_user_frame_ns = if t != 0 { t } else { mono_ns() };
         if !self.recon.buffering {
             return false;
         }
@@ -612,6 +632,19 @@ impl Exec {
             if self.recon.pass.is_none() {
                 self.recon_start(ReconcileReason::Sweep);
             }
+        }
+        if self.recon.retry_pass_ns != 0 && now >= self.recon.retry_pass_ns {
+            self.recon.retry_pass_ns = 0;
+            self.recon_start(ReconcileReason::Sweep);
+        }
+        if self.recon.user_down_since_ns != 0
+            && !self.recon.key_probed
+            && now.saturating_sub(self.recon.user_down_since_ns) >= KEY_PROBE_AFTER_NS
+        {
+            // A refused keepalive (-1125) renews the key (see on_reply).
+            self.recon.key_probed = true;
+            self.note("user stream still down; checking the listenKey".into());
+            self.send_job(idle(Job::Keepalive));
         }
         if self.recon.silence_ns > 0
             && self.recon.pass.is_none()
@@ -1106,15 +1139,10 @@ impl Exec {
             pass.untracked,
             if pass.failed { "; incomplete, will retry" } else { "" }
         ));
-        let next =
-            self.recon
-                .next
-                .take()
-                .or(if pass.failed && pass.why != ReconcileReason::OrderCheck {
-                    Some(ReconcileReason::Sweep)
-                } else {
-                    None
-                });
+        if pass.failed && self.recon.retry_pass_ns == 0 {
+            self.recon.retry_pass_ns = now.saturating_add(RETRY_PASS_NS).max(1);
+        }
+        let next = self.recon.next.take();
         match next {
             Some(n) if n.buffers() => {
                 // Keep holding: the next pass closes a newer gap first.
@@ -1151,6 +1179,7 @@ fn differs(o: &crate::model::Order, r: &Report) -> bool {
 mod tests {
     use super::*;
     use crate::model::Side;
+    use crate::model::ids::Symbol;
 
     #[test]
     fn budget_refills_and_caps() {

@@ -712,7 +712,7 @@ impl Exec {
                 if !self.stop.load(Ordering::Relaxed) {
                     self.stream_was_down = true;
                     if k == StreamKind::User {
-                        self.recon.user_gap = true;
+                        self.recon_on_user_down();
                     }
                     self.note(format!("{k:?} stream down: {f}"));
                 }
@@ -1286,7 +1286,8 @@ fn time_job() -> Pending {
     }
 }
 
-fn idle(job: Job) -> Pending {
+/// A job that is about no order (listenKey, time, lists).
+pub(super) fn idle(job: Job) -> Pending {
     Pending {
         job,
         client_id: ClientOrderId::default(),

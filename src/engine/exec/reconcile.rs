@@ -394,6 +394,12 @@ fn trade_report(t: &UserTrade, client_id: ClientOrderId, now: u64) -> Report {
     r
 }
 
+/// Whether a user frame is the venue's `listenKeyExpired` notice (checked
+/// on the raw bytes: it must never be held back or lost to a decode error).
+pub(super) fn is_listen_key_expired(bytes: &[u8]) -> bool {
+    bytes.windows(18).any(|w| w == b"\"listenKeyExpired\"")
+}
+
 fn is_terminal_status(r: &Report) -> bool {
     if let Some(a) = r.algo_status {
         use crate::model::AlgoStatus as A;
@@ -599,7 +605,7 @@ impl Exec {
         if !self.recon.buffering {
             return false;
         }
-        if bytes.windows(18).any(|w| w == b"\"listenKeyExpired\"") {
+        if is_listen_key_expired(bytes) {
             return false;
         }
         if self.recon.buffered.len() >= MAX_BUFFERED {
@@ -1202,6 +1208,20 @@ mod tests {
         assert!(b.try_take(38, 0));
         assert!(!b.try_take(5, 0), "userTrades needs 5");
         assert!(b.try_take(5, 300_000_000));
+    }
+
+    #[test]
+    fn listen_key_expired_is_recognised_with_a_string_event_time() {
+        // The futures docs show `E` as a string in this event.
+        let frame = br#"{"e":"listenKeyExpired","E":"1736996475556","listenKey":"abc"}"#;
+        assert!(is_listen_key_expired(frame));
+        match crate::binance::events::decode_user_event(frame) {
+            Ok(crate::binance::events::UserEvent::ListenKeyExpired(k)) => {
+                assert_eq!(k.event_time, 1_736_996_475_556);
+            }
+            other => panic!("decoded as {other:?}"),
+        }
+        assert!(!is_listen_key_expired(br#"{"e":"ORDER_TRADE_UPDATE"}"#));
     }
 
     #[test]

@@ -1017,7 +1017,13 @@ impl Exec {
     pub(super) fn on_user_bytes(&mut self, bytes: &[u8], t: u64) {
         match decode_user_event(bytes) {
             Ok(e) => self.on_user(e, t),
-            Err(e) => self.note(format!("undecodable user frame: {e}")),
+            Err(e) => {
+                self.note(format!("undecodable user frame: {e}"));
+                // A key's death must not be missed over a field's format.
+                if reconcile::is_listen_key_expired(bytes) {
+                    self.recon_renew_key("listenKey expired (undecodable notice)");
+                }
+            }
         }
     }
 

@@ -50,6 +50,7 @@ fn fill(qty: &str, px: &str, trade: i64) -> Fill {
         realized_pnl: Money::ZERO,
         ts_venue_ms: 0,
         kind: FillKind::Normal,
+        recovered: false,
     }
 }
 

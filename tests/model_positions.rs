@@ -28,6 +28,7 @@ fn fill(side: Side, ps: PS, qty: &str, px: &str) -> Fill {
         realized_pnl: Money::ZERO,
         ts_venue_ms: 5,
         kind: FillKind::Normal,
+        recovered: false,
     }
 }
 

@@ -753,8 +753,8 @@ pub struct MarginCallPosition {
 /// listenKeyExpired: the stream is dead; get a key, reconnect, reconcile.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 pub struct ListenKeyExpired {
-    /// `E`.
-    #[serde(rename = "E", default)]
+    /// `E` (the futures docs show it as a string here, unlike other events).
+    #[serde(rename = "E", default, deserialize_with = "de::flex_i64")]
     pub event_time: i64,
     /// The expired key (credential: `Debug` shows a prefix only).
     #[serde(rename = "listenKey", default)]

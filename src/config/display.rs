@@ -118,6 +118,13 @@ impl fmt::Display for Config {
             "engine                   = order_pool_size {}, cancel_all_on_shutdown {}",
             self.engine.order_pool_size, self.engine.cancel_all_on_shutdown
         )?;
+        writeln!(
+            f,
+            "reconciliation           = sweep every {} s, user-stream silence {} s, listenKey keepalive {} s (0 = off)",
+            self.engine.reconcile_interval.as_secs(),
+            self.engine.user_stream_silence.as_secs(),
+            self.engine.listen_key_keepalive.as_secs()
+        )?;
         match &self.tls_ca_file {
             Some(p) => writeln!(f, "tls_ca_file              = {}", p.display())?,
             None => writeln!(f, "tls_ca_file              = (system roots only)")?,

@@ -76,6 +76,9 @@ pub(super) struct FileLatency {
 pub(super) struct FileEngine {
     pub order_pool_size: Option<Spanned<i64>>,
     pub cancel_all_on_shutdown: Option<bool>,
+    pub reconcile_interval_secs: Option<Spanned<i64>>,
+    pub user_stream_silence_secs: Option<Spanned<i64>>,
+    pub listen_key_keepalive_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -174,6 +174,18 @@ pub struct EngineSettings {
     pub order_pool_size: usize,
     /// Cancel every open order of the loaded instruments on clean shutdown.
     pub cancel_all_on_shutdown: bool,
+    /// Period of the open-order sweep against the venue (`Duration::ZERO` =
+    /// off): catches what no stream event told us, e.g. an order cancelled
+    /// from another session or a lost event.
+    pub reconcile_interval: std::time::Duration,
+    /// Silence on the user stream that triggers a reconciliation while
+    /// orders are open (`Duration::ZERO` = off): a half-dead socket delivers
+    /// nothing and reports no error.
+    pub user_stream_silence: std::time::Duration,
+    /// listenKey keepalive period (the venue expires keys after 60 minutes);
+    /// divided by the simulator's `time_scale` when the file has a `[sim]`
+    /// table, so compressed-clock runs exercise expiry.
+    pub listen_key_keepalive: std::time::Duration,
 }
 
 /// Which instruments to load from exchangeInfo.

@@ -263,6 +263,33 @@ pub(super) fn resolve(
             "16..=1048576",
         )? as usize,
         cancel_all_on_shutdown: file.engine.cancel_all_on_shutdown.unwrap_or(false),
+        reconcile_interval: Duration::from_secs(int_in(
+            &ctx,
+            "engine.reconcile_interval_secs",
+            &file.engine.reconcile_interval_secs,
+            30,
+            0,
+            86_400,
+            "0..=86400 s (0 = off)",
+        )? as u64),
+        user_stream_silence: Duration::from_secs(int_in(
+            &ctx,
+            "engine.user_stream_silence_secs",
+            &file.engine.user_stream_silence_secs,
+            60,
+            0,
+            86_400,
+            "0..=86400 s (0 = off)",
+        )? as u64),
+        listen_key_keepalive: Duration::from_secs(int_in(
+            &ctx,
+            "engine.listen_key_keepalive_secs",
+            &file.engine.listen_key_keepalive_secs,
+            1800,
+            1,
+            3300,
+            "1..=3300 s (keys expire after 3600 s)",
+        )? as u64),
     };
 
     let metrics = super::metrics::resolve(

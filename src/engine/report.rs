@@ -39,6 +39,10 @@ pub enum ReportSource {
     /// A query (GET order / algoOrder) during reconciliation; `error_code`
     /// -2013 means the venue does not know the order.
     Query,
+    /// A fill the stream never delivered, recovered from
+    /// `GET /fapi/v1/userTrades` during reconciliation. Booked like a stream
+    /// fill (deduplicated on symbol + trade id) and marked `recovered`.
+    Recovered,
 }
 
 /// What one venue message says about one order, independent of transport.

@@ -67,6 +67,14 @@ pub struct Counters {
     pub rate_limit_backoffs: u64,
     /// Stream reconnects (StreamUp after StreamDown).
     pub reconnects: u64,
+    /// Reconciliation passes completed (reconnect, listenKey, silence,
+    /// sweep, re-queried cancels).
+    pub reconciliations: u64,
+    /// Fills the stream never delivered, recovered from `userTrades`.
+    pub recovered_fills: u64,
+    /// Differences a reconciliation found and resolved (orders closed,
+    /// filled or changed at the venue without a stream event).
+    pub reconcile_fixes: u64,
 }
 
 impl Counters {

@@ -95,6 +95,9 @@ pub struct OrderTracker {
     seen_trades: FxHashMap<(Symbol, TradeId), bool>,
     seen_order: VecDeque<(Symbol, TradeId)>,
     dedupe_window: usize,
+    /// Highest trade id booked per symbol: where fill recovery after a
+    /// stream gap starts (`userTrades?fromId=` this + 1).
+    last_trade: FxHashMap<Symbol, TradeId>,
 }
 
 impl OrderTracker {
@@ -111,6 +114,7 @@ impl OrderTracker {
             seen_trades: map_with_room(w),
             seen_order: VecDeque::with_capacity(w),
             dedupe_window: w,
+            last_trade: map_with_room(64),
         }
     }
 
@@ -145,6 +149,24 @@ impl OrderTracker {
     /// All tracked orders.
     pub fn orders(&self) -> impl Iterator<Item = (OrderHandle, &Order)> + '_ {
         self.pool.iter()
+    }
+
+    /// The highest trade id booked for `symbol` this session, if any: fills
+    /// after it are the ones a stream gap may have swallowed.
+    pub fn last_trade_id(&self, symbol: Symbol) -> Option<TradeId> {
+        self.last_trade.get(&symbol).copied()
+    }
+
+    /// Whether the fill (symbol, trade id) was already booked (within the
+    /// dedupe window): recovery skips it instead of re-emitting it.
+    pub fn has_trade(&self, symbol: Symbol, trade_id: TradeId) -> bool {
+        self.seen_trades.contains_key(&(symbol, trade_id))
+    }
+
+    /// The order a report is about (client id, then venue/child id, then
+    /// algo id), without applying it: reconciliation compares first.
+    pub fn lookup_report(&self, r: &Report) -> Option<OrderHandle> {
+        self.lookup(r)
     }
 
     /// Orders whose fate is unknown and must be queried (by client id).
@@ -237,7 +259,7 @@ impl OrderTracker {
             ReportSource::Reply(kind) => self.apply_reply(h, kind, r, out),
             ReportSource::NoReply(kind) => self.ambiguous(h, kind, r.error_code, r, out),
             ReportSource::OrderTradeUpdate => self.apply_order_update(h, r, out),
-            ReportSource::TradeLite => self.apply_fill(h, r, out),
+            ReportSource::TradeLite | ReportSource::Recovered => self.apply_fill(h, r, out),
             ReportSource::AlgoUpdate => self.apply_algo_update(h, r, out),
             ReportSource::Query => self.apply_query(h, r, out),
         }
@@ -291,7 +313,7 @@ impl OrderTracker {
     ) -> Result<Outcome, TrackerError> {
         let is_fill_source = matches!(
             r.source,
-            ReportSource::OrderTradeUpdate | ReportSource::TradeLite
+            ReportSource::OrderTradeUpdate | ReportSource::TradeLite | ReportSource::Recovered
         );
         if !is_fill_source || r.last_qty.raw() <= 0 {
             return Ok(Outcome::Unmatched);
@@ -644,6 +666,10 @@ impl OrderTracker {
         }
         self.seen_trades.insert(key, r.commission.is_some());
         self.seen_order.push_back(key);
+        let last = self.last_trade.entry(key.0).or_insert(key.1);
+        if key.1 > *last {
+            *last = key.1;
+        }
     }
 
     fn trigger(
@@ -797,6 +823,7 @@ fn fill_from(r: &Report, instrument: InstrumentId, venue_order_id: VenueOrderId)
         kind: r
             .fill_kind
             .unwrap_or_else(|| FillKind::from_client_id(&r.client_id)),
+        recovered: r.source == ReportSource::Recovered,
     }
 }
 

@@ -100,6 +100,10 @@ pub struct Fill {
     pub ts_venue_ms: i64,
     /// Normal, liquidation, ADL or settlement.
     pub kind: FillKind,
+    /// True when the stream never delivered this fill and the engine
+    /// recovered it from `GET /fapi/v1/userTrades` during reconciliation:
+    /// it arrives late, so a trader may want to treat it differently.
+    pub recovered: bool,
 }
 
 impl Fill {
@@ -144,6 +148,7 @@ mod tests {
             realized_pnl: Money::ZERO,
             ts_venue_ms: 0,
             kind: FillKind::Normal,
+            recovered: false,
         }
     }
 

@@ -155,6 +155,7 @@ fn fill_of(o: &Order) -> OrderEventKind {
         realized_pnl: Money::ZERO,
         ts_venue_ms: 0,
         kind: FillKind::Normal,
+        recovered: false,
     })
 }
 

@@ -9,9 +9,12 @@
 //!   position mode, listenKey, streams, open orders, positions);
 //! - [`thread`]: the trading loop (commands → requests, replies and stream
 //!   events → tracker → strategy; retries, backoff, unknown-fate resolution);
-//! - [`reports`]: venue messages → the tracker's `Report`.
+//! - [`reports`]: venue messages → the tracker's `Report`;
+//! - [`reconcile`]: reconnect / listenKey / silence / sweep reconciliation
+//!   and missed-fill recovery from `userTrades`.
 
 pub(crate) mod metrics_feed;
+pub mod reconcile;
 pub mod reports;
 pub mod startup;
 pub mod thread;

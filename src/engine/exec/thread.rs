@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::reconcile::{self, ReconCall, Reconciler};
 use super::reports;
 use super::startup::to_command;
 use crate::binance::errors::{Reaction, VenueError, classify};
@@ -20,7 +21,7 @@ use crate::binance::rest::{AlgoOrderResponse, OrderResponse, decode};
 use crate::config::{Backoff, Config, PositionMode, SplitMix64, WaitStrategy};
 use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::clock::mono_ns;
-use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome};
+use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome, StreamKind};
 use crate::engine::pool::OrderHandle;
 use crate::engine::positions::{PositionBook, PositionSnapshot};
 use crate::engine::ratelimit::{Cost, Decision, RateLimiter, RateWarning};
@@ -48,7 +49,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a tag stands for.
 #[derive(Debug, Clone, Copy)]
-enum Job {
+pub(super) enum Job {
     Submit,
     Cancel,
     Modify {
@@ -61,18 +62,20 @@ enum Job {
     NewKey,
     DeleteKey,
     Time,
+    /// A reconciliation request (see `reconcile.rs`).
+    Recon(ReconCall),
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Pending {
-    job: Job,
-    client_id: ClientOrderId,
-    instrument: InstrumentId,
-    algo: bool,
-    attempt: u32,
+pub(super) struct Pending {
+    pub(super) job: Job,
+    pub(super) client_id: ClientOrderId,
+    pub(super) instrument: InstrumentId,
+    pub(super) algo: bool,
+    pub(super) attempt: u32,
     /// Strategy call time (engine clock) for strategy→wire.
-    t_call_ns: u64,
-    resynced: bool,
+    pub(super) t_call_ns: u64,
+    pub(super) resynced: bool,
 }
 
 /// Everything the execution thread owns.
@@ -115,6 +118,8 @@ pub struct Exec {
     unknown_ids: Vec<ClientOrderId>,
     /// The `/metrics` feed when `[metrics] listen` is set.
     pub(crate) metrics: Option<super::metrics_feed::ExecMetrics>,
+    /// Reconnect / sweep / missed-fill reconciliation state.
+    pub(super) recon: Reconciler,
 }
 
 impl Exec {
@@ -139,6 +144,8 @@ impl Exec {
     ) -> Exec {
         let backoff = config.backoff();
         let cap = config.engine.order_pool_size.max(64);
+        let mut recon = Reconciler::new(&config, mono_ns());
+        recon.since_ms = wall_ns() / 1_000_000 + offset_ms;
         Exec {
             config,
             net,
@@ -171,6 +178,7 @@ impl Exec {
             idle_polls: 0,
             unknown_ids: Vec::with_capacity(64),
             metrics: None,
+            recon,
         }
     }
 
@@ -187,14 +195,14 @@ impl Exec {
         (net_t as i64 - self.net_minus_engine).max(1) as u64
     }
 
-    fn ts_ms(&self) -> i64 {
+    pub(super) fn ts_ms(&self) -> i64 {
         wall_ns() / 1_000_000 + self.offset_ms
     }
 
     /// Runs until stopped; returns the summary.
     pub fn run(mut self) -> Result<EngineSummary, EngineError> {
         let start = mono_ns();
-        let keepalive_every = keepalive_period();
+        let keepalive_every = reconcile::keepalive_period_ns(&self.config);
         let mut next_keepalive = start + keepalive_every;
         // Re-estimate the venue clock offset periodically: local clocks
         // drift, and a stale offset ends in -1021 rejections.
@@ -233,6 +241,7 @@ impl Exec {
                     &self.lat,
                 );
             }
+            self.recon_tick(now);
             self.pump(Duration::from_millis(1));
         }
         self.shutdown()
@@ -472,7 +481,7 @@ impl Exec {
 
     // ---------------------------------------------------------------- requests
 
-    fn send_job(&mut self, p: Pending) {
+    pub(super) fn send_job(&mut self, p: Pending) {
         let ts = self.ts_ms();
         let sym = p.instrument.symbol;
         let hedge = self.config.position_mode == PositionMode::Hedge;
@@ -526,6 +535,7 @@ impl Exec {
             (Job::NewKey, _) => Ok(self.rb.listen_key_create()),
             (Job::DeleteKey, _) => Ok(self.rb.listen_key_delete()),
             (Job::Time, _) => Ok(self.rb.server_time()),
+            (Job::Recon(c), _) => reconcile::build_request(&mut self.rb, c, &p, ts),
             (_, None) => Err("order no longer tracked".to_string()),
         };
         match req {
@@ -615,6 +625,11 @@ impl Exec {
         true
     }
 
+    /// Runs `p` again at engine time `due_ns`.
+    pub(super) fn push_due(&mut self, due_ns: u64, p: Pending) {
+        self.retries.push((due_ns, p));
+    }
+
     fn fire_due_retries(&mut self, now: u64) {
         let mut i = 0;
         while i < self.retries.len() {
@@ -649,6 +664,17 @@ impl Exec {
                     self.lat
                         .record_between(LatencyPath::StrategyToWire, p.t_call_ns, t_write);
                 }
+                if let Job::Recon(c) = p.job {
+                    match &outcome {
+                        RestOutcome::NotSent(f) => {
+                            return self.on_recon_lost(c, p, &f.to_string());
+                        }
+                        RestOutcome::Unknown(f) => {
+                            return self.on_recon_lost(c, p, &f.to_string());
+                        }
+                        RestOutcome::Response { .. } => {}
+                    }
+                }
                 match outcome {
                     RestOutcome::Response {
                         status,
@@ -673,9 +699,8 @@ impl Exec {
             }
             NetEvent::UserFrame { buf, t_read_ns } => {
                 let t = self.to_engine(t_read_ns);
-                match decode_user_event(buf.as_bytes()) {
-                    Ok(e) => self.on_user(e, t),
-                    Err(e) => self.note(format!("undecodable user frame: {e}")),
+                if !self.recon_hold_user_frame(buf.as_bytes(), t) {
+                    self.on_user_bytes(buf.as_bytes(), t);
                 }
                 self.net.bufs.put(buf);
             }
@@ -695,8 +720,10 @@ impl Exec {
                 if self.stream_was_down {
                     self.counters.reconnects += 1;
                     self.stream_was_down = false;
-                    self.note(format!("{k:?} stream back up; reconciling open orders"));
-                    self.reconcile_open();
+                    self.note(format!("{k:?} stream back up"));
+                }
+                if k == StreamKind::User {
+                    self.recon_on_user_up();
                 }
             }
             NetEvent::StreamDown(k, f) => {
@@ -705,6 +732,9 @@ impl Exec {
                         m.stream_down(k);
                     }
                     self.stream_was_down = true;
+                    if k == StreamKind::User {
+                        self.recon_on_user_down();
+                    }
                     self.note(format!("{k:?} stream down: {f}"));
                 }
             }
@@ -755,34 +785,6 @@ impl Exec {
         }
     }
 
-    /// Every order we believe open is queried by client id (after a stream
-    /// gap, events may be lost; the venue never replays them).
-    fn reconcile_open(&mut self) {
-        let open: Vec<(ClientOrderId, InstrumentId, bool)> = self
-            .tracker
-            .orders()
-            .filter(|(_, o)| o.state.is_open())
-            .map(|(_, o)| {
-                (
-                    o.client_id,
-                    o.instrument,
-                    o.is_conditional() && o.child_venue_order_id.is_none(),
-                )
-            })
-            .collect();
-        for (c, i, algo) in open {
-            self.send_job(Pending {
-                job: Job::Query,
-                client_id: c,
-                instrument: i,
-                algo,
-                attempt: 0,
-                t_call_ns: 0,
-                resynced: false,
-            });
-        }
-    }
-
     fn on_reply(&mut self, p: Pending, status: u16, retry_after: Option<u64>, body: &[u8], t: u64) {
         let kind = match p.job {
             Job::Submit => RequestKind::Submit,
@@ -790,6 +792,10 @@ impl Exec {
             Job::Modify { .. } => RequestKind::Modify,
             Job::Query => {
                 self.on_query_reply(p, status, body, t);
+                return;
+            }
+            Job::Recon(c) => {
+                self.on_recon_reply(c, p, status, retry_after, body, t);
                 return;
             }
             Job::Time => {
@@ -806,18 +812,18 @@ impl Exec {
             }
             Job::NewKey => {
                 match decode::<crate::binance::rest::ListenKey>(body) {
-                    Ok(k) if (200..300).contains(&status) => {
-                        self.listen_key = k.listen_key.clone();
-                        let _ = self.net.send(NetCommand::OpenUserStream {
-                            listen_key: k.listen_key,
-                        });
-                        self.reconcile_open();
-                    }
+                    Ok(k) if (200..300).contains(&status) => self.recon_on_new_key(k.listen_key),
                     _ => {
                         let e = VenueError::from_response(status, body);
                         self.note(format!("new listenKey refused: {e}"));
+                        self.recon_new_key_failed();
                     }
                 }
+                return;
+            }
+            Job::Keepalive if !(200..300).contains(&status) => {
+                let e = VenueError::from_response(status, body);
+                self.recon_renew_key(&format!("listenKey keepalive failed: {e}"));
                 return;
             }
             Job::CancelAll | Job::Keepalive | Job::DeleteKey => {
@@ -849,6 +855,22 @@ impl Exec {
             return;
         }
         let err = VenueError::from_response(status, body);
+        if kind == RequestKind::Cancel && (err.code == -2011 || err.code == -2013) {
+            // "Unknown order" on a cancel may mean filled, already closed or
+            // not placed yet: ask the venue (recovering any fills) instead of
+            // calling it cancelled or refused.
+            self.note(format!(
+                "{}: cancel answered {err}; re-querying",
+                p.client_id
+            ));
+            let algo = self
+                .tracker
+                .find(&p.client_id)
+                .and_then(|h| self.tracker.get(h).ok())
+                .is_some_and(|o| o.is_conditional());
+            self.recon_check_order(p.client_id, p.instrument, algo, true);
+            return;
+        }
         let reaction = classify(status, err.code(), &err.msg);
         let code = err.code;
         match reaction {
@@ -983,6 +1005,20 @@ impl Exec {
                 None
             }
         };
+        let missed_fills = r.as_ref().is_some_and(|r| {
+            r.error_code == 0
+                && self
+                    .tracker
+                    .lookup_report(r)
+                    .and_then(|h| self.tracker.get(h).ok())
+                    .is_some_and(|o| r.cum_qty.is_some_and(|c| c.raw() > o.filled_qty.raw()))
+        });
+        if missed_fills {
+            // The venue filled more than we booked: recover the individual
+            // fills (positions need them) before applying its state.
+            self.recon_check_order(p.client_id, p.instrument, p.algo, false);
+            return;
+        }
         match r {
             Some(r) => {
                 self.apply(&r, t);
@@ -993,6 +1029,20 @@ impl Exec {
             None => {
                 if !self.schedule_retry(p, None) {
                     self.note(format!("{}: could not resolve by query", p.client_id));
+                }
+            }
+        }
+    }
+
+    /// Decodes and handles one user-stream frame.
+    pub(super) fn on_user_bytes(&mut self, bytes: &[u8], t: u64) {
+        match decode_user_event(bytes) {
+            Ok(e) => self.on_user(e, t),
+            Err(e) => {
+                self.note(format!("undecodable user frame: {e}"));
+                // A key's death must not be missed over a field's format.
+                if reconcile::is_listen_key_expired(bytes) {
+                    self.recon_renew_key("listenKey expired (undecodable notice)");
                 }
             }
         }
@@ -1026,10 +1076,7 @@ impl Exec {
                     }
                 }
             }
-            UserEvent::ListenKeyExpired(_) => {
-                self.note("listenKey expired; creating a new one".into());
-                self.send_job(idle(Job::NewKey));
-            }
+            UserEvent::ListenKeyExpired(_) => self.recon_renew_key("listenKey expired"),
             _ => {}
         }
     }
@@ -1269,11 +1316,6 @@ impl Exec {
     }
 }
 
-/// A keepalive every 30 min is what the venue asks (keys expire after 60).
-fn keepalive_period() -> u64 {
-    30 * 60 * 1_000_000_000
-}
-
 /// A server-time request; `t_call_ns` carries the wall-clock send time.
 fn time_job() -> Pending {
     Pending {
@@ -1282,7 +1324,8 @@ fn time_job() -> Pending {
     }
 }
 
-fn idle(job: Job) -> Pending {
+/// A job that is about no order (listenKey, time, lists).
+pub(super) fn idle(job: Job) -> Pending {
     Pending {
         job,
         client_id: ClientOrderId::default(),

@@ -828,14 +828,20 @@ mod tests {
         let r = decode_reply(ok).unwrap();
         assert_eq!(r.id, WsResponseId::Num(17));
         let mut seen = Vec::new();
-        r.for_each_rate_limit(|l| seen.push((l.rate_limit_type.to_string(), l.interval_num, l.count)))
-            .unwrap();
+        r.for_each_rate_limit(|l| {
+            seen.push((l.rate_limit_type.to_string(), l.interval_num, l.count))
+        })
+        .unwrap();
         assert_eq!(
             seen,
             vec![("REQUEST_WEIGHT".into(), 1, 3), ("ORDERS".into(), 10, 7)]
         );
-        assert_eq!(r.into_result().unwrap().as_deref(), Some(r#"{"orderId":1}"#));
-        let err = r#"{"id":18,"status":400,"error":{"code":-2019,"msg":"Margin is insufficient."}}"#;
+        assert_eq!(
+            r.into_result().unwrap().as_deref(),
+            Some(r#"{"orderId":1}"#)
+        );
+        let err =
+            r#"{"id":18,"status":400,"error":{"code":-2019,"msg":"Margin is insufficient."}}"#;
         let r = decode_reply(err).unwrap();
         r.for_each_rate_limit(|_| panic!("no limits")).unwrap();
         assert_eq!(r.into_result().unwrap_err().code, -2019);

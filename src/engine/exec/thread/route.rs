@@ -134,7 +134,11 @@ pub(super) fn modify_target(o: &Order) -> OrderRef {
 
 /// Venue `rateLimits[]` item → the equivalent `X-MBX-*` header name.
 fn header_name(l: &WsRateLimit<'_>) -> Option<&'static str> {
-    match (l.rate_limit_type.as_ref(), l.interval.as_ref(), l.interval_num) {
+    match (
+        l.rate_limit_type.as_ref(),
+        l.interval.as_ref(),
+        l.interval_num,
+    ) {
         ("REQUEST_WEIGHT", "MINUTE", 1) => Some("x-mbx-used-weight-1m"),
         ("ORDERS", "SECOND", 10) => Some("x-mbx-order-count-10s"),
         ("ORDERS", "MINUTE", 1) => Some("x-mbx-order-count-1m"),

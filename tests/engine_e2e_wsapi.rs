@@ -405,6 +405,14 @@ fn frame_written_then_connection_lost_is_resolved_by_query_without_duplicate() {
 /// Runs one MARKET buy over the WS API with `faults` switched on just
 /// before it is sent; returns the engine summary and what the probe saw.
 fn one_market_order_with(faults: &'static str) -> (Sim, EngineSummary, support::Seen) {
+    one_market_order_via(faults, OrderEntry::WsApi)
+}
+
+/// [`one_market_order_with`] over the given order entry.
+fn one_market_order_via(
+    faults: &'static str,
+    entry: OrderEntry,
+) -> (Sim, EngineSummary, support::Seen) {
     let sim = Sim::start(false, |_| {});
     let (tick, q) = sim.size(SYM);
     let mut probe = Probe::new(instrument(SYM), tick, vec![Spec::MarketBuy(q)]);
@@ -413,9 +421,24 @@ fn one_market_order_with(faults: &'static str) -> (Sim, EngineSummary, support::
         let _ = control.post("/sim/faults", faults);
     }));
     let seen = probe.seen.clone();
-    let h = start_probe(ws_config(&sim, SYM, None), probe);
+    let mut config = ws_config(&sim, SYM, None);
+    config.order_entry = entry;
+    let h = start_probe(config, probe);
+    // Filled by a fill event, or by the query that resolved an unknown fate
+    // (it can beat the stream's fill).
     let done = wait_until(&seen, WAIT, |s| {
-        s.sent.first().is_some_and(|id| filled(s, *id))
+        s.sent.first().is_some_and(|id| {
+            filled(s, *id)
+                || kinds_of(s, *id).iter().any(|k| {
+                    matches!(
+                        k,
+                        OrderEventKind::Resolved {
+                            state: OrderState::Filled,
+                            ..
+                        }
+                    )
+                })
+        })
     });
     let summary = h.stop().unwrap_or_else(|e| panic!("{e}"));
     assert!(done, "order not filled: {:?}", summary.events);
@@ -450,6 +473,23 @@ fn unknown_outcome_not_placed_is_resubmitted_after_the_settle_delay() {
             .any(|k| matches!(k, OrderEventKind::StatusUnknown { .. })),
         "{kinds:?}"
     );
+    assert_eq!(sim.ledger_count(id.as_str()), 1, "exactly one order");
+    assert!(
+        summary
+            .events
+            .iter()
+            .any(|e| e.contains("resubmitting with the same id")),
+        "{:?}",
+        summary.events
+    );
+    sim.handle.shutdown();
+}
+
+#[test]
+fn unknown_outcome_not_placed_over_rest_is_resubmitted_too() {
+    let (sim, summary, s) =
+        one_market_order_via(r#"{"unknown_not_placed_next":1}"#, OrderEntry::Rest);
+    let id = s.sent[0];
     assert_eq!(sim.ledger_count(id.as_str()), 1, "exactly one order");
     assert!(
         summary

@@ -844,7 +844,21 @@ impl Exec {
     fn on_order_ok(&mut self, p: Pending, kind: RequestKind, body: &[u8], t: u64) {
         {
             self.limiter.on_ok();
-            let r = if p.algo {
+            let r = if p.algo && kind == RequestKind::Cancel {
+                // The algo cancel ack is `{algoId, clientAlgoId, code, msg}`,
+                // not an algo order: it says the order is cancelled.
+                decode::<crate::binance::rest::CancelAlgoResponse>(body).map(|c| {
+                    let mut r = Report::new(
+                        ReportSource::Reply(kind),
+                        p.instrument.symbol,
+                        p.client_id,
+                        t,
+                    );
+                    r.algo_id = c.algo_id;
+                    r.algo_status = Some(crate::model::AlgoStatus::Canceled);
+                    r
+                })
+            } else if p.algo {
                 decode::<AlgoOrderResponse>(body)
                     .map(|a| reports::from_algo_response(&a, ReportSource::Reply(kind), t))
             } else {

@@ -198,10 +198,13 @@ pub const CODE_TABLE: &[CodeInfo] = &[
         "unknown error while processing; reconcile writes, then retry",
         ResolveUnknown,
     ),
+    // The venue's docs: a 5xx whose message is "Internal error; unable to
+    // process your request. Please try again." is a failed request that was
+    // not executed, so it is resent (same client id) after a backoff.
     c(
         -1001,
-        "internal error (disconnected); reconcile writes, then retry",
-        ResolveUnknown,
+        "internal error (disconnected); not executed, resend with backoff",
+        Retry,
     ),
     c(
         -1003,
@@ -562,6 +565,12 @@ mod tests {
             ),
             (408, Some(-1006), "x", ResolveUnknown),
             (500, Some(-1000), "An unknown error", ResolveUnknown),
+            (
+                502,
+                Some(-1001),
+                "Internal error; unable to process your request. Please try again.",
+                Retry,
+            ),
             (502, None, "<html>Bad Gateway</html>", ResolveUnknown),
             (504, None, "", ResolveUnknown),
             (503, None, "something else", ResolveUnknown),

@@ -524,6 +524,95 @@ pub fn decode_response(frame: &str) -> Result<WsResponse<'_>, WsDecodeError> {
     })
 }
 
+/// A response envelope decoded without allocating: `result` and
+/// `rateLimits` stay raw JSON borrowed from the frame. The execution thread
+/// uses this on every order reply, where [`decode_response`]'s `Vec` of
+/// limits would cost one allocation per order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsReply<'a> {
+    /// Echoed request id.
+    pub id: WsResponseId<'a>,
+    /// HTTP-like status (200 on success).
+    pub status: u16,
+    /// Raw JSON of `result`; `None` when absent or `null`.
+    pub result: Option<Cow<'a, str>>,
+    /// The error, when `status` is not 2xx.
+    pub error: Option<WsErrorBody<'a>>,
+    /// Raw JSON array of `rateLimits` (absent when suppressed).
+    pub rate_limits: Option<Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawReply<'a> {
+    #[serde(borrow, default)]
+    id: Option<sonic_rs::LazyValue<'a>>,
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(borrow, default)]
+    result: Option<sonic_rs::LazyValue<'a>>,
+    #[serde(borrow, default)]
+    error: Option<WsErrorBody<'a>>,
+    #[serde(rename = "rateLimits", borrow, default)]
+    rate_limits: Option<sonic_rs::LazyValue<'a>>,
+}
+
+impl<'a> WsReply<'a> {
+    /// Calls `f` for each `rateLimits[]` item, in order; a malformed item
+    /// stops the walk with an error (the items before it were delivered).
+    pub fn for_each_rate_limit(
+        &self,
+        mut f: impl FnMut(&WsRateLimit<'_>),
+    ) -> Result<(), WsDecodeError> {
+        let Some(raw) = self.rate_limits.as_deref() else {
+            return Ok(());
+        };
+        if raw == "null" {
+            return Ok(());
+        }
+        for item in sonic_rs::to_array_iter(raw) {
+            let item = item.map_err(|e| WsDecodeError::Malformed(e.to_string()))?;
+            let rl: WsRateLimit<'_> = sonic_rs::from_str(item.as_raw_str())
+                .map_err(|e| WsDecodeError::Malformed(e.to_string()))?;
+            f(&rl);
+        }
+        Ok(())
+    }
+
+    /// The raw `result`, or the venue error (see [`WsResponse::into_result`]).
+    pub fn into_result(self) -> Result<Option<Cow<'a, str>>, VenueError> {
+        WsResponse {
+            id: self.id,
+            status: self.status,
+            result: self.result,
+            error: self.error,
+            rate_limits: Vec::new(),
+        }
+        .into_result()
+    }
+}
+
+/// Decodes a WS API response text frame without allocating (see [`WsReply`]).
+pub fn decode_reply(frame: &str) -> Result<WsReply<'_>, WsDecodeError> {
+    let raw: RawReply<'_> =
+        sonic_rs::from_str(frame).map_err(|e| WsDecodeError::Malformed(e.to_string()))?;
+    let status = raw.status.ok_or(WsDecodeError::MissingStatus)?;
+    let id = match raw.id {
+        None => WsResponseId::Null,
+        Some(v) => decode_id(v.as_raw_cow())?,
+    };
+    let result = raw
+        .result
+        .map(|v| v.as_raw_cow())
+        .filter(|t| t.as_ref() != "null");
+    Ok(WsReply {
+        id,
+        status,
+        result,
+        error: raw.error,
+        rate_limits: raw.rate_limits.map(|v| v.as_raw_cow()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -731,6 +820,36 @@ mod tests {
             .into_result()
             .unwrap_err();
         assert_eq!((e.http_status, e.code), (503, 0));
+    }
+
+    #[test]
+    fn decode_reply_walks_rate_limits_in_place() {
+        let ok = r#"{"id":17,"status":200,"result":{"orderId":1},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":2400,"count":3},{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":300,"count":7}]}"#;
+        let r = decode_reply(ok).unwrap();
+        assert_eq!(r.id, WsResponseId::Num(17));
+        let mut seen = Vec::new();
+        r.for_each_rate_limit(|l| {
+            seen.push((l.rate_limit_type.to_string(), l.interval_num, l.count))
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            vec![("REQUEST_WEIGHT".into(), 1, 3), ("ORDERS".into(), 10, 7)]
+        );
+        assert_eq!(
+            r.into_result().unwrap().as_deref(),
+            Some(r#"{"orderId":1}"#)
+        );
+        let err =
+            r#"{"id":18,"status":400,"error":{"code":-2019,"msg":"Margin is insufficient."}}"#;
+        let r = decode_reply(err).unwrap();
+        r.for_each_rate_limit(|_| panic!("no limits")).unwrap();
+        assert_eq!(r.into_result().unwrap_err().code, -2019);
+        let bad = decode_reply(r#"{"id":1,"status":200,"rateLimits":[{"x":1}]}"#).unwrap();
+        assert!(bad.for_each_rate_limit(|_| {}).is_err());
+        for b in ["", "{", r#"{"id":1}"#, r#"{"id":true,"status":200}"#] {
+            assert!(decode_reply(b).is_err(), "{b}");
+        }
     }
 
     #[test]

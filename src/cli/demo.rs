@@ -1,4 +1,5 @@
-//! `binance-exec demo [--json] [--seed N]`: the whole system in one command.
+//! `binance-exec demo [--json] [--seed N] [--order-entry rest|ws_api]`: the whole system in
+//! one command.
 //!
 //! Starts the venue simulator in-process on an ephemeral loopback port,
 //! points a client config at it (simulator credentials, no environment
@@ -38,6 +39,10 @@ pub struct Args {
     /// Run against a hedge-mode account (LONG leg) instead of one-way.
     #[arg(long)]
     pub hedge: bool,
+    /// Order entry: `rest` (`/fapi/v1/order`) or `ws_api` (`order.place` on
+    /// the WebSocket API, REST as fallback).
+    #[arg(long, default_value = "rest", value_parser = ["rest", "ws_api"])]
+    pub order_entry: String,
     /// Upper bound on the whole run, seconds.
     #[arg(long, default_value_t = 60)]
     pub max_secs: u64,
@@ -68,7 +73,12 @@ pub fn run(args: Args) -> i32 {
         }
     };
     let mut config = match sim_config(&sim, &settings, &args.symbol, args.hedge) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            if args.order_entry == "ws_api" {
+                c.order_entry = crate::config::OrderEntry::WsApi;
+            }
+            c
+        }
         Err(e) => {
             eprintln!("config: {e}");
             sim.shutdown();

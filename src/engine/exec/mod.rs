@@ -60,7 +60,9 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
     let mut held = VecDeque::new();
     let mut log: Vec<String> = Vec::new();
     if config.order_entry == OrderEntry::WsApi {
-        log.push("order_entry = ws_api: orders go over REST in this build".into());
+        log.push(
+            "order_entry = ws_api: order writes go over the WebSocket API (REST fallback)".into(),
+        );
     }
     let recv_window = u32::try_from(config.recv_window_ms).ok();
     let mut rb = RequestBuilder::new(

@@ -38,6 +38,8 @@ use crate::model::{
     Side,
 };
 
+mod route;
+
 /// Idle polls before a `spin_park` execution thread blocks.
 const SPIN_BEFORE_PARK: u32 = 10_000;
 /// Most finished orders kept for the summary once released from the pool.
@@ -120,6 +122,9 @@ pub struct Exec {
     pub(crate) metrics: Option<super::metrics_feed::ExecMetrics>,
     /// Reconnect / sweep / missed-fill reconciliation state.
     pub(super) recon: Reconciler,
+    /// Order entry: WS-API link and in-flight frames, resubmission of
+    /// orders the venue certainly never took.
+    route: route::Router,
 }
 
 impl Exec {
@@ -146,6 +151,7 @@ impl Exec {
         let cap = config.engine.order_pool_size.max(64);
         let mut recon = Reconciler::new(&config, mono_ns());
         recon.since_ms = wall_ns() / 1_000_000 + offset_ms;
+        let route = route::Router::new(&config, cap);
         Exec {
             config,
             net,
@@ -179,6 +185,7 @@ impl Exec {
             unknown_ids: Vec::with_capacity(64),
             metrics: None,
             recon,
+            route,
         }
     }
 
@@ -311,6 +318,9 @@ impl Exec {
                 let Some(h) = self.tracker.find(&client_id) else {
                     return;
                 };
+                if self.refuse_algo_modify(h) {
+                    return;
+                }
                 let mut ev_buf = EvBuf::default();
                 if self
                     .tracker
@@ -481,7 +491,16 @@ impl Exec {
 
     // ---------------------------------------------------------------- requests
 
+    /// Sends a request over the configured order entry: order writes go
+    /// over the WebSocket API when it is up, everything else (and every
+    /// fallback) over REST.
     pub(super) fn send_job(&mut self, p: Pending) {
+        if !self.try_send_ws(p) {
+            self.send_rest(p);
+        }
+    }
+
+    fn send_rest(&mut self, p: Pending) {
         let ts = self.ts_ms();
         let sym = p.instrument.symbol;
         let hedge = self.config.position_mode == PositionMode::Hedge;
@@ -520,7 +539,7 @@ impl Exec {
                     &ModifyOrder {
                         symbol: sym,
                         side: o.side,
-                        order: OrderRef::ClientId(p.client_id),
+                        order: route::modify_target(&o),
                         quantity,
                         price: Some(price),
                         price_match: None,
@@ -711,11 +730,14 @@ impl Exec {
                 }
                 self.net.bufs.put(buf);
             }
-            NetEvent::WsApiFrame { buf, .. } => self.net.bufs.put(buf),
-            NetEvent::WsApiWritten { .. } => {}
+            NetEvent::WsApiFrame { buf, t_read_ns } => self.on_ws_frame(buf, t_read_ns),
+            NetEvent::WsApiWritten { tag, outcome } => self.on_ws_written(tag, outcome),
             NetEvent::StreamUp(k) => {
                 if let Some(m) = &mut self.metrics {
                     m.stream_up(k);
+                }
+                if k == StreamKind::WsApi {
+                    self.on_ws_link(true);
                 }
                 if self.stream_was_down {
                     self.counters.reconnects += 1;
@@ -727,6 +749,9 @@ impl Exec {
                 }
             }
             NetEvent::StreamDown(k, f) => {
+                if k == StreamKind::WsApi {
+                    self.on_ws_link(false);
+                }
                 if !self.stop.load(Ordering::Relaxed) {
                     if let Some(m) = &mut self.metrics {
                         m.stream_down(k);
@@ -835,8 +860,32 @@ impl Exec {
             }
         };
         if (200..300).contains(&status) {
+            self.on_order_ok(p, kind, body, t);
+            return;
+        }
+        let err = VenueError::from_response(status, body);
+        self.on_order_error(p, kind, err, retry_after, t);
+    }
+
+    /// A 2xx reply to an order write (REST body or WS-API `result`).
+    fn on_order_ok(&mut self, p: Pending, kind: RequestKind, body: &[u8], t: u64) {
+        {
             self.limiter.on_ok();
-            let r = if p.algo {
+            let r = if p.algo && kind == RequestKind::Cancel {
+                // The algo cancel ack is `{algoId, clientAlgoId, code, msg}`,
+                // not an algo order: it says the order is cancelled.
+                decode::<crate::binance::rest::CancelAlgoResponse>(body).map(|c| {
+                    let mut r = Report::new(
+                        ReportSource::Reply(kind),
+                        p.instrument.symbol,
+                        p.client_id,
+                        t,
+                    );
+                    r.algo_id = c.algo_id;
+                    r.algo_status = Some(crate::model::AlgoStatus::Canceled);
+                    r
+                })
+            } else if p.algo {
                 decode::<AlgoOrderResponse>(body)
                     .map(|a| reports::from_algo_response(&a, ReportSource::Reply(kind), t))
             } else {
@@ -852,9 +901,20 @@ impl Exec {
                     self.unknown(p, 0, t);
                 }
             }
-            return;
         }
-        let err = VenueError::from_response(status, body);
+    }
+
+    /// An error reply to an order write, from either transport: one
+    /// decision point ([`classify`]) for every FR-004 reaction.
+    fn on_order_error(
+        &mut self,
+        p: Pending,
+        kind: RequestKind,
+        err: VenueError,
+        retry_after: Option<u64>,
+        t: u64,
+    ) {
+        let reaction = classify(err.http_status, err.code(), &err.msg);
         if kind == RequestKind::Cancel && (err.code == -2011 || err.code == -2013) {
             // "Unknown order" on a cancel may mean filled, already closed or
             // not placed yet: ask the venue (recovering any fills) instead of
@@ -871,7 +931,6 @@ impl Exec {
             self.recon_check_order(p.client_id, p.instrument, algo, true);
             return;
         }
-        let reaction = classify(status, err.code(), &err.msg);
         let code = err.code;
         match reaction {
             Reaction::RateLimited | Reaction::BackOff | Reaction::Banned => {
@@ -905,6 +964,12 @@ impl Exec {
                 self.note(format!("{}: {err}; fate unknown", p.client_id));
                 self.unknown(p, i32::try_from(code).unwrap_or(0), t);
             }
+            // A resubmission (same client id) hit the first attempt, which
+            // did land after all: query it and adopt what the venue has.
+            Reaction::Reconcile if kind == RequestKind::Submit && code == -4116 => {
+                self.note(format!("{}: {err}; adopting the live order", p.client_id));
+                self.unknown(p, -4116, t);
+            }
             Reaction::SkipOrder => {
                 self.counters.skipped_insufficient_margin += 1;
                 self.note(format!("{}: skipped, {err}", p.client_id));
@@ -918,6 +983,12 @@ impl Exec {
     }
 
     fn reject_reply(&mut self, p: Pending, kind: RequestKind, code: i64, msg: &str, t: u64) {
+        if crate::engine::report::is_outcome_unknown(i32::try_from(code).unwrap_or(0)) {
+            // The tracker reads these codes as "may exist": never leave such
+            // an order without the query that settles it.
+            self.unknown(p, i32::try_from(code).unwrap_or(0), t);
+            return;
+        }
         if kind == RequestKind::Submit {
             self.counters.count_rejection(code);
         }
@@ -959,6 +1030,9 @@ impl Exec {
         if !self.unknown_ids.contains(&p.client_id) {
             self.unknown_ids.push(p.client_id);
         }
+        if kind == RequestKind::Submit {
+            self.start_settle(p.client_id);
+        }
         let mut r = Report::new(
             ReportSource::NoReply(kind),
             p.instrument.symbol,
@@ -980,6 +1054,9 @@ impl Exec {
             .find(&p.client_id)
             .and_then(|h| self.tracker.get(h).ok())
             .is_some_and(|o| o.state == OrderState::Unknown);
+        if !(200..300).contains(&status) && self.not_found_while_unknown(p, status, body) {
+            return;
+        }
         let r = if (200..300).contains(&status) {
             if p.algo {
                 decode::<AlgoOrderResponse>(body)
@@ -1248,6 +1325,7 @@ impl Exec {
             self.fire_due_retries(mono_ns());
             self.pump(Duration::from_millis(5));
         }
+        self.note_route_summary();
         let _ = self.net.send(NetCommand::CloseUserStream);
         self.send_job(idle(Job::DeleteKey));
         let until = mono_ns() + 2_000_000_000;

@@ -74,4 +74,7 @@ pub(super) struct FileLatency {
 pub(super) struct FileEngine {
     pub order_pool_size: Option<Spanned<i64>>,
     pub cancel_all_on_shutdown: Option<bool>,
+    pub journal_path: Option<Spanned<String>>,
+    pub journal_fsync: Option<Spanned<String>>,
+    pub dead_man_switch_secs: Option<Spanned<i64>>,
 }

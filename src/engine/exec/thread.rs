@@ -57,6 +57,10 @@ enum Job {
     },
     Query,
     CancelAll,
+    /// Dead-man switch: arm (or, with 0, disarm) `countdownCancelAll`.
+    Heartbeat {
+        countdown_ms: u32,
+    },
     Keepalive,
     NewKey,
     DeleteKey,
@@ -113,6 +117,11 @@ pub struct Exec {
     /// Orders whose fate became unknown and is not settled yet (resolved by
     /// the query or by a stream event, whichever comes first).
     unknown_ids: Vec<ClientOrderId>,
+    /// The order journal (`engine.journal_path`), if configured.
+    pub(crate) journal: Option<super::persist::Persist>,
+    /// Loaded symbols holding orders we neither placed nor claim: symbol-wide
+    /// cancel-all must spare them.
+    pub(crate) foreign_symbols: Vec<Symbol>,
 }
 
 impl Exec {
@@ -168,6 +177,8 @@ impl Exec {
             stream_was_down: false,
             idle_polls: 0,
             unknown_ids: Vec::with_capacity(64),
+            journal: None,
+            foreign_symbols: Vec::new(),
         }
     }
 
@@ -199,6 +210,7 @@ impl Exec {
             .unwrap_or(u64::MAX)
             .max(1_000_000_000);
         let mut next_sync = start + sync_every;
+        let mut next_heartbeat = self.dead_man_arm();
         let held: Vec<NetEvent> = self.held.drain(..).collect();
         for ev in held {
             self.on_net(ev);
@@ -215,6 +227,9 @@ impl Exec {
             if now >= next_keepalive {
                 next_keepalive = now + keepalive_every;
                 self.send_job(idle(Job::Keepalive));
+            }
+            if next_heartbeat.is_some_and(|t| now >= t) {
+                next_heartbeat = self.dead_man_arm();
             }
             if now >= next_sync {
                 next_sync = now + sync_every;
@@ -354,6 +369,16 @@ impl Exec {
             return;
         }
         self.make_room();
+        // Journal the intent before anything can leave: a restart must know
+        // this id even if the venue never answers.
+        if let Some(j) = &mut self.journal
+            && let Err(e) = j.intent(&o)
+        {
+            let msg = format!("journal write failed, order not sent: {e}");
+            self.note(format!("{}: {msg}", o.client_id));
+            self.reject_local(o, 0, &msg);
+            return;
+        }
         let mut ev_buf = EvBuf::default();
         match self
             .tracker
@@ -507,6 +532,9 @@ impl Exec {
                 .map_err(|e| e.to_string()),
             (Job::CancelAll, _) if p.algo => Ok(self.rb.cancel_all_algo_open_orders(&sym, ts)),
             (Job::CancelAll, _) => Ok(self.rb.cancel_all_open_orders(&sym, ts)),
+            (Job::Heartbeat { countdown_ms }, _) => {
+                Ok(self.rb.countdown_cancel_all(&sym, countdown_ms, ts))
+            }
             (Job::Keepalive, _) => Ok(self.rb.listen_key_keepalive()),
             (Job::NewKey, _) => Ok(self.rb.listen_key_create()),
             (Job::DeleteKey, _) => Ok(self.rb.listen_key_delete()),
@@ -799,7 +827,7 @@ impl Exec {
                 }
                 return;
             }
-            Job::CancelAll | Job::Keepalive | Job::DeleteKey => {
+            Job::CancelAll | Job::Heartbeat { .. } | Job::Keepalive | Job::DeleteKey => {
                 if !(200..300).contains(&status) {
                     let e = VenueError::from_response(status, body);
                     self.note(format!("{:?} on {}: {e}", p.job, p.instrument));
@@ -1072,6 +1100,13 @@ impl Exec {
                 ..EventStamps::default()
             };
             let order = h.and_then(|h| self.tracker.get(h).ok().copied());
+            if let Some(j) = &mut self.journal
+                && let Some(e) = j.event(ev, order.as_ref())
+            {
+                self.note(format!(
+                    "journal write failed (further failures counted): {e}"
+                ));
+            }
             if let Some(o) = order
                 && o.state != OrderState::Unknown
                 && let Some(i) = self.unknown_ids.iter().position(|c| *c == o.client_id)
@@ -1139,6 +1174,43 @@ impl Exec {
         }
     }
 
+    // ---------------------------------------------------------------- dead-man switch
+
+    /// Arms `countdownCancelAll` on every loaded symbol (when configured) and
+    /// returns when to re-arm: a third of the countdown, so two heartbeats
+    /// may be lost before the venue cancels.
+    fn dead_man_arm(&mut self) -> Option<u64> {
+        let secs = self.config.engine.dead_man_switch_secs;
+        if secs == 0 {
+            return None;
+        }
+        let ms = u32::try_from(secs.saturating_mul(1000)).unwrap_or(u32::MAX);
+        self.dead_man_send(ms);
+        Some(mono_ns().saturating_add(secs.saturating_mul(1_000_000_000) / 3))
+    }
+
+    /// Disarms the switch (countdown 0) on a clean shutdown.
+    fn dead_man_disarm(&mut self) {
+        if self.config.engine.dead_man_switch_secs > 0 {
+            self.dead_man_send(0);
+        }
+    }
+
+    fn dead_man_send(&mut self, countdown_ms: u32) {
+        let ids: Vec<InstrumentId> = self
+            .instruments
+            .instruments()
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        for instrument in ids {
+            self.send_job(Pending {
+                instrument,
+                ..idle(Job::Heartbeat { countdown_ms })
+            });
+        }
+    }
+
     // ---------------------------------------------------------------- shutdown
 
     fn shutdown(mut self) -> Result<EngineSummary, EngineError> {
@@ -1168,9 +1240,23 @@ impl Exec {
                 .map(|i| i.id)
                 .collect();
             for id in ids {
-                self.on_command(Command::CancelAll { instrument: id }, mono_ns());
+                if self.foreign_symbols.contains(&id.symbol) {
+                    // Orders we do not own live here: cancel ours one by one.
+                    let ours: Vec<ClientOrderId> = self
+                        .tracker
+                        .orders()
+                        .filter(|(_, o)| o.instrument == id && o.state.is_open())
+                        .map(|(_, o)| o.client_id)
+                        .collect();
+                    for c in ours {
+                        self.cancel(id, c, mono_ns());
+                    }
+                } else {
+                    self.on_command(Command::CancelAll { instrument: id }, mono_ns());
+                }
             }
         }
+        self.dead_man_disarm();
         // Let in-flight requests (on_stop cancels, cancel-all) finish.
         let until = mono_ns() + 3_000_000_000;
         while !self.pending.is_empty() && mono_ns() < until {
@@ -1182,6 +1268,16 @@ impl Exec {
         let until = mono_ns() + 2_000_000_000;
         while !self.pending.is_empty() && mono_ns() < until {
             self.pump(Duration::from_millis(5));
+        }
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.sync() {
+                self.log
+                    .push(format!("journal sync at shutdown failed: {e}"));
+            }
+            if j.failures() > 0 {
+                self.log
+                    .push(format!("journal: {} write failure(s)", j.failures()));
+            }
         }
         let mut latency = LatencyReport::new(Budgets {
             submit_ack_ms: self.config.latency.submit_ack.as_millis() as u64,

@@ -46,6 +46,9 @@ pub struct ReplayedOrder {
     pub filled: Quantity,
     /// Last known state.
     pub state: OrderState,
+    /// Local wall ms when the intent was journaled (where a search for
+    /// fills made while the engine was down starts).
+    pub sent_ms: i64,
 }
 
 /// A damaged tail that was (or, read-only, would be) cut off.
@@ -106,6 +109,7 @@ impl Replay {
                         venue_id: None,
                         filled: Quantity::ZERO,
                         state: OrderState::Sent,
+                        sent_ms: i.time_ms,
                     },
                 );
             }

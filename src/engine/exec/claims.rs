@@ -379,7 +379,7 @@ pub fn reconcile(
         }
 
         // 3. Fills made while the engine was down, once each.
-        recover_fills(cx, p, instruments, &venue_map, &mut st)?;
+        recover_fills(cx, p, instruments, tracker, &venue_map, &mut st)?;
     }
 
     // 4. Positions: positionRisk is the truth (it already includes any fill
@@ -453,6 +453,7 @@ fn recover_fills(
     cx: &mut Ctx<'_, '_>,
     p: &mut Persist,
     instruments: &InstrumentProvider,
+    tracker: &mut OrderTracker,
     venue_map: &HashMap<VenueOrderId, (ClientOrderId, InstrumentId, Side)>,
     st: &mut StartState,
 ) -> Result<(), EngineError> {
@@ -538,6 +539,7 @@ fn recover_fills(
                     ts_venue_ms: t.time,
                     kind: FillKind::Normal,
                 };
+                tracker.mark_fill_seen(sym, t.id);
                 let _ = p.append(&Record::Fill {
                     client_id: cid,
                     symbol: sym,

@@ -122,6 +122,8 @@ pub struct Exec {
     /// Loaded symbols holding orders we neither placed nor claim: symbol-wide
     /// cancel-all must spare them.
     pub(crate) foreign_symbols: Vec<Symbol>,
+    /// The strategy thread has stopped (shutdown): events are not sent.
+    strategy_gone: bool,
 }
 
 impl Exec {
@@ -179,6 +181,7 @@ impl Exec {
             unknown_ids: Vec::with_capacity(64),
             journal: None,
             foreign_symbols: Vec::new(),
+            strategy_gone: false,
         }
     }
 
@@ -1163,6 +1166,9 @@ impl Exec {
     }
 
     pub(crate) fn send_strategy(&mut self, m: ToStrategy) {
+        if self.strategy_gone {
+            return;
+        }
         // Blocking with a bound: events are never dropped silently; a
         // strategy stuck for a whole second is reported.
         if self
@@ -1187,6 +1193,29 @@ impl Exec {
         let ms = u32::try_from(secs.saturating_mul(1000)).unwrap_or(u32::MAX);
         self.dead_man_send(ms);
         Some(mono_ns().saturating_add(secs.saturating_mul(1_000_000_000) / 3))
+    }
+
+    /// After a cancel-all, waits (bounded) for the venue's events so every
+    /// order's end is booked (and journaled) before the user stream closes;
+    /// what is still open after that is queried by client id.
+    fn settle_before_exit(&mut self) {
+        let open = |x: &Self| {
+            x.tracker.orders().any(|(_, o)| {
+                o.state.is_open() && !x.foreign_symbols.contains(&o.instrument.symbol)
+            })
+        };
+        let until = mono_ns() + 2_000_000_000;
+        while open(self) && mono_ns() < until {
+            self.pump(Duration::from_millis(5));
+        }
+        if open(self) {
+            self.reconcile_open();
+            let until = mono_ns() + 2_000_000_000;
+            while !self.pending.is_empty() && mono_ns() < until {
+                self.fire_due_retries(mono_ns());
+                self.pump(Duration::from_millis(5));
+            }
+        }
     }
 
     /// Disarms the switch (countdown 0) on a clean shutdown.
@@ -1224,7 +1253,11 @@ impl Exec {
         while strat_lat.is_none() && mono_ns() < until {
             match self.from_strategy.recv_timeout(Duration::from_millis(5)) {
                 Ok(FromStrategy::Command(c, t)) => self.on_command(c, t),
-                Ok(FromStrategy::Stopped(l)) => strat_lat = Some(l),
+                Ok(FromStrategy::Stopped(l)) => {
+                    strat_lat = Some(l);
+                    // Nobody reads events any more: don't block on them.
+                    self.strategy_gone = true;
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
                 Err(_) => {}
             }
@@ -1262,6 +1295,9 @@ impl Exec {
         while !self.pending.is_empty() && mono_ns() < until {
             self.fire_due_retries(mono_ns());
             self.pump(Duration::from_millis(5));
+        }
+        if self.config.engine.cancel_all_on_shutdown {
+            self.settle_before_exit();
         }
         let _ = self.net.send(NetCommand::CloseUserStream);
         self.send_job(idle(Job::DeleteKey));

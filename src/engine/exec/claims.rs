@@ -285,7 +285,7 @@ pub fn reconcile(
     }
 
     // 2. Journal orders that are neither final nor open now: ask the venue.
-    if let Some(p) = persist.as_deref_mut() {
+    if let Some(p) = persist {
         let todo: Vec<(ClientOrderId, Symbol, OrderType)> = p
             .journal()
             .replay()

@@ -125,6 +125,26 @@ impl fmt::Display for Config {
             self.engine.user_stream_silence.as_secs(),
             self.engine.listen_key_keepalive.as_secs()
         )?;
+        match &self.engine.journal_path {
+            Some(p) => writeln!(
+                f,
+                "journal                  = {} (fsync {:?})",
+                p.display(),
+                self.engine.journal_fsync
+            )?,
+            None => writeln!(f, "journal                  = off")?,
+        }
+        writeln!(
+            f,
+            "dead_man_switch          = {}",
+            match self.engine.dead_man_switch_secs {
+                0 => "off".to_string(),
+                s => format!(
+                    "countdownCancelAll {s} s, re-armed every {} ms",
+                    s * 1000 / 3
+                ),
+            }
+        )?;
         match &self.tls_ca_file {
             Some(p) => writeln!(f, "tls_ca_file              = {}", p.display())?,
             None => writeln!(f, "tls_ca_file              = (system roots only)")?,

@@ -79,6 +79,9 @@ pub(super) struct FileEngine {
     pub reconcile_interval_secs: Option<Spanned<i64>>,
     pub user_stream_silence_secs: Option<Spanned<i64>>,
     pub listen_key_keepalive_secs: Option<Spanned<i64>>,
+    pub journal_path: Option<Spanned<String>>,
+    pub journal_fsync: Option<Spanned<String>>,
+    pub dead_man_switch_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

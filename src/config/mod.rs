@@ -166,8 +166,8 @@ pub struct LatencyBudgets {
     pub fill_notify: Duration,
 }
 
-/// Engine sizing and shutdown behaviour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Engine sizing, crash safety and shutdown behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineSettings {
     /// Preallocated order structs: the most orders alive at once without a
     /// heap allocation on the hot path.
@@ -186,6 +186,16 @@ pub struct EngineSettings {
     /// divided by the simulator's `time_scale` when the file has a `[sim]`
     /// table, so compressed-clock runs exercise expiry.
     pub listen_key_keepalive: std::time::Duration,
+    /// The order journal (`journal_path`, resolved against the config file's
+    /// directory). `None` = no journal: a restarted engine then only knows
+    /// what the venue still lists as open.
+    pub journal_path: Option<PathBuf>,
+    /// When journal records reach stable storage (`journal_fsync`).
+    pub journal_fsync: crate::engine::journal::FsyncPolicy,
+    /// Dead-man's switch: arm `countdownCancelAll` with this many seconds per
+    /// loaded symbol and re-arm every third of it, so a dead engine's orders
+    /// are cancelled by the venue. 0 = off.
+    pub dead_man_switch_secs: u64,
 }
 
 /// Which instruments to load from exchangeInfo.

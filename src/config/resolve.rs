@@ -290,7 +290,25 @@ pub(super) fn resolve(
             3300,
             "1..=3300 s (keys expire after 3600 s)",
         )? as u64),
+        journal_path: journal_path(&ctx, &file, base_dir)?,
+        journal_fsync: journal_fsync(&ctx, &file)?,
+        dead_man_switch_secs: int_in(
+            &ctx,
+            "engine.dead_man_switch_secs",
+            &file.engine.dead_man_switch_secs,
+            0,
+            0,
+            DEAD_MAN_MAX_SECS,
+            "0 (off) or 1..=86400 s",
+        )? as u64,
     };
+    if engine.dead_man_switch_secs > 0 && engine.dead_man_switch_secs < 3 {
+        warnings.push(format!(
+            "engine.dead_man_switch_secs = {}: heartbeats every {} ms leave little slack for a slow round trip",
+            engine.dead_man_switch_secs,
+            engine.dead_man_switch_secs * 1000 / 3
+        ));
+    }
 
     let metrics = super::metrics::resolve(
         file.metrics
@@ -491,6 +509,61 @@ fn instruments(
         });
     }
     Ok(InstrumentSelection { load_all, load_ids })
+}
+
+/// Longest dead-man countdown accepted (the venue takes any ms value; a day
+/// is already far beyond any sensible setting).
+const DEAD_MAN_MAX_SECS: i64 = 86_400;
+
+/// `engine.journal_path`: relative paths resolve against the config file's
+/// directory (like `tls_ca_file`), so a deployment directory is
+/// self-contained; the parent directory must exist.
+fn journal_path(
+    ctx: &Ctx<'_>,
+    file: &FileConfig,
+    base_dir: Option<&Path>,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(p) = &file.engine.journal_path else {
+        return Ok(None);
+    };
+    let line = ctx.at(p);
+    if p.get_ref().trim().is_empty() {
+        return Err(ConfigError::Empty {
+            field: "engine.journal_path",
+            line,
+        });
+    }
+    let raw = PathBuf::from(p.get_ref());
+    let path = match base_dir {
+        Some(dir) if raw.is_relative() => dir.join(raw),
+        _ => raw,
+    };
+    if path.is_dir() {
+        return Err(ConfigError::OutOfRange {
+            field: "engine.journal_path",
+            value: path.display().to_string(),
+            allowed: "a file path (this is a directory)",
+            line,
+        });
+    }
+    Ok(Some(path))
+}
+
+/// `engine.journal_fsync`, default `every_n:1` (see `config/*.toml`).
+fn journal_fsync(
+    ctx: &Ctx<'_>,
+    file: &FileConfig,
+) -> Result<crate::engine::journal::FsyncPolicy, ConfigError> {
+    use crate::engine::journal::FsyncPolicy;
+    match &file.engine.journal_fsync {
+        None => Ok(FsyncPolicy::EveryN(1)),
+        Some(s) => FsyncPolicy::parse(s.get_ref()).map_err(|_| ConfigError::OutOfRange {
+            field: "engine.journal_fsync",
+            value: format!("{:?}", s.get_ref()),
+            allowed: "\"always\", \"never\", \"every_n:N\" (N >= 1) or \"interval_ms:N\"",
+            line: ctx.at(s),
+        }),
+    }
 }
 
 fn claims(

@@ -10,6 +10,27 @@
 
 use crate::model::ids::{CLIENT_ID_CAP, ClientOrderId, InlineStr};
 
+/// The tag every engine session's prefix starts with (`bx.<start time>`):
+/// how a restarted engine without a journal still recognises the orders an
+/// earlier session of it placed.
+pub const ENGINE_TAG: &str = "bx";
+
+/// True when `id` was issued by some session of this engine (prefix
+/// `bx.<stamp>-<n>`), as opposed to another process or the venue.
+pub fn is_engine_id(id: &ClientOrderId) -> bool {
+    let s = id.as_str();
+    s.strip_prefix(ENGINE_TAG)
+        .and_then(|r| r.strip_prefix('.'))
+        .and_then(|r| r.rsplit_once('-'))
+        .is_some_and(|(stamp, n)| {
+            !stamp.is_empty()
+                && !n.is_empty()
+                && stamp.bytes().all(|b| b.is_ascii_alphanumeric())
+                && n.bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        })
+}
+
 /// Longest prefix: leaves room for `-` and 13 base36 digits (all of u64).
 pub const MAX_PREFIX_LEN: usize = CLIENT_ID_CAP - 1 - 13;
 
@@ -109,15 +130,18 @@ impl ClientIdGenerator {
 }
 
 /// A short per-session prefix: `tag` (truncated to 8) plus the base36 start
-/// time in seconds, e.g. `e1.t3k9zq` — different on every restart.
-pub fn session_prefix(tag: &str, unix_secs: u64) -> String {
+/// stamp, e.g. `e1.t3k9zq`. The engine passes its start time in
+/// milliseconds, so two sessions started within the same second still
+/// differ; with a journal the counter also continues past every id ever
+/// journaled, so an id is never reused even if two stamps collided.
+pub fn session_prefix(tag: &str, stamp: u64) -> String {
     let tag: String = tag
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .take(8)
         .collect();
     let mut t = String::new();
-    let mut v = unix_secs;
+    let mut v = stamp;
     loop {
         t.insert(0, DIGITS[(v % 36) as usize] as char);
         v /= 36;
@@ -175,5 +199,27 @@ mod tests {
         assert_eq!(g.sequence_of(&ClientOrderId::from_venue("e1-")), None);
         assert_eq!(g.sequence_of(&ClientOrderId::from_venue("e1-ZZ")), None);
         assert_eq!(session_prefix("e1", 0), "e1.0");
+    }
+
+    #[test]
+    fn engine_ids_are_recognised_across_sessions() {
+        let mut a = ClientIdGenerator::new(&session_prefix(ENGINE_TAG, 1_763_000_000_123)).unwrap();
+        let mut b = ClientIdGenerator::starting_at(&session_prefix(ENGINE_TAG, 7), 99).unwrap();
+        assert!(is_engine_id(&a.next_id()));
+        assert!(is_engine_id(&b.next_id()));
+        for foreign in [
+            "web_123",
+            "bx-1",
+            "bx.-1",
+            "bx.abc-",
+            "x.abc-1",
+            "autoclose-1",
+            "bx.a b-1",
+        ] {
+            assert!(
+                !is_engine_id(&ClientOrderId::from_venue(foreign)),
+                "{foreign}"
+            );
+        }
     }
 }

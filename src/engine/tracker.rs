@@ -655,6 +655,22 @@ impl OrderTracker {
         Outcome::DuplicateFill
     }
 
+    /// Marks a fill as already delivered (with its details), e.g. one
+    /// recovered from `userTrades` at start-up, so a stream copy of it that
+    /// arrives later is a duplicate and not booked twice.
+    pub fn mark_fill_seen(&mut self, symbol: Symbol, trade_id: TradeId) {
+        if trade_id == 0 || self.seen_trades.contains_key(&(symbol, trade_id)) {
+            return;
+        }
+        if self.seen_order.len() >= self.dedupe_window
+            && let Some(old) = self.seen_order.pop_front()
+        {
+            self.seen_trades.remove(&old);
+        }
+        self.seen_trades.insert((symbol, trade_id), true);
+        self.seen_order.push_back((symbol, trade_id));
+    }
+
     fn remember_trade(&mut self, key: (Symbol, TradeId), r: &Report) {
         if key.1 == 0 {
             return;

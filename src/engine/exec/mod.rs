@@ -13,7 +13,9 @@
 //! - [`reconcile`]: reconnect / listenKey / silence / sweep reconciliation
 //!   and missed-fill recovery from `userTrades`.
 
+pub mod claims;
 pub(crate) mod metrics_feed;
+pub mod persist;
 pub mod reconcile;
 pub mod reports;
 pub mod startup;
@@ -24,20 +26,16 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::binance::requests::RequestBuilder;
-use crate::binance::rest::{AlgoOrderResponse, OrderResponse, PositionRisk, decode};
 use crate::config::{Config, OrderEntry};
-use crate::engine::client_ids::{ClientIdGenerator, session_prefix};
-use crate::engine::clock::mono_ns;
+use crate::engine::client_ids::{ClientIdGenerator, ENGINE_TAG, session_prefix};
 use crate::engine::net_thread::{self, NetCommand, NetSettings, StreamKind};
-use crate::engine::positions::{PositionBook, PositionSnapshot};
+use crate::engine::positions::PositionBook;
 use crate::engine::ratelimit::RateLimiter;
-use crate::engine::report::ReportSource;
 use crate::engine::runner::{EngineError, EngineHandle, EngineOptions};
 use crate::engine::strategy::{OrderFactory, Strategy};
-use crate::engine::strategy_thread::{self, StrategyWiring};
+use crate::engine::strategy_thread::{self, EventStamps, StrategyWiring, ToStrategy};
 use crate::engine::tracker::{OrderTracker, TrackerConfig};
 use crate::latency::wall_ns;
-use crate::model::{Order, PositionEvent, PositionSide, Quantity};
 
 /// Name of the execution thread (shows in `top -H`, panics, profilers).
 pub const EXEC_THREAD: &str = "binance-exec-exec";
@@ -76,6 +74,38 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
         dedupe_window: cap * 4,
     });
     let mut positions = PositionBook::with_capacity(256);
+    // The journal first: a corrupt one stops start-up before any request.
+    let journal = match persist::open(&config) {
+        Ok(j) => j,
+        Err(e) => {
+            let _ = net.shutdown();
+            return Err(e);
+        }
+    };
+    // Client ids: a per-session prefix (start time in ms) and a counter
+    // continuing past every id the journal knows, so no id is ever reused.
+    let prefix = session_prefix(ENGINE_TAG, (wall_ns() / 1_000_000) as u64);
+    let first_seq = journal.as_ref().map_or(1, |j| j.next_seq().max(1));
+    let ids = ClientIdGenerator::starting_at(&prefix, first_seq)
+        .map_err(|e| EngineError::Config(e.to_string()))?;
+    if let Some(j) = &journal {
+        let r = j.replay();
+        log.push(format!(
+            "journal {}: {} record(s), {} order(s) ({} not final), {} session(s); ids continue at {first_seq}",
+            j.path().display(),
+            r.records,
+            r.orders.len(),
+            r.open_orders().count(),
+            r.sessions
+        ));
+        if let Some(t) = &r.tail_repair {
+            log.push(format!(
+                "journal: torn tail cut at byte {} ({} byte(s), {})",
+                t.offset, t.dropped_bytes, t.reason
+            ));
+        }
+    }
+    let mut persist = journal.map(|j| persist::Persist::new(j, ids.clone()));
     let result = (|| {
         let mut b = startup::Blocking {
             net: &net,
@@ -111,88 +141,28 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
                 })?;
             b.wait_stream(StreamKind::Market, "market streams")?;
         }
-        // Open orders and positions last: the user stream is already up, so
-        // nothing that happens from here on can fall in a gap.
-        let mut adopted = 0usize;
-        for i in instruments.instruments() {
-            let (_, body) = b.call("open orders", &rb.open_orders(Some(&i.symbol), ts()))?;
-            let list: Vec<OrderResponse> = decode(&body).map_err(|e| EngineError::StartupIo {
-                step: "open orders",
-                reason: e.to_string(),
-            })?;
-            for o in &list {
-                adopted += adopt(
-                    &mut tracker,
-                    i.id,
-                    o.side,
-                    o.order_type,
-                    o.orig_qty,
-                    o.price,
-                    false,
-                    |r| {
-                        *r = crate::engine::exec::reports::from_order_response(
-                            o,
-                            ReportSource::Query,
-                            mono_ns(),
-                        );
-                    },
-                    o.client_order_id,
-                );
-            }
-            let (_, body) = b.call(
-                "open algo orders",
-                &rb.open_algo_orders(Some(&i.symbol), ts()),
-            )?;
-            let list: Vec<AlgoOrderResponse> =
-                decode(&body).map_err(|e| EngineError::StartupIo {
-                    step: "open algo orders",
-                    reason: e.to_string(),
-                })?;
-            for a in &list {
-                adopted += adopt(
-                    &mut tracker,
-                    i.id,
-                    a.side,
-                    a.order_type,
-                    a.quantity,
-                    a.price,
-                    true,
-                    |r| {
-                        *r = crate::engine::exec::reports::from_algo_response(
-                            a,
-                            ReportSource::Query,
-                            mono_ns(),
-                        );
-                    },
-                    a.client_algo_id,
-                );
-            }
-        }
-        log.push(format!("{adopted} open order(s) adopted from the venue"));
-        let (_, body) = b.call("positions", &rb.position_risk(None, ts()))?;
-        let risks: Vec<PositionRisk> = decode(&body).map_err(|e| EngineError::StartupIo {
-            step: "positions",
-            reason: e.to_string(),
-        })?;
-        let mut start_positions: Vec<PositionEvent> = Vec::new();
-        for p in &risks {
-            if instruments.by_symbol(p.symbol.as_str()).is_none() {
-                continue;
-            }
-            let snap = PositionSnapshot {
-                symbol: p.symbol,
-                position_side: p.position_side.unwrap_or(PositionSide::Both),
-                amount: p.position_amt.unwrap_or(Quantity::ZERO).value(),
-                entry_price: p.entry_price.unwrap_or(crate::model::Price::ZERO),
-                ts_venue_ms: p.update_time.unwrap_or(0),
-            };
-            if let Ok(ev) = positions.apply_snapshot(&snap) {
-                start_positions.push(ev);
-            }
-        }
-        Ok((offset_ms, instruments, limits, key, start_positions))
+        // Open orders, journal reconciliation and positions last: the user
+        // stream is already up, so nothing that happens from here on can
+        // fall in a gap.
+        let mut pacer = claims::Pacer::new(&limits, claims::RECONCILE_BUDGET_PCT, &config);
+        let now_ms = || wall_ns() / 1_000_000 + offset_ms;
+        let mut cx = claims::Ctx {
+            b: &mut b,
+            rb: &mut rb,
+            pacer: &mut pacer,
+            now_ms: &now_ms,
+        };
+        let start = claims::reconcile(
+            &mut cx,
+            &config,
+            &instruments,
+            &mut tracker,
+            &mut positions,
+            persist.as_mut(),
+        )?;
+        Ok((offset_ms, instruments, limits, key, start))
     })();
-    let (offset_ms, instruments, limits, key, start_positions) = match result {
+    let (offset_ms, instruments, limits, key, start) = match result {
         Ok(v) => v,
         Err(e) => {
             let _ = net.shutdown();
@@ -218,8 +188,6 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
     let (done_tx, done_rx) = crossbeam_channel::bounded(1);
     let (to_s_tx, to_s_rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
     let (from_s_tx, from_s_rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
-    let prefix = session_prefix("bx", (wall_ns() / 1_000_000_000) as u64);
-    let ids = ClientIdGenerator::new(&prefix).map_err(|e| EngineError::Config(e.to_string()))?;
 
     let mut exec = thread::Exec::new(
         config.clone(),
@@ -245,8 +213,24 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
     exec.metrics = exec_metrics;
     exec.limiter = RateLimiter::new(&limits, config.backoff(), wall_ns() as u64)
         .with_warnings(config.warn_rate_limits, 80);
-    for l in log {
+    exec.journal = persist;
+    exec.foreign_symbols = start.foreign_symbols;
+    for l in log.into_iter().chain(start.log) {
         exec.note(l);
+    }
+    // Adopted/claimed orders and fills made while down reach the strategy
+    // before anything live (the channel is drained once it starts; more than
+    // it holds are still tracked and journaled, just not announced).
+    let room = CHANNEL_CAPACITY.saturating_sub(64);
+    let total = start.events.len();
+    for ev in start.events.into_iter().take(room) {
+        exec.send_strategy(ToStrategy::Order(ev, EventStamps::default()));
+    }
+    if total > room {
+        exec.note(format!(
+            "{} start-up order event(s) not announced to the strategy (channel room {room})",
+            total - room
+        ));
     }
     let strategy_h = strategy_thread::spawn(
         strategy,
@@ -258,8 +242,8 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
             orders: OrderFactory::new(ids),
             timer_interval: opts.timer_interval,
             thread: config.threads.strategy,
-            positions: start_positions,
             latency_tap: strategy_tap,
+            positions: start.positions,
         },
     )
     .map_err(|e| EngineError::Thread {
@@ -287,38 +271,4 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
         strategy: Some(strategy_h),
         metrics: served_metrics,
     })
-}
-
-/// Puts an order found open at the venue under the tracker's care so fills
-/// and cancels of it are booked; returns 1 when adopted.
-#[allow(clippy::too_many_arguments)]
-fn adopt(
-    tracker: &mut OrderTracker,
-    instrument: crate::model::ids::InstrumentId,
-    side: Option<crate::model::Side>,
-    order_type: Option<crate::model::OrderType>,
-    qty: Option<Quantity>,
-    price: Option<crate::model::Price>,
-    _algo: bool,
-    fill_report: impl FnOnce(&mut crate::engine::report::Report),
-    client_id: crate::model::ids::ClientOrderId,
-) -> usize {
-    let (Some(side), Some(ot), Some(q)) = (side, order_type, qty) else {
-        return 0;
-    };
-    let mut o = Order::new(client_id, instrument, side, ot, q, mono_ns());
-    o.price = price.filter(|p| !p.is_zero());
-    let mut sink = |_, _| {};
-    if tracker.submit(o, mono_ns(), &mut sink).is_err() {
-        return 0;
-    }
-    let mut r = crate::engine::report::Report::new(
-        ReportSource::Query,
-        instrument.symbol,
-        client_id,
-        mono_ns(),
-    );
-    fill_report(&mut r);
-    let _ = tracker.apply(&r, &mut sink);
-    1
 }

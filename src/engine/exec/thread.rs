@@ -60,6 +60,10 @@ pub(super) enum Job {
     },
     Query,
     CancelAll,
+    /// Dead-man switch: arm (or, with 0, disarm) `countdownCancelAll`.
+    Heartbeat {
+        countdown_ms: u32,
+    },
     Keepalive,
     NewKey,
     DeleteKey,
@@ -125,6 +129,13 @@ pub struct Exec {
     /// Order entry: WS-API link and in-flight frames, resubmission of
     /// orders the venue certainly never took.
     route: route::Router,
+    /// The order journal (`engine.journal_path`), if configured.
+    pub(crate) journal: Option<super::persist::Persist>,
+    /// Loaded symbols holding orders we neither placed nor claim: symbol-wide
+    /// cancel-all must spare them.
+    pub(crate) foreign_symbols: Vec<Symbol>,
+    /// The strategy thread has stopped (shutdown): events are not sent.
+    strategy_gone: bool,
 }
 
 impl Exec {
@@ -186,6 +197,9 @@ impl Exec {
             metrics: None,
             recon,
             route,
+            journal: None,
+            foreign_symbols: Vec::new(),
+            strategy_gone: false,
         }
     }
 
@@ -217,6 +231,7 @@ impl Exec {
             .unwrap_or(u64::MAX)
             .max(1_000_000_000);
         let mut next_sync = start + sync_every;
+        let mut next_heartbeat = self.dead_man_arm();
         let held: Vec<NetEvent> = self.held.drain(..).collect();
         for ev in held {
             self.on_net(ev);
@@ -233,6 +248,9 @@ impl Exec {
             if now >= next_keepalive {
                 next_keepalive = now + keepalive_every;
                 self.send_job(idle(Job::Keepalive));
+            }
+            if next_heartbeat.is_some_and(|t| now >= t) {
+                next_heartbeat = self.dead_man_arm();
             }
             if now >= next_sync {
                 next_sync = now + sync_every;
@@ -385,6 +403,16 @@ impl Exec {
             return;
         }
         self.make_room();
+        // Journal the intent before anything can leave: a restart must know
+        // this id even if the venue never answers.
+        if let Some(j) = &mut self.journal
+            && let Err(e) = j.intent(&o)
+        {
+            let msg = format!("journal write failed, order not sent: {e}");
+            self.note(format!("{}: {msg}", o.client_id));
+            self.reject_local(o, 0, &msg);
+            return;
+        }
         let mut ev_buf = EvBuf::default();
         match self
             .tracker
@@ -550,6 +578,9 @@ impl Exec {
                 .map_err(|e| e.to_string()),
             (Job::CancelAll, _) if p.algo => Ok(self.rb.cancel_all_algo_open_orders(&sym, ts)),
             (Job::CancelAll, _) => Ok(self.rb.cancel_all_open_orders(&sym, ts)),
+            (Job::Heartbeat { countdown_ms }, _) => {
+                Ok(self.rb.countdown_cancel_all(&sym, countdown_ms, ts))
+            }
             (Job::Keepalive, _) => Ok(self.rb.listen_key_keepalive()),
             (Job::NewKey, _) => Ok(self.rb.listen_key_create()),
             (Job::DeleteKey, _) => Ok(self.rb.listen_key_delete()),
@@ -851,7 +882,7 @@ impl Exec {
                 self.recon_renew_key(&format!("listenKey keepalive failed: {e}"));
                 return;
             }
-            Job::CancelAll | Job::Keepalive | Job::DeleteKey => {
+            Job::CancelAll | Job::Heartbeat { .. } | Job::Keepalive | Job::DeleteKey => {
                 if !(200..300).contains(&status) {
                     let e = VenueError::from_response(status, body);
                     self.note(format!("{:?} on {}: {e}", p.job, p.instrument));
@@ -1220,6 +1251,13 @@ impl Exec {
             if let Some(m) = &self.metrics {
                 m.on_event(ev, order.as_ref());
             }
+            if let Some(j) = &mut self.journal
+                && let Some(e) = j.event(ev, order.as_ref())
+            {
+                self.note(format!(
+                    "journal write failed (further failures counted): {e}"
+                ));
+            }
             if let Some(o) = order
                 && o.state != OrderState::Unknown
                 && let Some(i) = self.unknown_ids.iter().position(|c| *c == o.client_id)
@@ -1276,6 +1314,9 @@ impl Exec {
     }
 
     pub(crate) fn send_strategy(&mut self, m: ToStrategy) {
+        if self.strategy_gone {
+            return;
+        }
         // Blocking with a bound: events are never dropped silently; a
         // strategy stuck for a whole second is reported.
         if self
@@ -1284,6 +1325,67 @@ impl Exec {
             .is_err()
         {
             self.note("strategy thread not consuming; event dropped".into());
+        }
+    }
+
+    // ---------------------------------------------------------------- dead-man switch
+
+    /// Arms `countdownCancelAll` on every loaded symbol (when configured) and
+    /// returns when to re-arm: a third of the countdown, so two heartbeats
+    /// may be lost before the venue cancels.
+    fn dead_man_arm(&mut self) -> Option<u64> {
+        let secs = self.config.engine.dead_man_switch_secs;
+        if secs == 0 {
+            return None;
+        }
+        let ms = u32::try_from(secs.saturating_mul(1000)).unwrap_or(u32::MAX);
+        self.dead_man_send(ms);
+        Some(mono_ns().saturating_add(secs.saturating_mul(1_000_000_000) / 3))
+    }
+
+    /// After a cancel-all, waits (bounded) for the venue's events so every
+    /// order's end is booked (and journaled) before the user stream closes;
+    /// what is still open after that is queried by client id.
+    fn settle_before_exit(&mut self) {
+        let open = |x: &Self| {
+            x.tracker.orders().any(|(_, o)| {
+                o.state.is_open() && !x.foreign_symbols.contains(&o.instrument.symbol)
+            })
+        };
+        let until = mono_ns() + 2_000_000_000;
+        while open(self) && mono_ns() < until {
+            self.pump(Duration::from_millis(5));
+        }
+        if open(self) {
+            self.recon_start(super::reconcile::ReconcileReason::Sweep);
+            let until = mono_ns() + 2_000_000_000;
+            while (self.recon.active() || !self.pending.is_empty()) && mono_ns() < until {
+                self.fire_due_retries(mono_ns());
+                self.recon_tick(mono_ns());
+                self.pump(Duration::from_millis(5));
+            }
+        }
+    }
+
+    /// Disarms the switch (countdown 0) on a clean shutdown.
+    fn dead_man_disarm(&mut self) {
+        if self.config.engine.dead_man_switch_secs > 0 {
+            self.dead_man_send(0);
+        }
+    }
+
+    fn dead_man_send(&mut self, countdown_ms: u32) {
+        let ids: Vec<InstrumentId> = self
+            .instruments
+            .instruments()
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        for instrument in ids {
+            self.send_job(Pending {
+                instrument,
+                ..idle(Job::Heartbeat { countdown_ms })
+            });
         }
     }
 
@@ -1300,7 +1402,11 @@ impl Exec {
         while strat_lat.is_none() && mono_ns() < until {
             match self.from_strategy.recv_timeout(Duration::from_millis(5)) {
                 Ok(FromStrategy::Command(c, t)) => self.on_command(c, t),
-                Ok(FromStrategy::Stopped(l)) => strat_lat = Some(l),
+                Ok(FromStrategy::Stopped(l)) => {
+                    strat_lat = Some(l);
+                    // Nobody reads events any more: don't block on them.
+                    self.strategy_gone = true;
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
                 Err(_) => {}
             }
@@ -1316,9 +1422,23 @@ impl Exec {
                 .map(|i| i.id)
                 .collect();
             for id in ids {
-                self.on_command(Command::CancelAll { instrument: id }, mono_ns());
+                if self.foreign_symbols.contains(&id.symbol) {
+                    // Orders we do not own live here: cancel ours one by one.
+                    let ours: Vec<ClientOrderId> = self
+                        .tracker
+                        .orders()
+                        .filter(|(_, o)| o.instrument == id && o.state.is_open())
+                        .map(|(_, o)| o.client_id)
+                        .collect();
+                    for c in ours {
+                        self.cancel(id, c, mono_ns());
+                    }
+                } else {
+                    self.on_command(Command::CancelAll { instrument: id }, mono_ns());
+                }
             }
         }
+        self.dead_man_disarm();
         // Let in-flight requests (on_stop cancels, cancel-all) finish.
         let until = mono_ns() + 3_000_000_000;
         while !self.pending.is_empty() && mono_ns() < until {
@@ -1326,11 +1446,24 @@ impl Exec {
             self.pump(Duration::from_millis(5));
         }
         self.note_route_summary();
+        if self.config.engine.cancel_all_on_shutdown {
+            self.settle_before_exit();
+        }
         let _ = self.net.send(NetCommand::CloseUserStream);
         self.send_job(idle(Job::DeleteKey));
         let until = mono_ns() + 2_000_000_000;
         while !self.pending.is_empty() && mono_ns() < until {
             self.pump(Duration::from_millis(5));
+        }
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.sync() {
+                self.log
+                    .push(format!("journal sync at shutdown failed: {e}"));
+            }
+            if j.failures() > 0 {
+                self.log
+                    .push(format!("journal: {} write failure(s)", j.failures()));
+            }
         }
         let mut latency = LatencyReport::new(Budgets {
             submit_ack_ms: self.config.latency.submit_ack.as_millis() as u64,

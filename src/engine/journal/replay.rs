@@ -46,6 +46,9 @@ pub struct ReplayedOrder {
     pub filled: Quantity,
     /// Last known state.
     pub state: OrderState,
+    /// Local wall ms when the intent was journaled (where a search for
+    /// fills made while the engine was down starts).
+    pub sent_ms: i64,
 }
 
 /// A damaged tail that was (or, read-only, would be) cut off.
@@ -76,6 +79,14 @@ pub struct Replay {
     /// Acks, states or fills for ids with no journaled intent (venue-generated
     /// orders, or orders placed by another process).
     pub orphan_events: u64,
+    /// Intents for a client id already journaled: an id used twice (must
+    /// stay 0; audits and tests check it).
+    pub duplicate_intents: u64,
+    /// Fill records repeating a (symbol, trade id) already journaled: a fill
+    /// booked twice (must stay 0).
+    pub duplicate_fills: u64,
+    /// Every (symbol, trade id) journaled, for audits.
+    pub trades: std::collections::HashSet<(Symbol, TradeId)>,
     /// Set when a torn tail was found.
     pub tail_repair: Option<TailRepair>,
     /// File length up to the last valid record.
@@ -94,6 +105,9 @@ impl Replay {
             Record::Session { .. } => self.sessions += 1,
             Record::Intent(i) => {
                 self.max_seq = Some(self.max_seq.map_or(i.seq, |m| m.max(i.seq)));
+                if self.orders.contains_key(&i.client_id) {
+                    self.duplicate_intents += 1;
+                }
                 self.orders.insert(
                     i.client_id,
                     ReplayedOrder {
@@ -106,6 +120,7 @@ impl Replay {
                         venue_id: None,
                         filled: Quantity::ZERO,
                         state: OrderState::Sent,
+                        sent_ms: i.time_ms,
                     },
                 );
             }
@@ -135,6 +150,9 @@ impl Replay {
                 qty,
                 ..
             } => {
+                if !self.trades.insert((symbol, trade_id)) {
+                    self.duplicate_fills += 1;
+                }
                 let last = self.last_trade_id.entry(symbol).or_insert(trade_id);
                 *last = (*last).max(trade_id);
                 match self.orders.get_mut(&client_id) {

@@ -1,0 +1,166 @@
+//! The execution thread's side of the journal: what gets written when.
+//!
+//! Why here and not in the tracker: the tracker is pure bookkeeping (tested
+//! without files); the execution thread is the one place that knows an order
+//! is about to leave (intent) and what the venue answered (events), so the
+//! hooks sit next to it and the loop itself only calls two methods.
+
+use crate::config::Config;
+use crate::engine::client_ids::ClientIdGenerator;
+use crate::engine::clock::local_wall_ms;
+use crate::engine::journal::{Intent, Journal, JournalError, Record};
+use crate::engine::runner::EngineError;
+use crate::model::enums::OrderStatus;
+use crate::model::{Order, OrderEvent, OrderEventKind, OrderState};
+
+/// The open journal plus what the execution thread needs to write to it.
+#[derive(Debug)]
+pub struct Persist {
+    journal: Journal,
+    /// Parses the sequence number out of this session's client ids.
+    ids: ClientIdGenerator,
+    /// Write failures after the first are counted, not logged again.
+    failures: u64,
+}
+
+impl Persist {
+    /// Wraps an opened journal; `ids` is a copy of the strategy's generator.
+    pub fn new(journal: Journal, ids: ClientIdGenerator) -> Persist {
+        Persist {
+            journal,
+            ids,
+            failures: 0,
+        }
+    }
+
+    /// The journal (replayed state, path).
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Write failures so far (the engine keeps trading; a restart then
+    /// relies on the venue's lists and the engine's id tag).
+    pub fn failures(&self) -> u64 {
+        self.failures
+    }
+
+    /// Journals an order about to be sent. Called before the request is
+    /// handed to the network thread; with `journal_fsync = "always"` the
+    /// record is on stable storage when this returns. An error means the
+    /// order must not be sent: a restart could not know its id.
+    pub fn intent(&mut self, o: &Order) -> Result<(), JournalError> {
+        let rec = Record::Intent(Intent {
+            seq: self.ids.sequence_of(&o.client_id).unwrap_or(0),
+            client_id: o.client_id,
+            symbol: o.instrument.symbol,
+            side: o.side,
+            order_type: o.order_type,
+            qty: o.quantity,
+            price: o.price,
+            time_ms: local_wall_ms(),
+        });
+        let r = self.journal.append(&rec);
+        if r.is_err() {
+            self.failures += 1;
+        }
+        r
+    }
+
+    /// Journals what one order event says (acks, fills, final states).
+    /// `after` is the order as the tracker holds it after the event. Returns
+    /// the error of the first failed write only (for the log).
+    pub fn event(&mut self, ev: &OrderEvent, after: Option<&Order>) -> Option<JournalError> {
+        let mut first_err = None;
+        let mut put = |j: &mut Journal, r: Record, failures: &mut u64| {
+            if let Err(e) = j.append(&r) {
+                *failures += 1;
+                if *failures == 1 {
+                    first_err = Some(e);
+                }
+            }
+        };
+        match &ev.kind {
+            OrderEventKind::Accepted => {
+                if let Some(v) = ev.venue_order_id {
+                    let r = Record::Ack {
+                        client_id: ev.client_id,
+                        venue_id: v,
+                        time_ms: ev.ts_venue_ms,
+                    };
+                    put(&mut self.journal, r, &mut self.failures);
+                }
+            }
+            OrderEventKind::Filled(f) | OrderEventKind::ExternalFill(f) => {
+                let r = Record::Fill {
+                    client_id: f.client_id,
+                    symbol: f.instrument.symbol,
+                    trade_id: f.trade_id,
+                    qty: f.quantity,
+                    price: f.price,
+                    time_ms: f.ts_venue_ms,
+                };
+                put(&mut self.journal, r, &mut self.failures);
+            }
+            _ => {}
+        }
+        let ends = matches!(
+            ev.kind,
+            OrderEventKind::Filled(_)
+                | OrderEventKind::Canceled
+                | OrderEventKind::Expired { .. }
+                | OrderEventKind::Rejected { .. }
+                | OrderEventKind::Resolved { .. }
+        );
+        if ends
+            && let Some(o) = after
+            && let Some(status) = final_status(o.state)
+        {
+            let r = Record::Terminal {
+                client_id: o.client_id,
+                status,
+                time_ms: ev.ts_venue_ms,
+            };
+            put(&mut self.journal, r, &mut self.failures);
+        }
+        first_err
+    }
+
+    /// Appends a record decided outside the loop (start-up reconciliation).
+    pub fn append(&mut self, r: &Record) -> Result<(), JournalError> {
+        let res = self.journal.append(r);
+        if res.is_err() {
+            self.failures += 1;
+        }
+        res
+    }
+
+    /// Forces everything to disk (clean shutdown).
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        self.journal.sync()
+    }
+}
+
+/// The venue status a terminal local state is journaled as.
+pub fn final_status(s: OrderState) -> Option<OrderStatus> {
+    match s {
+        OrderState::Filled => Some(OrderStatus::Filled),
+        OrderState::Canceled => Some(OrderStatus::Canceled),
+        OrderState::Expired => Some(OrderStatus::Expired),
+        OrderState::Rejected => Some(OrderStatus::Rejected),
+        _ => None,
+    }
+}
+
+/// Opens the configured journal (replaying it), or `None` when the config
+/// has no `journal_path`. A journal with a hole in the middle stops start-up.
+pub fn open(config: &Config) -> Result<Option<Journal>, EngineError> {
+    let Some(path) = &config.engine.journal_path else {
+        return Ok(None);
+    };
+    Journal::open(path, config.engine.journal_fsync)
+        .map(Some)
+        .map_err(|e| EngineError::StartupIo {
+            step: "journal",
+            reason: e.to_string(),
+        })
+}

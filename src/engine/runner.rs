@@ -65,6 +65,10 @@ pub struct Counters {
     pub rate_limit_backoffs: u64,
     /// Stream reconnects (StreamUp after StreamDown).
     pub reconnects: u64,
+    /// Most events that ever waited on the execution thread for a slow
+    /// strategy (0: the strategy always kept up). Nothing is dropped; a high
+    /// number says the callbacks are too slow for the event rate.
+    pub strategy_backlog_max: u64,
 }
 
 impl Counters {

@@ -116,7 +116,8 @@ fn sim_file_with_env_credentials() {
             .load_ids
             .contains(&id("币安人生USDT-PERP.BINANCE"))
     );
-    assert_eq!(cfg.threads.execution.wait, WaitStrategy::Park);
+    assert_eq!(cfg.threads.execution.wait, WaitStrategy::SpinPark);
+    assert_eq!(cfg.threads.execution.spin_us, None);
     assert_eq!(cfg.backoff().base, Duration::from_millis(50));
 }
 

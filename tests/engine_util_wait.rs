@@ -90,6 +90,7 @@ fn pinning_to_a_missing_core_names_it_and_never_runs_the_body() {
     let settings = ThreadSettings {
         core: Some(9999),
         wait: WaitStrategy::Park,
+        spin_us: None,
     };
     let err = spawn_named("bx-test-pin", settings, move || {
         flag.store(true, std::sync::atomic::Ordering::SeqCst)
@@ -117,6 +118,7 @@ fn pinning_to_an_available_core_works() {
     let settings = ThreadSettings {
         core: Some(first.id),
         wait: WaitStrategy::Park,
+        spin_us: None,
     };
     let t = spawn_named("bx-test-pinned", settings, || 1).expect("pinned");
     assert_eq!(t.join(), Ok(1));

@@ -10,9 +10,13 @@ fn origin(e: &Endpoint) -> &'static str {
 }
 
 fn thread(t: &ThreadSettings) -> String {
+    let spin = match t.spin_us {
+        Some(us) => format!(" (hot {us} µs)"),
+        None => String::new(),
+    };
     match t.core {
-        Some(c) => format!("core {c}, wait {}", t.wait.as_str()),
-        None => format!("unpinned, wait {}", t.wait.as_str()),
+        Some(c) => format!("core {c}, wait {}{spin}", t.wait.as_str()),
+        None => format!("unpinned, wait {}{spin}", t.wait.as_str()),
     }
 }
 

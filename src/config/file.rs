@@ -62,6 +62,7 @@ pub(super) struct FileThreads {
 pub(super) struct FileThread {
     pub core: Option<Spanned<i64>>,
     pub wait: Option<WaitStrategy>,
+    pub spin_us: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -144,6 +144,10 @@ pub struct ThreadSettings {
     pub core: Option<usize>,
     /// How it waits.
     pub wait: WaitStrategy,
+    /// `spin_park` only: how long (µs) the thread stays hot after its last
+    /// piece of work before it parks; `None` = the engine default
+    /// ([`crate::engine::wait::DEFAULT_SPIN_WINDOW`]).
+    pub spin_us: Option<u32>,
 }
 
 /// The three engine threads.

@@ -605,8 +605,16 @@ fn threads(
             return Ok((ThreadSettings::default(), Line(None)));
         };
         let wait = t.wait.unwrap_or_default();
+        let spin_us = t.spin_us;
         let Some(core) = &t.core else {
-            return Ok((ThreadSettings { core: None, wait }, Line(None)));
+            return Ok((
+                ThreadSettings {
+                    core: None,
+                    wait,
+                    spin_us,
+                },
+                Line(None),
+            ));
         };
         let line = ctx.at(core);
         let available = env.core_ids().unwrap_or(&[]);
@@ -633,6 +641,7 @@ fn threads(
             ThreadSettings {
                 core: usize::try_from(id).ok(),
                 wait,
+                spin_us,
             },
             line,
         ))

@@ -75,6 +75,10 @@ pub struct Counters {
     /// Differences a reconciliation found and resolved (orders closed,
     /// filled or changed at the venue without a stream event).
     pub reconcile_fixes: u64,
+    /// Most events that ever waited on the execution thread for a slow
+    /// strategy (0: the strategy always kept up). Nothing is dropped; a high
+    /// number says the callbacks are too slow for the event rate.
+    pub strategy_backlog_max: u64,
 }
 
 impl Counters {

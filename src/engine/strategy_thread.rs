@@ -11,16 +11,18 @@
 //! The latency paths that end "at the strategy" are recorded here, right
 //! after the callback returns, from stamps the execution thread attached.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::clock::mono_ns;
 use super::positions::Position;
 use super::strategy::{BookTicker, Command, CommandError, Context, OrderFactory, Strategy, Trade};
-use crate::config::{ThreadSettings, WaitStrategy};
+use super::wait::{Recv, Waiter};
+use crate::config::ThreadSettings;
 use crate::instruments::{Instrument, InstrumentProvider};
 use crate::latency::{LatencyPath, LatencyRecorder, wall_ns};
 use crate::model::ids::{ClientOrderId, InstrumentId, Symbol};
@@ -225,54 +227,131 @@ impl Context for ChannelContext {
 /// (`gone` set).
 fn next_message(
     rx: &Receiver<ToStrategy>,
-    wait: WaitStrategy,
+    waiter: &mut Waiter,
     timeout: Duration,
     gone: &mut bool,
 ) -> Option<ToStrategy> {
-    match wait {
-        WaitStrategy::Park => match rx.recv_timeout(timeout) {
-            Ok(m) => Some(m),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => {
+    let deadline = mono_ns().saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
+    loop {
+        let left = Duration::from_nanos(deadline.saturating_sub(mono_ns()));
+        match waiter.recv_for(rx, left) {
+            Recv::Msg(m) => return Some(m),
+            Recv::Disconnected => {
                 *gone = true;
-                None
+                return None;
             }
-        },
-        WaitStrategy::Spin | WaitStrategy::Yield | WaitStrategy::SpinPark => {
-            let deadline = mono_ns().saturating_add(timeout.as_nanos() as u64);
-            let mut spins: u32 = 0;
-            loop {
-                match rx.try_recv() {
-                    Ok(m) => return Some(m),
-                    Err(TryRecvError::Disconnected) => {
-                        *gone = true;
-                        return None;
-                    }
-                    Err(TryRecvError::Empty) => {}
+            Recv::Empty if mono_ns() >= deadline => return None,
+            Recv::Empty => {}
+        }
+    }
+}
+
+/// The execution thread's sending end towards the strategy thread.
+///
+/// Why: the execution thread must never block on a slow strategy (acks and
+/// fills keep arriving and must be booked), and an event must never be
+/// dropped (a strategy that misses a fill trades on a wrong position). So
+/// when the channel is full, events wait here, in order, and go out as soon
+/// as the strategy catches up; later events queue behind them. The backlog is
+/// preallocated and only grows past that while the strategy stalls.
+#[derive(Debug)]
+pub struct StrategyOutbox {
+    tx: Sender<ToStrategy>,
+    backlog: VecDeque<ToStrategy>,
+    high_water: usize,
+    gone: bool,
+}
+
+impl StrategyOutbox {
+    /// An outbox on `tx` with room for `capacity` queued events before the
+    /// backlog allocates.
+    pub fn new(tx: Sender<ToStrategy>, capacity: usize) -> Self {
+        StrategyOutbox {
+            tx,
+            backlog: VecDeque::with_capacity(capacity),
+            high_water: 0,
+            gone: false,
+        }
+    }
+
+    /// Hands `m` on without blocking, behind anything already queued.
+    /// Dropped only when the strategy thread has exited (nobody to tell).
+    #[inline]
+    pub fn send(&mut self, m: ToStrategy) {
+        if self.gone {
+            return;
+        }
+        if self.backlog.is_empty() {
+            match self.tx.try_send(m) {
+                Ok(()) => return,
+                Err(TrySendError::Full(m)) => self.backlog.push_back(m),
+                Err(TrySendError::Disconnected(_)) => {
+                    self.gone = true;
+                    return;
                 }
-                if mono_ns() >= deadline {
-                    return None;
+            }
+        } else {
+            self.backlog.push_back(m);
+        }
+        self.high_water = self.high_water.max(self.backlog.len());
+    }
+
+    /// Moves queued events into the channel while it has room; returns how
+    /// many moved.
+    pub fn flush(&mut self) -> usize {
+        let mut moved = 0;
+        while let Some(m) = self.backlog.pop_front() {
+            match self.tx.try_send(m) {
+                Ok(()) => moved += 1,
+                Err(TrySendError::Full(m)) => {
+                    self.backlog.push_front(m);
+                    break;
                 }
-                spins = spins.saturating_add(1);
-                match wait {
-                    WaitStrategy::Spin => std::hint::spin_loop(),
-                    WaitStrategy::Yield => std::thread::yield_now(),
-                    // Spin a little, then block for the rest of the period.
-                    _ if spins < 10_000 => std::hint::spin_loop(),
-                    _ => {
-                        let left = deadline.saturating_sub(mono_ns());
-                        return match rx.recv_timeout(Duration::from_nanos(left)) {
-                            Ok(m) => Some(m),
-                            Err(RecvTimeoutError::Timeout) => None,
-                            Err(RecvTimeoutError::Disconnected) => {
-                                *gone = true;
-                                None
-                            }
-                        };
-                    }
+                Err(TrySendError::Disconnected(_)) => {
+                    self.gone = true;
+                    self.backlog.clear();
+                    break;
                 }
             }
         }
+        moved
+    }
+
+    /// Blocks until the backlog is delivered, the strategy thread is gone or
+    /// `deadline` passes; true when everything was delivered.
+    pub fn flush_until(&mut self, deadline: Instant) -> bool {
+        while let Some(m) = self.backlog.pop_front() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.tx.send_timeout(m, left) {
+                Ok(()) => {}
+                Err(crossbeam_channel::SendTimeoutError::Timeout(m)) => {
+                    self.backlog.push_front(m);
+                    return false;
+                }
+                Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => {
+                    self.gone = true;
+                    self.backlog.clear();
+                    return false;
+                }
+            }
+        }
+        !self.gone
+    }
+
+    /// Events waiting for room in the channel now.
+    pub fn backlog(&self) -> usize {
+        self.backlog.len()
+    }
+
+    /// The most events that ever waited at once (0: the strategy always kept
+    /// up).
+    pub fn high_water(&self) -> usize {
+        self.high_water
+    }
+
+    /// True once the strategy thread has dropped its receiver.
+    pub fn is_gone(&self) -> bool {
+        self.gone
     }
 }
 
@@ -317,7 +396,7 @@ pub fn spawn<S: Strategy + Send + 'static>(
                 &mut ctx,
                 &w.events,
                 w.timer_interval,
-                w.thread.wait,
+                &w.thread,
                 &mut lat,
                 w.latency_tap.as_ref(),
             );
@@ -335,10 +414,11 @@ fn run<S: Strategy>(
     ctx: &mut ChannelContext,
     rx: &Receiver<ToStrategy>,
     timer: Option<Duration>,
-    wait: WaitStrategy,
+    thread: &ThreadSettings,
     lat: &mut LatencyRecorder,
     tap: Option<&crate::metrics::LatencyTap>,
 ) {
+    let mut waiter = Waiter::for_thread(thread);
     strategy.on_start(ctx);
     // Without a timer, wake every 100 ms anyway so a disconnected execution
     // thread is noticed (park mode blocks otherwise).
@@ -358,7 +438,7 @@ fn run<S: Strategy>(
             next_timer = now.saturating_add(period_ns);
         }
         let wait_for = Duration::from_nanos(next_timer.saturating_sub(mono_ns()));
-        let msg = next_message(rx, wait, wait_for, &mut gone);
+        let msg = next_message(rx, &mut waiter, wait_for, &mut gone);
         if gone {
             return;
         }

@@ -6,10 +6,17 @@
 //!
 //! - `Spin` keeps the core hot and reacts in tens of nanoseconds, but burns
 //!   100% of a core even when the market is quiet.
-//! - `Yield` polls and gives the scheduler a chance to run someone else.
-//! - `Park` sleeps until woken (or a short bounded timeout), using no CPU.
-//! - `SpinPark` spins for a while after the last piece of work (a burst of
-//!   fills usually comes in clusters), then parks.
+//! - `Yield` polls and gives the scheduler a chance to run someone else
+//!   between polls (`sched_yield`); it never sleeps, so it also burns a core
+//!   when nothing else wants it.
+//! - `Park` sleeps until woken (or a bounded timeout), using no CPU. Every
+//!   hop into a parked thread costs a futex/eventfd wake-up: 20–30 µs on a VM.
+//! - `SpinPark` stays hot for a window (`spin_us`, default
+//!   [`DEFAULT_SPIN_WINDOW`]) after its last piece of work, then parks. A
+//!   thread that just handed an order on expects the answer within about
+//!   one venue round trip, so catching it hot saves the wake-up; a quiet
+//!   market costs no CPU. Inside the window it yields the core every few
+//!   polls, so on a shared box the thread being waited for still runs.
 //!
 //! # Why three spinning threads starve each other on a 2-core box
 //!
@@ -23,10 +30,11 @@
 //! isolated core (`core = N` in the config, one spinner per core).
 //!
 //! CI machines and laptops have few shared cores (and other jobs on them), so
-//! the default and CI settings use `Park`: every thread sleeps when idle and
-//! the one with work gets a core immediately.
+//! the default and CI settings use `Park` or a bounded `SpinPark`: an idle
+//! engine sleeps, and the thread with work gets a core.
 
 use crate::config::{ThreadSettings, WaitStrategy};
+use crate::latency::clock::now_ns;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -36,25 +44,52 @@ use std::time::Duration;
 /// shutdown flag is noticed promptly.
 pub const DEFAULT_PARK_TIMEOUT: Duration = Duration::from_micros(500);
 
-/// Empty polls `SpinPark` spins through before parking: roughly 10–100 µs
-/// of spinning (a `pause` costs 10–40 ns depending on the CPU), enough to
-/// catch the next event of a burst without holding the core for long.
+/// How long a `spin_park` thread stays hot after its last piece of work
+/// before it parks (`spin_us` in the config overrides it). Sized to the venue
+/// round trip seen from inside the engine on loopback (~50–150 µs): a thread
+/// that just handed work on expects the answer within that window, and
+/// catching it hot saves a futex sleep plus a wake-up IPI (20–30 µs each on a
+/// VM) per thread hop.
+pub const DEFAULT_SPIN_WINDOW: Duration = Duration::from_micros(200);
+
+/// Empty polls `SpinPark` spins through before parking when it is counted in
+/// polls rather than time ([`Waiter::with_spin_limit`]).
 pub const DEFAULT_SPIN_LIMIT: u32 = 2_000;
 
 /// Empty polls `recv` makes under `Spin`/`Yield` before handing control back
 /// to the caller's loop (which may have other queues and a shutdown flag).
 pub const DEFAULT_POLL_BATCH: u32 = 256;
 
+/// Inside a `spin_park` window, every this many empty polls the thread gives
+/// its core away once (`sched_yield`): on a box with fewer cores than busy
+/// threads, the thread being waited for (the venue, another engine thread)
+/// gets to run instead of waiting for the end of a scheduler slice. On a
+/// dedicated core the yield returns at once (~0.3 µs).
+const YIELD_EVERY: u32 = 16;
+
+/// What a thread should do after a poll that found nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// Poll again at once (a `pause` hint between polls).
+    Spin,
+    /// Give the core away once (`sched_yield`), then poll again.
+    Yield,
+    /// Block until woken, for at most the park timeout.
+    Park,
+}
+
 /// Idle behaviour of one engine thread, derived from its [`WaitStrategy`].
 ///
-/// Call [`Waiter::idle`] after each poll that found nothing and
-/// [`Waiter::work_done`] after each poll that found work. Holds no heap data,
-/// so it is cheap to keep one per loop.
+/// Call [`Waiter::idle_action`] (or [`Waiter::idle`]) after each poll that
+/// found nothing and [`Waiter::work_done`] after each poll that found work.
+/// Holds no heap data, so it is cheap to keep one per loop.
 #[derive(Debug, Clone)]
 pub struct Waiter {
     strategy: WaitStrategy,
     spins: u32,
     spin_limit: u32,
+    window_ns: u64,
+    last_work_ns: u64,
     poll_batch: u32,
     park_timeout: Duration,
 }
@@ -71,14 +106,26 @@ pub enum Recv<T> {
 }
 
 impl Waiter {
-    /// A waiter with the default spin limit and park timeout.
+    /// A waiter with the default spin window and park timeout.
     pub fn new(strategy: WaitStrategy) -> Self {
         Waiter {
             strategy,
             spins: 0,
-            spin_limit: DEFAULT_SPIN_LIMIT,
+            spin_limit: u32::MAX,
+            window_ns: DEFAULT_SPIN_WINDOW.as_nanos() as u64,
+            last_work_ns: now_ns(),
             poll_batch: DEFAULT_POLL_BATCH,
             park_timeout: DEFAULT_PARK_TIMEOUT,
+        }
+    }
+
+    /// The waiter a configured thread uses: its strategy, and its `spin_us`
+    /// window when one is set.
+    pub fn for_thread(settings: &ThreadSettings) -> Self {
+        let w = Waiter::new(settings.wait);
+        match settings.spin_us {
+            Some(us) => w.with_spin_window(Duration::from_micros(u64::from(us))),
+            None => w,
         }
     }
 
@@ -89,15 +136,29 @@ impl Waiter {
         self
     }
 
-    /// Overrides how many empty polls `SpinPark` spins before parking.
+    /// Counts the `SpinPark` budget in empty polls instead of time: parks
+    /// after `limit` of them.
     pub fn with_spin_limit(mut self, limit: u32) -> Self {
         self.spin_limit = limit;
+        self.window_ns = u64::MAX;
+        self
+    }
+
+    /// How long `SpinPark` stays hot after the last piece of work.
+    pub fn with_spin_window(mut self, window: Duration) -> Self {
+        self.window_ns = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+        self.spin_limit = u32::MAX;
         self
     }
 
     /// The strategy this waiter follows.
     pub fn strategy(&self) -> WaitStrategy {
         self.strategy
+    }
+
+    /// The longest single park.
+    pub fn park_timeout(&self) -> Duration {
+        self.park_timeout
     }
 
     /// Empty polls since the last piece of work (for `SpinPark` diagnostics
@@ -107,53 +168,71 @@ impl Waiter {
     }
 
     /// True when the next [`Waiter::idle`] will park the thread.
+    #[inline]
     pub fn will_park(&self) -> bool {
         match self.strategy {
             WaitStrategy::Park => true,
-            WaitStrategy::SpinPark => self.spins >= self.spin_limit,
+            WaitStrategy::SpinPark => {
+                self.spins >= self.spin_limit
+                    || (self.window_ns != u64::MAX
+                        && now_ns().saturating_sub(self.last_work_ns) >= self.window_ns)
+            }
             WaitStrategy::Spin | WaitStrategy::Yield => false,
         }
+    }
+
+    /// A poll found nothing: what to do now. Counts the empty poll.
+    #[inline]
+    pub fn idle_action(&mut self) -> Idle {
+        let act = match self.strategy {
+            WaitStrategy::Spin => Idle::Spin,
+            WaitStrategy::Yield => Idle::Yield,
+            WaitStrategy::Park => Idle::Park,
+            WaitStrategy::SpinPark if self.will_park() => Idle::Park,
+            WaitStrategy::SpinPark if self.spins % YIELD_EVERY == YIELD_EVERY - 1 => Idle::Yield,
+            WaitStrategy::SpinPark => Idle::Spin,
+        };
+        self.spins = self.spins.saturating_add(1);
+        act
     }
 
     /// A poll found nothing: wait the way the strategy says. Never blocks
     /// longer than the park timeout.
     #[inline]
     pub fn idle(&mut self) {
-        let park = self.will_park();
-        self.spins = self.spins.saturating_add(1);
-        match self.strategy {
-            WaitStrategy::Spin => std::hint::spin_loop(),
-            WaitStrategy::Yield => std::thread::yield_now(),
-            WaitStrategy::Park | WaitStrategy::SpinPark if park => {
-                std::thread::park_timeout(self.park_timeout)
-            }
-            WaitStrategy::Park | WaitStrategy::SpinPark => std::hint::spin_loop(),
+        match self.idle_action() {
+            Idle::Spin => std::hint::spin_loop(),
+            Idle::Yield => std::thread::yield_now(),
+            Idle::Park => std::thread::park_timeout(self.park_timeout),
         }
     }
 
-    /// A poll found work: the next idle period starts spinning again.
+    /// A poll found work: the next idle period starts hot again.
     #[inline]
     pub fn work_done(&mut self) {
         self.spins = 0;
+        if self.strategy == WaitStrategy::SpinPark {
+            self.last_work_ns = now_ns();
+        }
     }
 
     /// Receives from a channel the way the strategy says, with a bounded wait.
     ///
     /// `Spin`/`Yield` retry `try_recv` (with the idle hint between tries) up
     /// to a small batch; `Park` blocks in `recv_timeout` for the park timeout
-    /// (the sender wakes it at once); `SpinPark` tries without blocking until
-    /// its spin budget is used, then blocks like `Park`. Returns
-    /// [`Recv::Empty`] when nothing came so the caller can service its other
-    /// duties. No allocation in steady state: crossbeam reuses its waiter
-    /// registration after the first blocking wait on a thread.
+    /// (the sender wakes it at once); `SpinPark` tries without blocking while
+    /// its window lasts, then blocks like `Park`. Returns [`Recv::Empty`] when
+    /// nothing came so the caller can service its other duties. No allocation
+    /// in steady state: crossbeam reuses its waiter registration after the
+    /// first blocking wait on a thread.
     pub fn recv<T>(&mut self, rx: &Receiver<T>) -> Recv<T> {
-        let tries = match self.strategy {
-            WaitStrategy::Spin | WaitStrategy::Yield => self.poll_batch,
-            WaitStrategy::Park => 1,
-            WaitStrategy::SpinPark => self.spin_limit.saturating_sub(self.spins).max(1),
-        }
-        .min(self.poll_batch);
-        for _ in 0..tries {
+        self.recv_for(rx, self.park_timeout)
+    }
+
+    /// [`Waiter::recv`] with a park of at most `timeout` (e.g. until the
+    /// next timer is due).
+    pub fn recv_for<T>(&mut self, rx: &Receiver<T>, timeout: Duration) -> Recv<T> {
+        for _ in 0..self.poll_batch {
             match rx.try_recv() {
                 Ok(m) => {
                     self.work_done();
@@ -162,20 +241,20 @@ impl Waiter {
                 Err(TryRecvError::Disconnected) => return Recv::Disconnected,
                 Err(TryRecvError::Empty) => {}
             }
-            if self.will_park() {
-                return match rx.recv_timeout(self.park_timeout) {
-                    Ok(m) => {
-                        self.work_done();
-                        Recv::Msg(m)
-                    }
-                    Err(RecvTimeoutError::Timeout) => {
-                        self.spins = self.spins.saturating_add(1);
-                        Recv::Empty
-                    }
-                    Err(RecvTimeoutError::Disconnected) => Recv::Disconnected,
-                };
+            match self.idle_action() {
+                Idle::Spin => std::hint::spin_loop(),
+                Idle::Yield => std::thread::yield_now(),
+                Idle::Park => {
+                    return match rx.recv_timeout(timeout) {
+                        Ok(m) => {
+                            self.work_done();
+                            Recv::Msg(m)
+                        }
+                        Err(RecvTimeoutError::Timeout) => Recv::Empty,
+                        Err(RecvTimeoutError::Disconnected) => Recv::Disconnected,
+                    };
+                }
             }
-            self.idle();
         }
         Recv::Empty
     }
@@ -404,5 +483,28 @@ mod tests {
             assert!(!w.will_park(), "{s:?}");
         }
         assert!(Waiter::new(WaitStrategy::Park).will_park());
+    }
+
+    #[test]
+    fn spin_park_window_is_time_based_and_yields_inside_it() {
+        let mut hot = Waiter::new(WaitStrategy::SpinPark).with_spin_window(Duration::from_secs(5));
+        hot.work_done();
+        let acts: Vec<Idle> = (0..YIELD_EVERY * 2).map(|_| hot.idle_action()).collect();
+        assert!(!acts.contains(&Idle::Park), "inside the window: {acts:?}");
+        assert!(acts.contains(&Idle::Yield) && acts.contains(&Idle::Spin));
+        let mut cold =
+            Waiter::new(WaitStrategy::SpinPark).with_spin_window(Duration::from_micros(1));
+        cold.work_done();
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(cold.idle_action(), Idle::Park, "window over");
+        cold.work_done();
+        let mut cfg = ThreadSettings {
+            wait: WaitStrategy::SpinPark,
+            ..ThreadSettings::default()
+        };
+        cfg.spin_us = Some(0);
+        let mut zero = Waiter::for_thread(&cfg);
+        zero.work_done();
+        assert_eq!(zero.idle_action(), Idle::Park, "spin_us = 0 parks at once");
     }
 }

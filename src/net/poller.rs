@@ -18,6 +18,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::time::Duration;
 
 use mio::{Events, Poll, Registry, Token, Waker};
@@ -45,12 +46,32 @@ impl PollMode {
 
 /// A handle other threads use to interrupt the network thread's `poll`.
 #[derive(Debug, Clone)]
-pub struct NetWaker(Arc<Waker>);
+pub struct NetWaker {
+    waker: Arc<Waker>,
+    sleeping: Arc<AtomicBool>,
+}
 
 impl NetWaker {
-    /// Wake the network thread (one `eventfd` write; cheap, coalesces).
+    /// Wake the network thread unconditionally (one `eventfd` write).
     pub fn wake(&self) -> io::Result<()> {
-        self.0.wake()
+        self.waker.wake()
+    }
+
+    /// Wake the network thread only if it is blocked (or about to block) in
+    /// [`Poller::park_unless`]. Call it right after putting work where the
+    /// `pending` check of that call looks (e.g. a channel send). A thread
+    /// that is polling hot finds the work itself, so this skips the
+    /// `eventfd` syscall and the spurious poll wake-up it would cause.
+    #[inline]
+    pub fn wake_if_sleeping(&self) -> io::Result<()> {
+        // Pairs with the fence in `park_unless`: either that thread sees our
+        // work before it sleeps, or we see its flag and wake it.
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::SeqCst) {
+            self.waker.wake()
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -59,6 +80,7 @@ pub struct Poller {
     poll: Poll,
     events: Events,
     waker: Arc<Waker>,
+    sleeping: Arc<AtomicBool>,
     next_token: usize,
     mode: PollMode,
 }
@@ -81,6 +103,7 @@ impl Poller {
             poll,
             events: Events::with_capacity(capacity.max(1)),
             waker,
+            sleeping: Arc::new(AtomicBool::new(false)),
             next_token: 1,
             mode,
         })
@@ -100,7 +123,10 @@ impl Poller {
 
     /// A cloneable waker for other threads.
     pub fn waker(&self) -> NetWaker {
-        NetWaker(Arc::clone(&self.waker))
+        NetWaker {
+            waker: Arc::clone(&self.waker),
+            sleeping: Arc::clone(&self.sleeping),
+        }
     }
 
     /// Current poll mode.
@@ -128,6 +154,22 @@ impl Poller {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Block for at most `timeout`, announcing the sleep to
+    /// [`NetWaker::wake_if_sleeping`]; polls without blocking instead when
+    /// `pending()` reports work that arrived before the announcement.
+    pub fn park_unless(
+        &mut self,
+        timeout: Duration,
+        pending: impl FnOnce() -> bool,
+    ) -> io::Result<()> {
+        self.sleeping.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let timeout = if pending() { Duration::ZERO } else { timeout };
+        let r = self.poll_for(timeout);
+        self.sleeping.store(false, Ordering::Relaxed);
+        r
     }
 
     /// Events of the last `poll`.

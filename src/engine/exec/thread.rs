@@ -18,7 +18,7 @@ use crate::binance::requests::{
     AlgoRef, ModifyOrder, NewAlgoOrder, NewOrder, OrderRef, RequestBuilder, RestRequest,
 };
 use crate::binance::rest::{AlgoOrderResponse, OrderResponse, decode};
-use crate::config::{Backoff, Config, PositionMode, SplitMix64, WaitStrategy};
+use crate::config::{Backoff, Config, PositionMode, SplitMix64};
 use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::clock::mono_ns;
 use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome, StreamKind};
@@ -28,8 +28,9 @@ use crate::engine::ratelimit::{Cost, Decision, RateLimiter, RateWarning};
 use crate::engine::report::{Report, ReportSource, RequestKind};
 use crate::engine::runner::{Counters, EngineError, EngineSummary};
 use crate::engine::strategy::{BookTicker, Command, Trade};
-use crate::engine::strategy_thread::{EventStamps, FromStrategy, ToStrategy};
+use crate::engine::strategy_thread::{EventStamps, FromStrategy, StrategyOutbox, ToStrategy};
 use crate::engine::tracker::OrderTracker;
+use crate::engine::wait::{Idle, Waiter};
 use crate::instruments::{InstrumentProvider, OrderCheck};
 use crate::latency::{Budgets, LatencyPath, LatencyRecorder, LatencyReport, wall_ns};
 use crate::model::ids::{ClientOrderId, InstrumentId, Symbol};
@@ -40,8 +41,11 @@ use crate::model::{
 
 mod route;
 
-/// Idle polls before a `spin_park` execution thread blocks.
-const SPIN_BEFORE_PARK: u32 = 10_000;
+/// Events the execution thread can hold for a stalled strategy before its
+/// backlog has to allocate.
+const STRATEGY_BACKLOG: usize = 4096;
+/// Longest park while events wait for a stalled strategy to make room.
+const BACKLOG_RETRY: Duration = Duration::from_micros(200);
 /// Most finished orders kept for the summary once released from the pool.
 const MAX_FINISHED: usize = 100_000;
 /// Most lines kept in the human event log.
@@ -93,7 +97,8 @@ pub struct Exec {
     pub(crate) instruments: InstrumentProvider,
     pub(crate) tracker: OrderTracker,
     pub(crate) positions: PositionBook,
-    pub(crate) to_strategy: Sender<ToStrategy>,
+    /// Events to the strategy: never blocks, never drops.
+    pub(crate) to_strategy: StrategyOutbox,
     pub(crate) from_strategy: Receiver<FromStrategy>,
     pub(crate) stop: Arc<AtomicBool>,
     pub(crate) done: Arc<AtomicBool>,
@@ -117,8 +122,8 @@ pub struct Exec {
     backoff: Backoff,
     jitter: SplitMix64,
     stream_was_down: bool,
-    /// Consecutive polls that found nothing (spin-then-park).
-    idle_polls: u32,
+    /// How the loop waits when idle (`threads.execution`).
+    waiter: Waiter,
     /// Orders whose fate became unknown and is not settled yet (resolved by
     /// the query or by a stream event, whichever comes first).
     unknown_ids: Vec<ClientOrderId>,
@@ -163,6 +168,7 @@ impl Exec {
         let mut recon = Reconciler::new(&config, mono_ns());
         recon.since_ms = wall_ns() / 1_000_000 + offset_ms;
         let route = route::Router::new(&config, cap);
+        let waiter = Waiter::for_thread(&config.threads.execution);
         Exec {
             config,
             net,
@@ -171,7 +177,7 @@ impl Exec {
             instruments,
             tracker,
             positions,
-            to_strategy,
+            to_strategy: StrategyOutbox::new(to_strategy, STRATEGY_BACKLOG),
             from_strategy,
             stop,
             done,
@@ -192,7 +198,7 @@ impl Exec {
             backoff,
             jitter: SplitMix64(wall_ns() as u64 ^ 0x9E37),
             stream_was_down: false,
-            idle_polls: 0,
+            waiter,
             unknown_ids: Vec::with_capacity(64),
             metrics: None,
             recon,
@@ -272,12 +278,12 @@ impl Exec {
         self.shutdown()
     }
 
-    /// Handles whatever is ready, waiting up to `wait` for something.
     /// Handles whatever is ready; when idle, waits the configured way
     /// (`threads.execution.wait`): park blocks on both channels for up to
-    /// `wait`, spin/yield poll again at once (burning the core for latency).
+    /// `wait` (a sender wakes it at once), spin/yield poll again at once,
+    /// spin_park stays hot for its window after the last work, then parks.
     fn pump(&mut self, wait: Duration) {
-        let mut worked = false;
+        let mut worked = self.to_strategy.backlog() > 0 && self.to_strategy.flush() > 0;
         while let Ok(m) = self.from_strategy.try_recv() {
             worked = true;
             if let FromStrategy::Command(c, t) = m {
@@ -289,31 +295,30 @@ impl Exec {
             self.on_net(ev);
         }
         if worked {
-            self.idle_polls = 0;
+            self.waiter.work_done();
             return;
         }
-        self.idle_polls = self.idle_polls.saturating_add(1);
-        let block = match self.config.threads.execution.wait {
-            WaitStrategy::Spin => {
-                std::hint::spin_loop();
-                false
-            }
-            WaitStrategy::Yield => {
-                std::thread::yield_now();
-                false
-            }
-            WaitStrategy::SpinPark => self.idle_polls > SPIN_BEFORE_PARK,
-            WaitStrategy::Park => true,
-        };
-        if block {
-            crossbeam_channel::select! {
-                recv(self.from_strategy) -> m => {
-                    if let Ok(FromStrategy::Command(c, t)) = m { self.on_command(c, t); }
+        match self.waiter.idle_action() {
+            Idle::Spin => std::hint::spin_loop(),
+            Idle::Yield => std::thread::yield_now(),
+            Idle::Park => {
+                // Room in the strategy channel wakes nobody: look again soon.
+                let wait = if self.to_strategy.backlog() > 0 {
+                    wait.min(BACKLOG_RETRY)
+                } else {
+                    wait
+                };
+                crossbeam_channel::select! {
+                    recv(self.from_strategy) -> m => {
+                        self.waiter.work_done();
+                        if let Ok(FromStrategy::Command(c, t)) = m { self.on_command(c, t); }
+                    }
+                    recv(self.net.events) -> ev => {
+                        self.waiter.work_done();
+                        if let Ok(ev) = ev { self.on_net(ev); }
+                    }
+                    default(wait) => {}
                 }
-                recv(self.net.events) -> ev => {
-                    if let Ok(ev) = ev { self.on_net(ev); }
-                }
-                default(wait) => {}
             }
         }
     }
@@ -1313,18 +1318,16 @@ impl Exec {
         }
     }
 
+    /// Hands an event to the strategy without ever blocking or dropping it:
+    /// behind a stalled strategy it waits in the outbox's backlog, in order.
     pub(crate) fn send_strategy(&mut self, m: ToStrategy) {
         if self.strategy_gone {
             return;
         }
-        // Blocking with a bound: events are never dropped silently; a
-        // strategy stuck for a whole second is reported.
-        if self
-            .to_strategy
-            .send_timeout(m, Duration::from_secs(1))
-            .is_err()
-        {
-            self.note("strategy thread not consuming; event dropped".into());
+        let before = self.to_strategy.high_water();
+        self.to_strategy.send(m);
+        if before == 0 && self.to_strategy.high_water() > 0 {
+            self.note("strategy thread behind: events queue on the execution thread".into());
         }
     }
 
@@ -1393,13 +1396,13 @@ impl Exec {
 
     fn shutdown(mut self) -> Result<EngineSummary, EngineError> {
         self.note("shutting down".into());
-        let _ = self
-            .to_strategy
-            .send_timeout(ToStrategy::Stop, Duration::from_secs(1));
+        // Stop goes behind every queued event, so the strategy sees them all.
+        self.to_strategy.send(ToStrategy::Stop);
         // Keep serving the strategy's on_stop commands until it reports back.
         let mut strat_lat: Option<Box<LatencyRecorder>> = None;
         let until = mono_ns() + 5_000_000_000;
         while strat_lat.is_none() && mono_ns() < until {
+            self.to_strategy.flush();
             match self.from_strategy.recv_timeout(Duration::from_millis(5)) {
                 Ok(FromStrategy::Command(c, t)) => self.on_command(c, t),
                 Ok(FromStrategy::Stopped(l)) => {
@@ -1515,6 +1518,7 @@ impl Exec {
         if let Err(e) = net_result {
             log.push(format!("network thread: {e}"));
         }
+        self.counters.strategy_backlog_max = self.to_strategy.high_water() as u64;
         self.done.store(true, Ordering::Release);
         let _ = self.done_tx.try_send(());
         Ok(EngineSummary {

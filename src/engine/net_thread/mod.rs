@@ -335,8 +335,9 @@ impl NetHandle {
             }
         }
         // A failed wake means the poll is gone, i.e. the thread exited; the command is
-        // then moot and the join reports why.
-        let _ = self.waker.wake();
+        // then moot and the join reports why. A thread polling hot finds the command
+        // itself, so only a sleeping one costs the eventfd write.
+        let _ = self.waker.wake_if_sleeping();
         Ok(())
     }
 

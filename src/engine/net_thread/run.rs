@@ -19,6 +19,7 @@ use super::{
 };
 use crate::config::SplitMix64;
 use crate::engine::buffers::{Buf, BufPool, instant_at, mono_ns};
+use crate::engine::wait::{Idle, Waiter};
 use crate::net::http::{
     Completion, HttpPool, HttpPoolConfig, Method, Outcome, Request, RequestId, SubmitError,
 };
@@ -113,6 +114,10 @@ pub(super) struct NetThread {
     jitter: SplitMix64,
     ready: Vec<Token>,
     stopping: bool,
+    /// How the thread waits between turns (`threads.network`).
+    waiter: Waiter,
+    /// What the last empty turn decided: park in the next poll, or poll hot.
+    next_idle: Idle,
 }
 
 /// Split-borrow helper: the stream I/O context from the thread's fields.
@@ -170,6 +175,8 @@ impl NetThread {
             ws_api,
             ready: Vec::with_capacity(1024),
             stopping: false,
+            waiter: Waiter::for_thread(&settings.thread).with_park_timeout(settings.park_timeout),
+            next_idle: Idle::Park,
             settings,
             poller,
             commands,
@@ -200,18 +207,22 @@ impl NetThread {
     }
 
     fn turn(&mut self) -> std::io::Result<()> {
-        let mut timeout = match self.poller.mode() {
-            crate::net::poller::PollMode::Spin => std::time::Duration::ZERO,
-            crate::net::poller::PollMode::Park(d) => d,
-        };
-        if let Some(d) = self.pool.next_deadline() {
-            timeout = timeout.min(d.saturating_duration_since(Instant::now()));
+        if self.next_idle == Idle::Park {
+            let mut timeout = self.waiter.park_timeout();
+            if let Some(d) = self.pool.next_deadline() {
+                timeout = timeout.min(d.saturating_duration_since(Instant::now()));
+            }
+            let commands = &self.commands;
+            self.poller.park_unless(timeout, || !commands.is_empty())?;
+        } else {
+            // Hot: a non-blocking poll; nobody needs to wake us.
+            self.poller.poll_for(std::time::Duration::ZERO)?;
         }
-        self.poller.poll_for(timeout)?;
         self.ready.clear();
         for ev in self.poller.events().iter() {
             self.ready.push(ev.token());
         }
+        let mut worked = !self.ready.is_empty();
         let now = Instant::now();
         for i in 0..self.ready.len() {
             let Some(&token) = self.ready.get(i) else {
@@ -219,7 +230,7 @@ impl NetThread {
             };
             self.dispatch(token, now);
         }
-        self.drain_commands();
+        worked |= self.drain_commands();
         let now = Instant::now();
         {
             let Self {
@@ -235,6 +246,17 @@ impl NetThread {
         self.drain_queue();
         self.tick_streams(now);
         self.out.flush();
+        if worked {
+            self.waiter.work_done();
+            self.next_idle = Idle::Spin;
+        } else {
+            self.next_idle = self.waiter.idle_action();
+            match self.next_idle {
+                Idle::Spin => std::hint::spin_loop(),
+                Idle::Yield => std::thread::yield_now(),
+                Idle::Park => {}
+            }
+        }
         Ok(())
     }
 
@@ -278,18 +300,24 @@ impl NetThread {
         }
     }
 
-    fn drain_commands(&mut self) {
+    /// Acts on waiting commands; true when there was at least one.
+    fn drain_commands(&mut self) -> bool {
         // Bounded per turn so a flood of commands cannot starve socket reads.
+        let mut any = false;
         for _ in 0..self.settings.command_capacity.max(1) {
             match self.commands.try_recv() {
-                Ok(cmd) => self.command(cmd),
-                Err(TryRecvError::Empty) => return,
+                Ok(cmd) => {
+                    any = true;
+                    self.command(cmd);
+                }
+                Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
                     self.stopping = true;
-                    return;
+                    break;
                 }
             }
         }
+        any
     }
 
     fn command(&mut self, cmd: NetCommand) {

@@ -222,6 +222,7 @@ impl Exec {
             }
             self.fire_due_retries(now);
             self.pump(Duration::from_millis(1));
+            crate::bench::alloc::publish(crate::bench::alloc::EngineThread::Execution);
         }
         self.shutdown()
     }

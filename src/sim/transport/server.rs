@@ -470,8 +470,14 @@ impl SimServer {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
+        let mut venue = Venue::new(&settings.venue, start_ms);
+        venue.advertised_limits = [
+            ss.limits.weight_per_minute,
+            ss.limits.orders_per_minute,
+            ss.limits.orders_per_10s,
+        ];
         let shared = Arc::new(Shared {
-            venue: Mutex::new(Venue::new(&settings.venue, start_ms)),
+            venue: Mutex::new(venue),
             keys: KeyBook::from_venue(&settings.venue),
             limits: Mutex::new(RateLimiter::new(ss.limits.clone())),
             listen_keys: Mutex::new(ListenKeys::new(ss.scaled(3_600_000), ss.seed)),

@@ -126,6 +126,10 @@ pub struct Venue {
     pub(crate) now: i64,
     /// A trade or price change happened: algo triggers must be re-checked.
     pub(crate) triggers_dirty: bool,
+    /// The `rateLimits` exchangeInfo advertises: REQUEST_WEIGHT per minute,
+    /// ORDERS per minute, ORDERS per 10 s. The transport sets them to the
+    /// limits it enforces, so clients' local limiters agree with it.
+    pub advertised_limits: [u32; 3],
 }
 
 impl Venue {
@@ -196,6 +200,7 @@ impl Venue {
             force_orders: Vec::new(),
             now: now_ms,
             triggers_dirty: false,
+            advertised_limits: [2400, 1200, 300],
         };
         for i in 0..v.markets.len() {
             v.regenerate_book(i);

@@ -470,14 +470,16 @@ impl SimServer {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        let mut venue = Venue::new(&settings.venue, start_ms);
-        venue.advertised_limits = [
-            ss.limits.weight_per_minute,
-            ss.limits.orders_per_minute,
-            ss.limits.orders_per_10s,
-        ];
         let shared = Arc::new(Shared {
-            venue: Mutex::new(venue),
+            venue: Mutex::new({
+                let mut v = Venue::new(&settings.venue, start_ms);
+                v.advertise_limits(
+                    ss.limits.weight_per_minute,
+                    ss.limits.orders_per_minute,
+                    ss.limits.orders_per_10s,
+                );
+                v
+            }),
             keys: KeyBook::from_venue(&settings.venue),
             limits: Mutex::new(RateLimiter::new(ss.limits.clone())),
             listen_keys: Mutex::new(ListenKeys::new(ss.scaled(3_600_000), ss.seed)),

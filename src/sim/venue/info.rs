@@ -28,8 +28,8 @@ impl Venue {
         kv_str(&mut s, "timezone", "UTC");
         kv_int(&mut s, "serverTime", self.now);
         kv_str(&mut s, "futuresType", "U_MARGINED");
-        let [weight_1m, orders_1m, orders_10s] = self.advertised_limits;
-        s.push_str(&format!("\"rateLimits\":[{{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":{weight_1m}}},{{\"rateLimitType\":\"ORDERS\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":{orders_1m}}},{{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":{orders_10s}}}],"));
+        let [weight, orders_1m, orders_10s] = self.advertised_limits;
+        s.push_str(&format!("\"rateLimits\":[{{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":{weight}}},{{\"rateLimitType\":\"ORDERS\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":{orders_1m}}},{{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":{orders_10s}}}],"));
         s.push_str("\"exchangeFilters\":[],\"assets\":[{\"asset\":\"USDT\",\"marginAvailable\":true,\"autoAssetExchange\":\"-10000\"}],\"symbols\":[");
         for (i, m) in self.markets.iter().enumerate() {
             if i > 0 {

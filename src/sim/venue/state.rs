@@ -126,13 +126,25 @@ pub struct Venue {
     pub(crate) now: i64,
     /// A trade or price change happened: algo triggers must be re-checked.
     pub(crate) triggers_dirty: bool,
-    /// The `rateLimits` exchangeInfo advertises: REQUEST_WEIGHT per minute,
-    /// ORDERS per minute, ORDERS per 10 s. The transport sets them to the
-    /// limits it enforces, so clients' local limiters agree with it.
-    pub advertised_limits: [u32; 3],
+    /// `rateLimits` exchangeInfo advertises: REQUEST_WEIGHT/min, ORDERS/min,
+    /// ORDERS/10 s. The transport sets its enforced limits here so clients
+    /// that size their own limiter from exchangeInfo agree with it.
+    pub(crate) advertised_limits: [u32; 3],
 }
 
 impl Venue {
+    /// Sets the `rateLimits` exchangeInfo advertises (the transport's
+    /// enforced limits): REQUEST_WEIGHT per minute, ORDERS per minute and
+    /// ORDERS per 10 s.
+    pub fn advertise_limits(
+        &mut self,
+        weight_per_minute: u32,
+        orders_per_minute: u32,
+        orders_per_10s: u32,
+    ) {
+        self.advertised_limits = [weight_per_minute, orders_per_minute, orders_per_10s];
+    }
+
     /// A venue with the configured accounts and symbols, at time `now_ms`.
     pub fn new(settings: &VenueSettings, now_ms: i64) -> Self {
         let mut markets = Vec::with_capacity(settings.symbols.len());

@@ -379,8 +379,8 @@ impl WsConn {
 
 /// The order channel the floor drives.
 enum Channel {
-    Rest(RestConn),
-    Ws(WsConn, WsRequestBuilder),
+    Rest(Box<RestConn>),
+    Ws(Box<(WsConn, WsRequestBuilder)>),
 }
 
 /// The floor's result: one histogram on [`LatencyPath::Floor`].
@@ -417,11 +417,11 @@ pub fn measure(s: &FloorSettings) -> Result<FloorRun, FloorError> {
         Rounding::Ceil,
     )?;
     let mut channel = match s.entry {
-        Entry::Rest => Channel::Rest(rest),
-        Entry::WsApi => Channel::Ws(
+        Entry::Rest => Channel::Rest(Box::new(rest)),
+        Entry::WsApi => Channel::Ws(Box::new((
             WsConn::open(&s.ws_api_url, s.ca_file.as_ref())?,
             WsRequestBuilder::new(&s.api_key, s.api_secret.as_bytes(), s.recv_window_ms),
-        ),
+        ))),
     };
     // Same id length as the engine's ids ("bx" + base36 seconds + sequence).
     let secs = u64::try_from(wall_ns() / 1_000_000_000).unwrap_or(0);
@@ -469,7 +469,8 @@ pub fn measure(s: &FloorSettings) -> Result<FloorRun, FloorError> {
                     requests += 1;
                 }
             }
-            Channel::Ws(c, wb) => {
+            Channel::Ws(ws) => {
+                let (c, wb) = &mut **ws;
                 ws_id += 1;
                 let frame = wb
                     .order_place(WsId::Num(ws_id), &order, wall_ms())

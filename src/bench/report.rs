@@ -464,7 +464,7 @@ mod tests {
     fn utc_stamps() {
         assert_eq!(utc_stamp(0), "19700101-000000");
         assert_eq!(utc_stamp(951_782_400), "20000229-000000");
-        assert_eq!(utc_stamp(1_795_000_000 + 59), "20261112-104659");
+        assert_eq!(utc_stamp(1_795_000_000 + 59), "20261118-110739");
     }
 
     #[test]

@@ -13,9 +13,11 @@
 //! - [`metrics`]: optional loopback Prometheus endpoint fed by lock-free counters;
 //! - [`sim`]: the Binance USDⓈ-M venue simulator;
 //! - [`strategies`]: example strategies (`order-cycle`, `maker`);
+//! - [`bench`]: the `bench` subcommand's flow, floor, allocation and memory accounting;
 //! - [`cli`]: the `binance-exec` subcommands.
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod bench;
 pub mod binance;
 pub mod cli;
 pub mod config;

@@ -9,6 +9,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod check_config;
 pub mod demo;
 pub mod run;
@@ -30,6 +31,8 @@ pub struct Cli {
 /// Every subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Benchmark the engine's latency and allocations against the simulator, beside the floor.
+    Bench(bench::Args),
     /// Validate a config file and print the effective configuration (secrets redacted).
     CheckConfig(check_config::Args),
     /// Start the simulator in-process and walk every order type through the engine.
@@ -54,6 +57,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
+        Command::Bench(args) => bench::run(args),
         Command::CheckConfig(args) => check_config::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),

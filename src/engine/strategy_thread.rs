@@ -427,6 +427,7 @@ fn run<S: Strategy>(
     let mut next_timer = mono_ns().saturating_add(period_ns);
     let mut gone = false;
     loop {
+        crate::bench::alloc::publish(crate::bench::alloc::EngineThread::Strategy);
         let now = mono_ns();
         if now >= next_timer {
             if timer.is_some() {

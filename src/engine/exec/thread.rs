@@ -274,6 +274,7 @@ impl Exec {
             }
             self.recon_tick(now);
             self.pump(Duration::from_millis(1));
+            crate::bench::alloc::publish(crate::bench::alloc::EngineThread::Execution);
         }
         self.shutdown()
     }

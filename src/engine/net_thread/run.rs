@@ -198,6 +198,7 @@ impl NetThread {
             if let Err(e) = self.turn() {
                 break Err(NetError::Io(e));
             }
+            crate::bench::alloc::publish(crate::bench::alloc::EngineThread::Network);
             if self.stopping || self.out.gone {
                 break Ok(());
             }

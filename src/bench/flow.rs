@@ -1,0 +1,519 @@
+//! The benchmark's order flow: a strategy that keeps the engine busy with a
+//! mix that exercises every measured path, and marks where warm-up ends.
+//!
+//! Why this mix: a benchmark that only places resting orders never measures
+//! fill delivery, and one that only takes liquidity walks the position away.
+//! The flow cycles through four orders — resting LIMIT BUY (cancelled on its
+//! ack), MARKET BUY (fills), resting LIMIT SELL (cancelled), MARKET SELL
+//! (fills) — so acks, cancels and fills all happen and the position stays
+//! within one order's quantity (two when several orders are in flight).
+//!
+//! One order cycle is one order from submit to its final state (cancelled,
+//! filled, expired or rejected). Back to back (`rate = 0`) keeps one cycle in
+//! flight; with a rate, orders are released on schedule with a bounded
+//! number in flight. Between warm-up and the measured orders, and after the
+//! last one, the flow goes quiet for a moment (`settle`) and snapshots the
+//! engine threads' allocation counts, so late work of one phase is not
+//! charged to the other. Nothing here allocates after start-up.
+
+use super::alloc::AllocSnapshot;
+use crate::engine::{BookTicker, Context, OrderOptions, Strategy};
+use crate::model::{
+    ClientOrderId, Decimal, InstrumentId, OrderEvent, OrderEventKind, Price, Quantity, Rounding,
+    Side, TimeInForce,
+};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Most orders in flight at once when a rate is set.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// Venue codes that mean "throttled" (too many requests / orders).
+const THROTTLE_CODES: [i32; 2] = [-1003, -1015];
+
+/// What to send and how fast.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowSettings {
+    /// Instrument traded.
+    pub instrument: InstrumentId,
+    /// Quantity of every order (must clear minQty and MIN_NOTIONAL).
+    pub qty: Quantity,
+    /// Price tick, so resting prices are on the grid.
+    pub tick: Price,
+    /// Cycles before measuring starts (caches, pools, connections warm up).
+    pub warmup: u64,
+    /// Measured cycles.
+    pub orders: u64,
+    /// Orders per second; 0 = back to back (one in flight).
+    pub rate_per_sec: u64,
+    /// Quiet time at the phase boundaries before allocation snapshots.
+    pub settle: Duration,
+    /// An order with no final state after this long stops the run.
+    pub stall_timeout: Duration,
+}
+
+impl FlowSettings {
+    /// The flow's defaults for `instrument`: 10,000 measured orders after
+    /// 500 warm-up orders, back to back.
+    pub fn new(instrument: InstrumentId, qty: Quantity, tick: Price) -> Self {
+        FlowSettings {
+            instrument,
+            qty,
+            tick,
+            warmup: 500,
+            orders: 10_000,
+            rate_per_sec: 0,
+            settle: Duration::from_millis(50),
+            stall_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What the flow saw, shared with whoever started it (read after the run).
+#[derive(Debug, Default)]
+pub struct FlowStats {
+    /// Orders submitted (warm-up included).
+    pub sent: AtomicU64,
+    /// Venue acks seen.
+    pub acked: AtomicU64,
+    /// Orders completely filled.
+    pub filled: AtomicU64,
+    /// Orders cancelled.
+    pub canceled: AtomicU64,
+    /// Orders expired.
+    pub expired: AtomicU64,
+    /// Orders rejected (any code).
+    pub rejected: AtomicU64,
+    /// Rejections for rate limits (-1003, -1015).
+    pub throttled: AtomicU64,
+    /// Cycles finished (warm-up included).
+    pub completed: AtomicU64,
+    /// Engine monotonic ns when the measured phase began.
+    pub measure_start_ns: AtomicU64,
+    /// Engine monotonic ns when the last measured cycle finished.
+    pub measure_end_ns: AtomicU64,
+    /// Set once the measured phase finished and the end snapshot is taken.
+    pub done: AtomicBool,
+    /// Engine threads' allocation counts at the end of warm-up (`None` when
+    /// the counting allocator is not installed).
+    pub alloc_start: Mutex<Option<AllocSnapshot>>,
+    /// The same at the end of the measured phase.
+    pub alloc_end: Mutex<Option<AllocSnapshot>>,
+    /// Why the flow stopped early, if it did.
+    pub failure: Mutex<Option<String>>,
+}
+
+impl FlowStats {
+    /// Measured cycles per second (0 before the run finished).
+    pub fn orders_per_sec(&self, measured: u64) -> f64 {
+        let start = self.measure_start_ns.load(Ordering::Acquire);
+        let end = self.measure_end_ns.load(Ordering::Acquire);
+        if end <= start || measured == 0 {
+            return 0.0;
+        }
+        measured as f64 * 1e9 / (end - start) as f64
+    }
+
+    /// Allocations per engine thread during the measured phase, `None` when
+    /// not measured (allocator not installed or the run did not finish).
+    pub fn measured_allocations(&self) -> Option<[u64; 3]> {
+        let start = (*lock(&self.alloc_start))?;
+        let end = (*lock(&self.alloc_end))?;
+        Some(end.since(&start))
+    }
+
+    /// The early-stop reason, if any.
+    pub fn failure(&self) -> Option<String> {
+        lock(&self.failure).clone()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The four orders of the flow, in sending order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    RestingBuy,
+    MarketBuy,
+    RestingSell,
+    MarketSell,
+}
+
+impl Kind {
+    fn of(seq: u64) -> Kind {
+        match seq % 4 {
+            0 => Kind::RestingBuy,
+            1 => Kind::MarketBuy,
+            2 => Kind::RestingSell,
+            _ => Kind::MarketSell,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    id: ClientOrderId,
+    kind: Kind,
+    filled_raw: i64,
+    sent_ns: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    WaitingForBook,
+    Warmup,
+    SettleWarmup { until_ns: u64 },
+    Measure,
+    SettleEnd { until_ns: u64 },
+    Done,
+}
+
+/// The benchmark strategy (see the module docs).
+#[derive(Debug)]
+pub struct Flow {
+    s: FlowSettings,
+    stats: Arc<FlowStats>,
+    slots: [Option<InFlight>; MAX_IN_FLIGHT],
+    in_flight: usize,
+    sent: u64,
+    completed: u64,
+    phase: Phase,
+    phase_start_ns: u64,
+    phase_start_sent: u64,
+    below: Decimal,
+    above: Decimal,
+}
+
+impl Flow {
+    /// A flow with fresh shared stats.
+    pub fn new(s: FlowSettings) -> Self {
+        Flow {
+            s,
+            stats: Arc::new(FlowStats::default()),
+            slots: [None; MAX_IN_FLIGHT],
+            in_flight: 0,
+            sent: 0,
+            completed: 0,
+            phase: Phase::WaitingForBook,
+            phase_start_ns: 0,
+            phase_start_sent: 0,
+            // 3 % away from the touch: rests, inside PERCENT_PRICE (±5 %).
+            below: Decimal::from_raw(97_000_000),
+            above: Decimal::from_raw(103_000_000),
+        }
+    }
+
+    /// The shared stats (clone the `Arc` before handing the flow to the engine).
+    pub fn stats(&self) -> Arc<FlowStats> {
+        Arc::clone(&self.stats)
+    }
+
+    fn max_in_flight(&self) -> usize {
+        if self.s.rate_per_sec == 0 {
+            1
+        } else {
+            MAX_IN_FLIGHT
+        }
+    }
+
+    fn fail<C: Context>(&mut self, ctx: &mut C, why: String) {
+        *lock(&self.stats.failure) = Some(why);
+        self.phase = Phase::Done;
+        ctx.request_stop();
+    }
+
+    /// Sends whatever the phase, the rate and the in-flight bound allow.
+    fn pump<C: Context>(&mut self, ctx: &mut C) {
+        loop {
+            let limit = match self.phase {
+                Phase::Warmup => self.s.warmup,
+                Phase::Measure => self.s.warmup + self.s.orders,
+                _ => return,
+            };
+            if self.sent >= limit || self.in_flight >= self.max_in_flight() {
+                return;
+            }
+            if self.s.rate_per_sec > 0 {
+                let elapsed = ctx.now().saturating_sub(self.phase_start_ns);
+                let due = self.phase_start_sent
+                    + (u128::from(elapsed) * u128::from(self.s.rate_per_sec) / 1_000_000_000)
+                        as u64
+                    + 1;
+                if self.sent >= due {
+                    return;
+                }
+            }
+            if !self.send_one(ctx) {
+                return;
+            }
+        }
+    }
+
+    fn price(&self, book: &BookTicker, kind: Kind) -> Option<Price> {
+        let step = self.s.tick.value();
+        let p = match kind {
+            Kind::RestingBuy => book
+                .bid_price
+                .value()
+                .checked_mul(self.below, Rounding::Floor)?
+                .round_to_step(step, Rounding::Floor)
+                .ok()?,
+            _ => book
+                .ask_price
+                .value()
+                .checked_mul(self.above, Rounding::Ceil)?
+                .round_to_step(step, Rounding::Ceil)
+                .ok()?,
+        };
+        p.is_positive().then_some(Price(p))
+    }
+
+    fn send_one<C: Context>(&mut self, ctx: &mut C) -> bool {
+        let kind = Kind::of(self.sent);
+        let inst = self.s.instrument;
+        let order = match kind {
+            Kind::MarketBuy | Kind::MarketSell => {
+                let side = if kind == Kind::MarketBuy {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                };
+                ctx.orders()
+                    .market(inst, side, self.s.qty, OrderOptions::default())
+            }
+            Kind::RestingBuy | Kind::RestingSell => {
+                let Some(book) = ctx.book(&inst) else {
+                    return false;
+                };
+                let Some(price) = self.price(&book, kind) else {
+                    self.fail(ctx, format!("no resting price from the book {book:?}"));
+                    return false;
+                };
+                let side = if kind == Kind::RestingBuy {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                };
+                ctx.orders().limit(
+                    inst,
+                    side,
+                    self.s.qty,
+                    price,
+                    TimeInForce::Gtc,
+                    OrderOptions::default(),
+                )
+            }
+        };
+        let order = match order {
+            Ok(o) => o,
+            Err(e) => {
+                self.fail(ctx, format!("order factory refused the order: {e}"));
+                return false;
+            }
+        };
+        let Some(free) = self.slots.iter().position(Option::is_none) else {
+            return false;
+        };
+        let now = ctx.now();
+        match ctx.submit(order) {
+            Ok(id) => {
+                if let Some(slot) = self.slots.get_mut(free) {
+                    *slot = Some(InFlight {
+                        id,
+                        kind,
+                        filled_raw: 0,
+                        sent_ns: now,
+                    });
+                }
+                self.in_flight += 1;
+                self.sent += 1;
+                self.stats.sent.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                self.fail(ctx, format!("submit failed: {e}"));
+                false
+            }
+        }
+    }
+
+    fn slot_of(&self, id: &ClientOrderId) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|f| f.id == *id))
+    }
+
+    /// One cycle reached its final state.
+    fn complete<C: Context>(&mut self, ctx: &mut C, slot: usize) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = None;
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.completed += 1;
+        self.stats.completed.fetch_add(1, Ordering::Relaxed);
+        let now = ctx.now();
+        let settle = u64::try_from(self.s.settle.as_nanos()).unwrap_or(u64::MAX);
+        match self.phase {
+            Phase::Warmup if self.completed >= self.s.warmup => {
+                self.phase = Phase::SettleWarmup {
+                    until_ns: now.saturating_add(settle),
+                };
+            }
+            Phase::Measure if self.completed >= self.s.warmup + self.s.orders => {
+                self.stats.measure_end_ns.store(now, Ordering::Release);
+                self.phase = Phase::SettleEnd {
+                    until_ns: now.saturating_add(settle),
+                };
+            }
+            _ => self.pump(ctx),
+        }
+    }
+
+    fn begin_warmup<C: Context>(&mut self, ctx: &mut C) {
+        self.phase = Phase::Warmup;
+        self.phase_start_ns = ctx.now();
+        self.phase_start_sent = 0;
+        if self.s.warmup == 0 {
+            self.phase = Phase::SettleWarmup {
+                until_ns: self.phase_start_ns,
+            };
+            return;
+        }
+        self.pump(ctx);
+    }
+}
+
+impl Strategy for Flow {
+    fn on_book_ticker<C: Context>(&mut self, ctx: &mut C, t: &BookTicker) {
+        if self.phase == Phase::WaitingForBook
+            && t.instrument == self.s.instrument
+            && t.bid_price.raw() > 0
+            && t.ask_price.raw() > 0
+        {
+            self.begin_warmup(ctx);
+        }
+    }
+
+    fn on_order_event<C: Context>(&mut self, ctx: &mut C, ev: &OrderEvent) {
+        let Some(slot) = self.slot_of(&ev.client_id) else {
+            return;
+        };
+        let Some(f) = self.slots.get(slot).copied().flatten() else {
+            return;
+        };
+        match ev.kind {
+            OrderEventKind::Accepted => {
+                self.stats.acked.fetch_add(1, Ordering::Relaxed);
+                if matches!(f.kind, Kind::RestingBuy | Kind::RestingSell)
+                    && let Err(e) = ctx.cancel(self.s.instrument, f.id)
+                {
+                    self.fail(ctx, format!("cancel failed: {e}"));
+                }
+            }
+            OrderEventKind::Filled(fill) => {
+                let filled = f.filled_raw.saturating_add(fill.quantity.raw());
+                if filled >= self.s.qty.raw() {
+                    self.stats.filled.fetch_add(1, Ordering::Relaxed);
+                    self.complete(ctx, slot);
+                } else if let Some(Some(s)) = self.slots.get_mut(slot) {
+                    s.filled_raw = filled;
+                }
+            }
+            OrderEventKind::Canceled => {
+                self.stats.canceled.fetch_add(1, Ordering::Relaxed);
+                self.complete(ctx, slot);
+            }
+            OrderEventKind::Expired { .. } => {
+                self.stats.expired.fetch_add(1, Ordering::Relaxed);
+                self.complete(ctx, slot);
+            }
+            OrderEventKind::Rejected { code, .. } => {
+                self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                if THROTTLE_CODES.contains(&code) {
+                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                }
+                self.complete(ctx, slot);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer<C: Context>(&mut self, ctx: &mut C, _timer_id: u64, now_ns: u64) {
+        match self.phase {
+            Phase::SettleWarmup { until_ns } if now_ns >= until_ns => {
+                *lock(&self.stats.alloc_start) = AllocSnapshot::from_strategy_thread();
+                let now = ctx.now();
+                self.stats.measure_start_ns.store(now, Ordering::Release);
+                self.phase = Phase::Measure;
+                self.phase_start_ns = now;
+                self.phase_start_sent = self.sent;
+                if self.s.orders == 0 {
+                    self.stats.measure_end_ns.store(now, Ordering::Release);
+                    self.phase = Phase::SettleEnd { until_ns: now };
+                    return;
+                }
+                self.pump(ctx);
+            }
+            Phase::SettleEnd { until_ns } if now_ns >= until_ns => {
+                *lock(&self.stats.alloc_end) = AllocSnapshot::from_strategy_thread();
+                self.phase = Phase::Done;
+                self.stats.done.store(true, Ordering::Release);
+                ctx.request_stop();
+            }
+            Phase::Warmup | Phase::Measure => {
+                let stall = u64::try_from(self.s.stall_timeout.as_nanos()).unwrap_or(u64::MAX);
+                let stuck = self
+                    .slots
+                    .iter()
+                    .flatten()
+                    .find(|f| now_ns.saturating_sub(f.sent_ns) > stall)
+                    .copied();
+                if let Some(f) = stuck {
+                    self.fail(
+                        ctx,
+                        format!(
+                            "order {} ({:?}) has no final state after {:?}",
+                            f.id, f.kind, self.s.stall_timeout
+                        ),
+                    );
+                    return;
+                }
+                self.pump(ctx);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_cycle_so_the_position_stays_flat() {
+        let kinds: Vec<Kind> = (0..8).map(Kind::of).collect();
+        assert_eq!(
+            kinds[..4],
+            [
+                Kind::RestingBuy,
+                Kind::MarketBuy,
+                Kind::RestingSell,
+                Kind::MarketSell
+            ]
+        );
+        assert_eq!(kinds[4..], kinds[..4]);
+    }
+
+    #[test]
+    fn rate_is_zero_until_the_run_ends() {
+        let s = FlowStats::default();
+        assert_eq!(s.orders_per_sec(100), 0.0);
+        s.measure_start_ns.store(1_000_000_000, Ordering::Relaxed);
+        s.measure_end_ns.store(3_000_000_000, Ordering::Relaxed);
+        assert!((s.orders_per_sec(100) - 50.0).abs() < 1e-9);
+        assert_eq!(s.measured_allocations(), None);
+    }
+}

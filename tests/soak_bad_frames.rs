@@ -15,7 +15,13 @@ fn truncated_frames_are_logged_and_never_corrupt_order_state() {
     opts.out_dir = std::env::temp_dir().join(format!("soak-bad-frames-{}", std::process::id()));
     let s = run_sim(&opts);
     let text = s.to_text();
-    assert!(s.errors.is_empty(), "engine did not survive: {text}");
+    // The engine survived: it neither stopped by itself nor failed to stop.
+    assert!(
+        !s.errors
+            .iter()
+            .any(|e| e.contains("stopped by itself") || e.starts_with("engine")),
+        "engine did not survive: {text}"
+    );
     assert!(
         s.faults
             .by_kind
@@ -38,5 +44,7 @@ fn truncated_frames_are_logged_and_never_corrupt_order_state() {
     assert_eq!(c.missed_fills, 0, "{text}");
     assert_eq!(c.position_mismatches, 0, "{text}");
     assert!(s.secret_leaks.is_empty(), "{text}");
+    // Every order reached a final state the venue agrees with.
+    assert!(s.errors.is_empty(), "{text}");
     let _ = std::fs::remove_dir_all(&opts.out_dir);
 }

@@ -418,3 +418,197 @@ fn compare_positions(c: &mut Comparison, engine: &[PositionEvent], venue: &[Ledg
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        ClientOrderId, FillKind, InstrumentId, Liquidity, OrderType, Price, Quantity, Side, Symbol,
+        TimeInForce,
+    };
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    fn venue_order(id: &str, oid: i64, status: &str, exec: &str) -> LedgerOrder {
+        LedgerOrder {
+            account: 0,
+            symbol: "BTCUSDT".into(),
+            order_id: oid,
+            client_order_id: id.into(),
+            side: "BUY".into(),
+            order_type: "MARKET".into(),
+            status: status.into(),
+            price: Decimal::ZERO,
+            orig_qty: d("0.003"),
+            executed_qty: d(exec),
+            cum_quote: Decimal::ZERO,
+            position_side: "BOTH".into(),
+            algo_id: 0,
+            update_time: 0,
+        }
+    }
+
+    fn venue_fill(t: i64, oid: i64) -> LedgerFill {
+        LedgerFill {
+            account: 0,
+            symbol: "BTCUSDT".into(),
+            trade_id: t,
+            order_id: oid,
+            side: "BUY".into(),
+            price: d("60000"),
+            qty: d("0.003"),
+            realized_pnl: Decimal::ZERO,
+            commission: Decimal::ZERO,
+            maker: false,
+            time: 0,
+        }
+    }
+
+    fn inst() -> InstrumentId {
+        InstrumentId::perp(Symbol::new("BTCUSDT").unwrap())
+    }
+
+    fn engine_order(id: &str, state: OrderState, filled: &str) -> Order {
+        let mut o = Order::new(
+            ClientOrderId::new(id).unwrap(),
+            inst(),
+            Side::Buy,
+            OrderType::Market,
+            Quantity::parse("0.003").unwrap(),
+            0,
+        );
+        o.state = state;
+        o.filled_qty = Quantity::parse(filled).unwrap();
+        o
+    }
+
+    fn fill(id: &str, t: i64, oid: i64) -> Fill {
+        Fill {
+            instrument: inst(),
+            client_id: ClientOrderId::new(id).unwrap(),
+            venue_order_id: oid,
+            trade_id: t,
+            side: Side::Buy,
+            position_side: PositionSide::Both,
+            price: Price::parse("60000").unwrap(),
+            quantity: Quantity::parse("0.003").unwrap(),
+            commission: Default::default(),
+            commission_asset: Default::default(),
+            liquidity: Liquidity::Taker,
+            realized_pnl: Default::default(),
+            ts_venue_ms: 0,
+            kind: FillKind::Normal,
+        }
+    }
+
+    fn submitted(id: &str) -> SubmittedOrder {
+        SubmittedOrder {
+            client_id: ClientOrderId::new(id).unwrap(),
+            order_type: OrderType::Market,
+            time_in_force: TimeInForce::Gtc,
+            side: Side::Buy,
+            fillable: true,
+        }
+    }
+
+    fn position(amount: &str) -> PositionEvent {
+        PositionEvent {
+            symbol: Symbol::new("BTCUSDT").unwrap(),
+            position_side: PositionSide::Both,
+            amount: d(amount),
+            entry_price: Price::ZERO,
+            realized_pnl: Default::default(),
+            from_snapshot: false,
+            ts_venue_ms: 0,
+        }
+    }
+
+    fn venue_position(amount: &str) -> LedgerPosition {
+        LedgerPosition {
+            account: 0,
+            symbol: "BTCUSDT".into(),
+            position_side: "BOTH".into(),
+            amount: d(amount),
+            entry_price: Decimal::ZERO,
+            realized_pnl: Decimal::ZERO,
+        }
+    }
+
+    #[test]
+    fn agreeing_views_pass_and_each_difference_is_counted() {
+        let venue = VenueView {
+            orders: vec![
+                venue_order("a-1", 1, "FILLED", "0.003"),
+                venue_order("a-2", 2, "FILLED", "0.003"),
+            ],
+            fills: vec![venue_fill(10, 1), venue_fill(11, 2)],
+            positions: vec![venue_position("0.006")],
+            algos: vec![],
+        };
+        let subs = [submitted("a-1"), submitted("a-2")];
+        let good_orders = [
+            engine_order("a-1", OrderState::Filled, "0.003"),
+            engine_order("a-2", OrderState::Filled, "0.003"),
+        ];
+        let good_fills = [fill("a-1", 10, 1), fill("a-2", 11, 2)];
+        let pos = [position("0.006")];
+        let view = EngineView {
+            submitted: &subs,
+            orders: &good_orders,
+            fills: &good_fills,
+            positions: &pos,
+        };
+        let c = compare(view, &venue);
+        assert_eq!(c.lost + c.duplicated_fills + c.mismatches(), 0, "{c:?}");
+        assert_eq!(c.fill_rate(), Some(1.0));
+
+        // The engine thinks a-2 was rejected, heard of trade 10 twice,
+        // never heard of trade 11, and holds a different position.
+        let bad_orders = [
+            engine_order("a-1", OrderState::Filled, "0.003"),
+            engine_order("a-2", OrderState::Rejected, "0"),
+        ];
+        let bad_fills = [fill("a-1", 10, 1), fill("a-1", 10, 1)];
+        let bad_pos = [position("0.003")];
+        let c = compare(
+            EngineView {
+                submitted: &subs,
+                orders: &bad_orders,
+                fills: &bad_fills,
+                positions: &bad_pos,
+            },
+            &venue,
+        );
+        assert_eq!(c.lost, 1);
+        assert_eq!(c.duplicated_fills, 1);
+        assert_eq!(c.missed_fills, 1);
+        assert_eq!(c.position_mismatches, 1);
+        assert_eq!(c.fill_rate(), Some(0.5));
+        assert!(c.problems.iter().any(|p| p.contains("a-2")));
+    }
+
+    #[test]
+    fn orders_the_venue_never_had_are_fine_only_when_closed_unfilled() {
+        let venue = VenueView::default();
+        let subs = [submitted("b-1"), submitted("b-2")];
+        let orders = [
+            engine_order("b-1", OrderState::Rejected, "0"),
+            engine_order("b-2", OrderState::Accepted, "0"),
+        ];
+        let c = compare(
+            EngineView {
+                submitted: &subs,
+                orders: &orders,
+                fills: &[],
+                positions: &[],
+            },
+            &venue,
+        );
+        assert_eq!(c.phantom_orders, 1);
+        assert_eq!(c.lost, 0);
+        assert_eq!(c.fillable_placed, 0);
+        assert_eq!(c.fill_rate(), None);
+    }
+}

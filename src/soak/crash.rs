@@ -133,6 +133,24 @@ pub fn run_crash(opts: &SoakOptions, exe: &Path) -> SoakSummary {
     let open = sim.with_venue(|v| v.open_order_count(0));
     let venue = VenueView::from_sim(&sim, 0);
     sim.shutdown();
+    // What the venue accepted from all incarnations together.
+    let ours = |id: &str| !id.starts_with("autoclose-") && !id.starts_with("adl_autoclose");
+    sum.acknowledged = venue
+        .orders
+        .iter()
+        .filter(|o| o.algo_id == 0 && ours(&o.client_order_id))
+        .count() as u64
+        + venue.algos.len() as u64;
+    let status = |st: &str| {
+        venue
+            .orders
+            .iter()
+            .filter(|o| o.status == st && ours(&o.client_order_id))
+            .count() as u64
+    };
+    sum.filled = status("FILLED");
+    sum.canceled = status("CANCELED");
+    sum.expired = status("EXPIRED");
     sum.comparison = Some(venue_only_audit(&venue, open));
     sum.skipped_checks.push(
         "crash mode audits the venue side only (orphaned open orders, duplicate trades, MARKET \

@@ -12,6 +12,8 @@
 //! - [`latency`]: always-on hdrhistogram recording, budget reports and plots;
 //! - [`metrics`]: optional loopback Prometheus endpoint fed by lock-free counters;
 //! - [`sim`]: the Binance USDⓈ-M venue simulator;
+//! - [`soak`]: the soak test (mixed order flow under injected faults, audited
+//!   against the simulator's ledger);
 //! - [`strategies`]: example strategies (`order-cycle`, `maker`);
 //! - [`bench`]: the `bench` subcommand's flow, floor, allocation and memory accounting;
 //! - [`cli`]: the `binance-exec` subcommands.
@@ -28,4 +30,5 @@ pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod sim;
+pub mod soak;
 pub mod strategies;

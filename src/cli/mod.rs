@@ -14,6 +14,7 @@ pub mod check_config;
 pub mod demo;
 pub mod run;
 pub mod sim;
+pub mod soak;
 
 /// Command line of the `binance-exec` binary.
 #[derive(Debug, Parser)]
@@ -41,6 +42,8 @@ pub enum Command {
     Run(run::Args),
     /// Run the Binance USDⓈ-M venue simulator on loopback until Ctrl-C.
     Sim(sim::SimArgs),
+    /// Soak the engine: mixed order flow under injected venue faults, audited against the ledger.
+    Soak(soak::Args),
 }
 
 /// Exit code for a usage error, as clap and BSD `sysexits` use.
@@ -62,5 +65,6 @@ pub fn main() -> i32 {
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
         Command::Sim(args) => sim::run(args),
+        Command::Soak(args) => soak::run(args),
     }
 }

@@ -1,4 +1,4 @@
-//! `binance-exec run --config FILE --strategy order-cycle|maker [--duration SECS]`:
+//! `binance-exec run --config FILE --strategy order-cycle|maker|soak-mix [--duration SECS]`:
 //! trade a shipped strategy against whatever venue the config names.
 //!
 //! The same binary and config run against the simulator, testnet and
@@ -39,6 +39,9 @@ pub enum StrategyName {
     OrderCycle,
     /// Post-only quotes on both sides within an inventory limit.
     Maker,
+    /// The soak's steady mix of every order type (`binance-exec soak --crash`
+    /// runs the engine this way as a child process).
+    SoakMix,
 }
 
 /// Arguments of `run`.
@@ -127,6 +130,17 @@ pub fn run(args: Args) -> i32 {
             let stats = strategy.stats();
             let outcome = drive(config, strategy, opts, wait_for, true);
             finish(&outcome, None, Some(&stats), args.json)
+        }
+        StrategyName::SoakMix => {
+            // A fresh seed per process: restarted incarnations must not
+            // replay the same actions.
+            let seed =
+                crate::latency::clock::wall_ns().unsigned_abs() ^ u64::from(std::process::id());
+            let strategy = crate::soak::SoakMix::new(crate::soak::MixSettings::new(
+                instrument, qty, tick, seed,
+            ));
+            let outcome = drive(config, strategy, opts, wait_for, true);
+            finish(&outcome, None, None, args.json)
         }
     }
 }

@@ -500,6 +500,7 @@ mod tests {
             realized_pnl: Default::default(),
             ts_venue_ms: 0,
             kind: FillKind::Normal,
+            recovered: false,
         }
     }
 

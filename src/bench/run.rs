@@ -12,7 +12,7 @@ use super::floor::{self, Entry, FloorError, FloorRun, FloorSettings};
 use super::flow::{Flow, FlowSettings, FlowStats};
 use crate::cli::demo::{demo_sim_settings, order_size, sim_config};
 use crate::config::{Config, ConfigError, Environment, OrderEntry, WaitStrategy};
-use crate::engine::{Engine, EngineError, EngineOptions, EngineSummary, Strategy};
+use crate::engine::{Engine, EngineError, EngineOptions, EngineSummary};
 use crate::model::{InstrumentId, Price, Quantity, Symbol};
 use crate::sim::SimSettings;
 use crate::sim::transport::{SimHandle, SimServer};
@@ -98,12 +98,14 @@ pub enum BenchError {
     /// The engine failed to start or stop.
     #[error("engine: {0}")]
     Engine(#[from] EngineError),
-    /// The engine in this build does not send orders over the WS API.
+    /// `--entry ws-api` was asked for but the engine sent no order over the
+    /// WebSocket API (it could not connect and fell back to REST), so the
+    /// numbers would describe the wrong path.
     #[error(
-        "engine: order_entry = ws_api is not supported by the engine in this build \
-         (it sends orders over REST); the WS API floor was measured"
+        "engine: order_entry = ws_api, but no order went over the WebSocket API \
+         ({0} fell back to REST); the numbers would describe REST"
     )]
-    WsApiUnsupported,
+    WsApiNotUsed(u64),
     /// The floor could not be measured.
     #[error(transparent)]
     Floor(#[from] FloorError),
@@ -122,26 +124,6 @@ pub struct BenchOutcome {
     pub floor: Option<FloorRun>,
     /// First error, if the run did not complete (numbers so far are kept).
     pub error: Option<BenchError>,
-}
-
-/// A strategy that does nothing: probes what the engine logs at start-up.
-struct Idle;
-impl Strategy for Idle {}
-
-/// True if the engine in this build sends orders over the WS API when the
-/// config asks for it. The engine notes at start-up when it falls back to
-/// REST; a short idle run reads that note.
-fn engine_sends_over_ws_api(config: &Config) -> Result<bool, BenchError> {
-    let opts = EngineOptions {
-        timer_interval: None,
-        max_runtime: Some(Duration::from_millis(10)),
-        hgrm_dir: None,
-    };
-    let summary = Engine::start(config.clone(), Idle, opts)?.wait(Duration::from_secs(30))?;
-    Ok(!summary
-        .events
-        .iter()
-        .any(|e| e.contains("ws_api") && e.contains("over REST")))
 }
 
 /// The venue: config, optional in-process simulator, instrument, sizes.
@@ -320,37 +302,27 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
             floor: None,
             error: None,
         };
-        let engine_ok = match s.entry {
-            Entry::WsApi => match engine_sends_over_ws_api(&config) {
-                Ok(true) => true,
-                Ok(false) => {
-                    out.error = Some(BenchError::WsApiUnsupported);
-                    false
-                }
-                Err(e) => {
-                    out.error = Some(e);
-                    false
-                }
-            },
-            Entry::Rest => true,
+        let opts = EngineOptions {
+            // The flow paces orders and settles phases on this timer.
+            timer_interval: Some(if s.rate_per_sec > 0 {
+                Duration::from_millis(1)
+            } else {
+                Duration::from_millis(5)
+            }),
+            max_runtime: Some(s.max_runtime),
+            hgrm_dir: None,
         };
-        if engine_ok {
-            let opts = EngineOptions {
-                // The flow paces orders and settles phases on this timer.
-                timer_interval: Some(if s.rate_per_sec > 0 {
-                    Duration::from_millis(1)
-                } else {
-                    Duration::from_millis(5)
-                }),
-                max_runtime: Some(s.max_runtime),
-                hgrm_dir: None,
-            };
-            match Engine::start(config.clone(), flow, opts)
-                .and_then(|h| h.wait(s.max_runtime + Duration::from_secs(60)))
-            {
-                Ok(summary) => out.summary = Some(summary),
-                Err(e) => out.error = Some(e.into()),
+        match Engine::start(config.clone(), flow, opts)
+            .and_then(|h| h.wait(s.max_runtime + Duration::from_secs(60)))
+        {
+            Ok(summary) => {
+                let c = &summary.counters;
+                if s.entry == Entry::WsApi && c.ws_api_order_requests == 0 {
+                    out.error = Some(BenchError::WsApiNotUsed(c.rest_fallbacks));
+                }
+                out.summary = Some(summary);
             }
+            Err(e) => out.error = Some(e.into()),
         }
         match floor::measure(&floor_settings) {
             Ok(f) => out.floor = Some(f),

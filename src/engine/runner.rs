@@ -79,6 +79,12 @@ pub struct Counters {
     /// strategy (0: the strategy always kept up). Nothing is dropped; a high
     /// number says the callbacks are too slow for the event rate.
     pub strategy_backlog_max: u64,
+    /// Order writes (place/cancel/modify) sent as WebSocket-API frames when
+    /// `order_entry = "ws_api"`: proves which path a run measured.
+    pub ws_api_order_requests: u64,
+    /// Order writes that went over REST although `order_entry = "ws_api"`
+    /// (the WebSocket API was down or a frame was certainly not written).
+    pub rest_fallbacks: u64,
 }
 
 impl Counters {

@@ -543,6 +543,8 @@ impl Exec {
     pub(super) fn note_route_summary(&mut self) {
         if self.route.ws.is_some() {
             let (ws, rest) = (self.route.sent_ws, self.route.fell_back);
+            self.counters.ws_api_order_requests = ws;
+            self.counters.rest_fallbacks = rest;
             self.note(format!(
                 "order entry: {ws} order request(s) over the WebSocket API, {rest} over REST (fallback)"
             ));

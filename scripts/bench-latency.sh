@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Builds binance-exec in release and runs `binance-exec bench` twice against
-# the in-process simulator: a parking run (every engine thread blocks when
-# idle) and a spinning run (spin_park: each thread stays hot for a short
-# window after work, then parks — the most spinning a 2-core machine
-# tolerates; three pure spinners on two cores starve each other).
+# Builds binance-exec in release and runs `binance-exec bench` three times
+# against the in-process simulator: a parking run (every engine thread blocks
+# when idle), a spin_park run (each thread stays hot for a short window after
+# work, then parks) and a yield run (every thread polls and yields the core:
+# the most spinning a 2-core machine tolerates; three pure spinners on two
+# cores starve each other). WAITS="park spin" overrides the list.
 #
 #   scripts/bench-latency.sh                 # 10,000 orders per run
 #   scripts/bench-latency.sh --orders 2000   # extra args go to both runs
 #   scripts/bench-latency.sh --tls --entry rest --rate 500
 #
 # Each run prints its table and writes .hgrm files, latency.svg and
-# report.json under target/bench/<timestamp>-{park,spin_park}/.
+# report.json under target/bench/<timestamp>-<wait>/.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ stamp="$(date -u +%Y%m%d-%H%M%S)"
 out_root="target/bench/$stamp"
 status=0
 
-for wait in park spin_park; do
+for wait in ${WAITS:-park spin_park yield}; do
     out="$out_root-$wait"
     echo
     echo "== $wait run → $out"
@@ -40,5 +41,5 @@ for wait in park spin_park; do
 done
 
 echo
-echo "files: $out_root-park/ and $out_root-spin_park/ (open latency.svg in a browser)"
+echo "files: $out_root-<wait>/ (open latency.svg in a browser)"
 exit "$status"

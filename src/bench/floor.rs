@@ -10,6 +10,7 @@
 //! timestamp and signature each time. Only the new-order round trip is
 //! timed; the cancels that keep the book small are not.
 
+use crate::binance::query::percent_encode;
 use crate::binance::requests::{NewOrder, OrderRef, RequestBuilder, RestRequest};
 use crate::binance::ws_api::{WsId, WsRequestBuilder, WsResponseId, decode_response};
 use crate::engine::client_ids::{ClientIdGenerator, session_prefix};
@@ -549,18 +550,6 @@ fn book_prices(c: &mut RestConn, symbol: &Symbol) -> Result<(Price, Price), Floo
             })
     };
     Ok((price("bidPrice")?, price("askPrice")?))
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -169,7 +169,7 @@ pub fn sim_config(
 }
 
 /// A TOML basic string (quotes and backslashes escaped; UTF-8 as is).
-fn toml_str(s: &str) -> String {
+pub(crate) fn toml_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -257,7 +257,7 @@ impl SimControl {
     pub fn last_price(&self, symbol: &str) -> Result<Price, String> {
         let reply = self.get(&format!(
             "/fapi/v1/ticker/price?symbol={}",
-            url_encode(symbol)
+            crate::binance::query::percent_encode(symbol)
         ))?;
         let v: sonic_rs::Value = sonic_rs::from_str(&reply).map_err(|e| e.to_string())?;
         use sonic_rs::JsonValueTrait;
@@ -266,20 +266,6 @@ impl SimControl {
             .and_then(|p| Price::parse(p).ok())
             .ok_or_else(|| format!("no price in {reply}"))
     }
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters (the
-/// simulator lists `币安人生USDT`).
-fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl PriceNudge for SimControl {
@@ -321,7 +307,7 @@ mod tests {
 
     #[test]
     fn symbols_are_percent_encoded() {
-        assert_eq!(url_encode("币A_"), "%E5%B8%81A_");
+        assert_eq!(crate::binance::query::percent_encode("币A_"), "%E5%B8%81A_");
     }
 
     #[test]

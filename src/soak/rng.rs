@@ -1,23 +1,23 @@
 //! A tiny seeded generator (SplitMix64) so a soak run is reproducible from
 //! its `--seed`: the same seed gives the same order mix and fault schedule.
 
-/// SplitMix64: small, fast, good enough for picking actions and delays.
+use crate::sim::venue::rng::SplitMix64;
+
+/// The simulator's splitmix64 with the soak's helpers on top: small, fast,
+/// good enough for picking actions and delays, and one generator for the
+/// whole crate.
 #[derive(Debug, Clone)]
-pub struct SoakRng(u64);
+pub struct SoakRng(SplitMix64);
 
 impl SoakRng {
     /// A generator seeded with `seed` (0 is fine).
     pub fn new(seed: u64) -> Self {
-        SoakRng(seed ^ 0x5eed_50a4_0000_0001)
+        SoakRng(SplitMix64::new(seed ^ 0x5eed_50a4_0000_0001))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (0 when `n` is 0).

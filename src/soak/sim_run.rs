@@ -73,20 +73,8 @@ pub fn soak_sim_settings(opts: &SoakOptions) -> SimSettings {
     s
 }
 
-/// A TOML basic string.
-pub(crate) fn toml_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// A TOML basic string (one escaping rule for every generated config).
+pub(crate) use crate::cli::demo::toml_str;
 
 /// The client config (TOML text) for the running simulator; `extra_engine`
 /// lines go into `[engine]`.

@@ -247,11 +247,14 @@ fn scrape_matches_what_the_strategy_saw() {
     };
     let acks_total = acks_market + acks_limit;
 
-    // The latency snapshot reaches the endpoint about once a second; wait
-    // (bounded) until it covers every acknowledgement the strategy saw.
+    // The latency snapshots reach the endpoint about once a second, the
+    // strategy thread's and the execution thread's independently; wait
+    // (bounded) until both cover every order the strategy sent and saw.
     let (body, m) = scrape_until(addr, Duration::from_secs(10), |m| {
         m.get("binance_exec_latency_samples{path=\"submit_to_ack\"}")
             .is_some_and(|v| *v as u64 == acks_total)
+            && m.get("binance_exec_latency_samples{path=\"strategy_to_wire\"}")
+                .is_some_and(|v| *v as u64 == 4)
             && m.get("binance_exec_orders_total{event=\"canceled\",type=\"LIMIT\"}")
                 .is_some_and(|v| *v as u64 == 1)
     });

@@ -356,7 +356,10 @@ fn account_update_beyond_the_inline_cap_keeps_the_first_and_flags_the_rest() {
     assert!(a.data.positions.is_truncated());
     assert!(a.data.balances.is_empty() && !a.data.balances.is_truncated());
     let last = a.data.positions.iter().last().unwrap();
-    assert_eq!(last.position_amt, q(&(MAX_POSITION_CHANGES - 1).to_string()));
+    assert_eq!(
+        last.position_amt,
+        q(&(MAX_POSITION_CHANGES - 1).to_string())
+    );
     // A bad element past the cap is still a decode error.
     let bad = frame.replace(&format!(r#""pa":"{}""#, n - 1), r#""pa":"x""#);
     assert!(decode_user_event(bad.as_bytes()).is_err());

@@ -628,11 +628,11 @@ pub struct AccountUpdateData {
 /// Balances one ACCOUNT_UPDATE keeps inline. Why this many: the venue lists only
 /// the assets that changed — one or two per fill, every margin asset at most in
 /// multi-assets mode — and an inline list keeps the fill path off the heap.
-pub const MAX_BALANCE_CHANGES: usize = 16;
+pub const MAX_BALANCE_CHANGES: usize = 8;
 
 /// Positions one ACCOUNT_UPDATE keeps inline. Why this many: a fill changes one
 /// position (two legs at most); only funding or insurance events list several.
-pub const MAX_POSITION_CHANGES: usize = 16;
+pub const MAX_POSITION_CHANGES: usize = 8;
 
 /// One `B[]` item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -813,6 +813,9 @@ pub struct TriggerRejectInfo {
 }
 
 /// Everything the user-data stream can deliver.
+// ACCOUNT_UPDATE is the large variant (its inline lists); boxing it would put
+// a heap allocation back on every fill, which is what the lists avoid.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserEvent {
     /// ORDER_TRADE_UPDATE.

@@ -136,12 +136,8 @@ impl<'de, T: Copy + Deserialize<'de>, const N: usize> Deserialize<'de> for Cappe
                 }
                 Ok(list)
             }
-            // The venue sends `null` for "nothing changed" in some versions.
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Capped::new())
-            }
         }
-        d.deserialize_any(Seq::<T, N>(PhantomData))
+        d.deserialize_seq(Seq::<T, N>(PhantomData))
     }
 }
 
@@ -165,8 +161,8 @@ mod tests {
         assert_eq!((&l[..], l.dropped()), (&[7, 8][..], 1));
         let l: Capped<u32, 2> = sonic_rs::from_str("[]").unwrap();
         assert!(l.is_empty());
-        let l: Capped<u32, 2> = sonic_rs::from_str("null").unwrap();
-        assert!(l.is_empty());
+        // Like `Vec`: `null` is not an array.
+        assert!(sonic_rs::from_str::<Capped<u32, 2>>("null").is_err());
         // A bad element past the cap is still an error, not silently skipped.
         assert!(sonic_rs::from_str::<Capped<u32, 1>>("[1, \"x\"]").is_err());
         assert!(sonic_rs::from_str::<Capped<u32, 1>>("{}").is_err());

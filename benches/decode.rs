@@ -86,6 +86,15 @@ fn cases<M: Measurement + 'static>(c: &mut Criterion<M>, prefix: &str) {
     c.bench_function(&format!("{prefix}/market/bookTicker"), |b| {
         b.iter(|| market::decode_market(black_box(bt)))
     });
+    let bt_wrapped = samples::wrapped("ethusdt@bookTicker", samples::BOOK_TICKER);
+    c.bench_function(
+        &format!("{prefix}/market/bookTicker combined-stream"),
+        |b| b.iter(|| market::decode_market(black_box(bt_wrapped.as_bytes()))),
+    );
+    let au = samples::ACCOUNT_UPDATE.as_bytes();
+    c.bench_function(&format!("{prefix}/user/ACCOUNT_UPDATE"), |b| {
+        b.iter(|| events::decode_user_event(black_box(au)))
+    });
     let mut depth = market::DepthUpdate::default();
     let d = samples::DEPTH_UPDATE.as_bytes();
     c.bench_function(&format!("{prefix}/market/depthUpdate into slot"), |b| {

@@ -1,9 +1,11 @@
 //! WebSocket decode cost: one server→client text frame (a typical aggTrade event) decoded
-//! by tungstenite from an in-memory stream, as the network thread does after a read.
+//! from an in-memory stream, as the network thread does after a read — by the engine's
+//! own `FrameReader` (what `WsClient::read` uses) and, for comparison, by tungstenite.
 
 use std::hint::black_box;
 use std::io::{self, Read, Write};
 
+use binance_exec::net::ws_frame::{FrameReader, Incoming};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tungstenite::protocol::Role;
 use tungstenite::{Message, WebSocket};
@@ -80,5 +82,31 @@ fn decode(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, decode);
+fn frame_reader(c: &mut Criterion) {
+    let frame = server_text_frame(EVENT);
+    let data: Vec<u8> = frame
+        .iter()
+        .copied()
+        .cycle()
+        .take(frame.len() * FRAMES)
+        .collect();
+    let mut src = Replay { data, pos: 0 };
+    let mut reader = FrameReader::new(16 << 20, 64 << 10);
+    c.bench_function("ws/frame_reader_text_frame_aggTrade", |b| {
+        b.iter(|| {
+            for _ in 0..3 {
+                if let Ok(Some(Incoming::Text(t))) = reader.next_frame() {
+                    return black_box(t.len());
+                }
+                match reader.read_from(&mut src) {
+                    Ok(_) => {}
+                    Err(_) => src.pos = 0,
+                }
+            }
+            panic!("bench stream broken")
+        })
+    });
+}
+
+criterion_group!(benches, frame_reader, decode);
 criterion_main!(benches);

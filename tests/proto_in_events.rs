@@ -337,3 +337,30 @@ fn combined_stream_wrapper_every_sample() {
     let w = s::wrapped("k", s::TRADE_LITE);
     assert!(decode_user_event(&w.as_bytes()[..w.len() - 1]).is_err());
 }
+
+#[test]
+fn account_update_beyond_the_inline_cap_keeps_the_first_and_flags_the_rest() {
+    let n = MAX_POSITION_CHANGES + 3;
+    let positions: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"s":"SYM{i}USDT","pa":"{i}","ep":"1","ps":"BOTH"}}"#))
+        .collect();
+    let frame = format!(
+        r#"{{"e":"ACCOUNT_UPDATE","E":1,"T":2,"a":{{"m":"FUNDING_FEE","B":[],"P":[{}]}}}}"#,
+        positions.join(",")
+    );
+    let UserEvent::AccountUpdate(a) = decode_user_event(frame.as_bytes()).unwrap() else {
+        panic!("not an ACCOUNT_UPDATE")
+    };
+    assert_eq!(a.data.positions.len(), MAX_POSITION_CHANGES);
+    assert_eq!(a.data.positions.dropped(), 3);
+    assert!(a.data.positions.is_truncated());
+    assert!(a.data.balances.is_empty() && !a.data.balances.is_truncated());
+    let last = a.data.positions.iter().last().unwrap();
+    assert_eq!(
+        last.position_amt,
+        q(&(MAX_POSITION_CHANGES - 1).to_string())
+    );
+    // A bad element past the cap is still a decode error.
+    let bad = frame.replace(&format!(r#""pa":"{}""#, n - 1), r#""pa":"x""#);
+    assert!(decode_user_event(bad.as_bytes()).is_err());
+}

@@ -184,6 +184,15 @@ pub fn split_combined(frame: &[u8]) -> Result<(Option<StreamName>, &[u8]), Decod
         return Ok((None, frame));
     }
     validate(frame)?;
+    match scan_combined(frame) {
+        Some(split) => Ok(split),
+        None => lookup_combined(frame),
+    }
+}
+
+/// The general (allocating) unwrap for wrapper shapes the scanner does not
+/// take: `data` first, escaped names, scalar `data`, extra members.
+fn lookup_combined(frame: &[u8]) -> Result<(Option<StreamName>, &[u8]), DecodeError> {
     let data = sonic_rs::get_from_slice(frame, ["data"]).map_err(|e| match e.classify() {
         sonic_rs::error::Category::NotFound => DecodeError::NoData(e.to_string()),
         _ => DecodeError::from_sonic("combined-stream wrapper", e),
@@ -199,6 +208,80 @@ pub fn split_combined(frame: &[u8]) -> Result<(Option<StreamName>, &[u8]), Decod
         .ok()
         .and_then(|v| sonic_rs::JsonValueTrait::as_str(&v).map(StreamName::truncated));
     Ok((name, raw))
+}
+
+/// The venue's own wrapper shape, `{"stream":"<name>","data":<object or
+/// array>}` with `stream` first and its name free of escapes, read by a byte
+/// scanner that returns borrowed slices. Why: the general lookup
+/// (`sonic_rs::get_from_slice`) allocates a temporary on every call, and this
+/// runs on every market frame. Any other shape returns `None` and takes the
+/// general path. `frame` must already be validated JSON.
+fn scan_combined(frame: &[u8]) -> Option<(Option<StreamName>, &[u8])> {
+    let i = skip_ws(frame, first_key_is(frame, b"stream")?);
+    if frame.get(i) != Some(&b'"') {
+        return None;
+    }
+    let name_start = i + 1;
+    let rest = frame.get(name_start..)?;
+    let len = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
+    if rest.get(len) != Some(&b'"') {
+        return None;
+    }
+    let name = std::str::from_utf8(rest.get(..len)?).ok()?;
+    let i = skip_ws(frame, name_start + len + 1);
+    if frame.get(i) != Some(&b',') {
+        return None;
+    }
+    let i = skip_ws(frame, i + 1);
+    let key_end = i + b"\"data\"".len();
+    if frame.get(i..key_end) != Some(b"\"data\"".as_slice()) {
+        return None;
+    }
+    let i = skip_ws(frame, key_end);
+    if frame.get(i) != Some(&b':') {
+        return None;
+    }
+    let start = skip_ws(frame, i + 1);
+    let end = container_end(frame, start)?;
+    // Nothing but the wrapper's closing brace may follow `data`.
+    let close = skip_ws(frame, end);
+    if frame.get(close) != Some(&b'}') || skip_ws(frame, close + 1) != frame.len() {
+        return None;
+    }
+    Some((Some(StreamName::truncated(name)), frame.get(start..end)?))
+}
+
+/// Index just past the object or array opening at `start` (string-aware
+/// bracket matching), or `None` if `start` opens neither or it never closes.
+fn container_end(b: &[u8], start: usize) -> Option<usize> {
+    if !matches!(b.get(start), Some(b'{' | b'[')) {
+        return None;
+    }
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    for (off, &c) in b.get(start..)?.iter().enumerate() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(start + off + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A stream name (`btcusdt@bookTicker`, or a listenKey on `/private`), kept

@@ -12,6 +12,7 @@
 //! - Unknown event types are `UserEvent::Unknown`, never an error, so a new
 //!   venue event cannot take the stream down; a cut frame is still an error.
 
+use super::capped::Capped;
 use super::decode::{self, DecodeError, EventTag, StreamName, Tag, de, split_combined};
 use crate::model::decimal::{Decimal, Money, Price, Quantity};
 use crate::model::enums::*;
@@ -614,13 +615,24 @@ pub struct AccountUpdateData {
     /// `m`: reason (`ORDER`, `FUNDING_FEE`, `INSURANCE_CLEAR`…).
     #[serde(rename = "m", default, deserialize_with = "de::tag")]
     pub reason: Tag,
-    /// `B`: balances.
+    /// `B`: balances that changed (first [`MAX_BALANCE_CHANGES`] kept inline;
+    /// `balances.is_truncated()` says the venue sent more).
     #[serde(rename = "B", default)]
-    pub balances: Vec<BalanceChange>,
-    /// `P`: changed positions (closed ones with `pa = 0`).
+    pub balances: Capped<BalanceChange, MAX_BALANCE_CHANGES>,
+    /// `P`: changed positions (closed ones with `pa = 0`; first
+    /// [`MAX_POSITION_CHANGES`] kept inline, `positions.is_truncated()` flags more).
     #[serde(rename = "P", default)]
-    pub positions: Vec<PositionChange>,
+    pub positions: Capped<PositionChange, MAX_POSITION_CHANGES>,
 }
+
+/// Balances one ACCOUNT_UPDATE keeps inline. Why this many: the venue lists only
+/// the assets that changed — one or two per fill, every margin asset at most in
+/// multi-assets mode — and an inline list keeps the fill path off the heap.
+pub const MAX_BALANCE_CHANGES: usize = 8;
+
+/// Positions one ACCOUNT_UPDATE keeps inline. Why this many: a fill changes one
+/// position (two legs at most); only funding or insurance events list several.
+pub const MAX_POSITION_CHANGES: usize = 8;
 
 /// One `B[]` item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -801,6 +813,9 @@ pub struct TriggerRejectInfo {
 }
 
 /// Everything the user-data stream can deliver.
+// ACCOUNT_UPDATE is the large variant (its inline lists); boxing it would put
+// a heap allocation back on every fill, which is what the lists avoid.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserEvent {
     /// ORDER_TRADE_UPDATE.

@@ -1,4 +1,6 @@
 //! The venue's wire protocol, shared by the engine and the simulator.
+/// Fixed-capacity lists for venue arrays on the hot path.
+pub mod capped;
 pub mod decode;
 pub mod errors;
 pub mod events;

@@ -34,3 +34,4 @@ pub mod stream;
 pub mod tls;
 pub mod url;
 pub mod ws;
+pub mod ws_frame;

@@ -1,16 +1,20 @@
-//! Non-blocking WebSocket client: tungstenite's protocol over our [`Transport`].
+//! Non-blocking WebSocket client: tungstenite's handshake and writes over our
+//! [`Transport`], our own allocation-free frame reader ([`FrameReader`]) for reads.
 //!
-//! Why this shape: tungstenite is a sans-IO-friendly state machine that already handles
-//! framing, masking, fragmentation, automatic pong replies and the close handshake, but
-//! it assumes the stream blocks. Here every `WouldBlock` is turned back into "wait for the
+//! Why this shape: tungstenite handles the upgrade, masking of our frames and the close
+//! handshake, but its `read` allocates an owned message per frame; incoming frames are
+//! therefore decoded by [`FrameReader`] into per-connection buffers allocated at connect
+//! time. During the upgrade a gate hands tungstenite the bytes up to the end of the HTTP
+//! response only, so frames the server sends right behind the 101 stay ours. tungstenite
+//! assumes the stream blocks. Here every `WouldBlock` is turned back into "wait for the
 //! next event": the TCP connect and TLS handshake by [`Transport::progress`], the HTTP
 //! upgrade by retrying `MidHandshake::handshake` on `HandshakeError::Interrupted`, reads by
 //! returning `Ok(None)`, and writes by leaving frames in tungstenite's write buffer and
 //! asking for writable readiness until [`WsClient::flush`] completes.
 //!
-//! Frames are handed out as borrowed views ([`WsFrame`]) of the message tungstenite just
-//! decoded (its payload is a `Bytes` slice of the read buffer), so the JSON parser works
-//! in place without a copy.
+//! Frames are handed out as borrowed views ([`WsFrame`]) into the reader's buffer, so the
+//! JSON parser works in place without a copy; after warm-up, reading a frame allocates
+//! nothing (answering a ping does: the pong is queued through tungstenite).
 //!
 //! ```no_run
 //! use binance_exec::net::poller::{Poller, PollMode};
@@ -29,7 +33,7 @@
 //! }
 //! ```
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use mio::{Registry, Token};
@@ -38,11 +42,25 @@ use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::client::{ClientHandshake, Request as WsRequest};
 use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::protocol::WebSocketConfig;
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Message, WebSocket};
 
 use crate::net::stream::{Progress, StreamError, Transport};
 use crate::net::tls::{TlsError, server_name};
 use crate::net::url::{Endpoint, Scheme};
+use crate::net::ws_frame::{FrameError, FrameReader, Incoming};
+
+/// What the peer got wrong: the upgrade exchange, or the frames after it.
+#[derive(Debug, thiserror::Error)]
+pub enum WsProtocolError {
+    /// Malformed upgrade response or handshake-format violation (from tungstenite).
+    #[error("handshake: {0}")]
+    Handshake(Box<tungstenite::Error>),
+    /// Invalid frame stream after the upgrade.
+    #[error("frame: {0}")]
+    Frame(#[from] FrameError),
+}
 
 /// Why a WebSocket connection failed or an operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +88,7 @@ pub enum WsError {
     Io(io::Error),
     /// Framing, UTF-8, size-limit or handshake-format violation by the peer.
     #[error("WebSocket protocol error: {0}")]
-    Protocol(Box<tungstenite::Error>),
+    Protocol(WsProtocolError),
     /// The write buffer limit was reached: the peer is not reading.
     #[error("write buffer full")]
     Backpressure,
@@ -91,7 +109,7 @@ fn map_ws(e: tungstenite::Error) -> WsError {
         tungstenite::Error::Protocol(
             tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
         ) => WsError::Closed,
-        other => WsError::Protocol(Box::new(other)),
+        other => WsError::Protocol(WsProtocolError::Handshake(Box::new(other))),
     }
 }
 
@@ -149,12 +167,66 @@ pub enum WsFrame<'a> {
     Close(Option<(u16, &'a str)>),
 }
 
+/// The transport plus the upgrade gate: while the upgrade runs, reads hand tungstenite the
+/// bytes up to the blank line ending the HTTP response and keep the rest in `stash`
+/// (frames sent right behind the 101), which then go to the [`FrameReader`].
+struct Conn {
+    inner: Transport,
+    stash: Vec<u8>,
+    /// How much of `\r\n\r\n` the bytes handed out so far end with; 4 = response complete.
+    matched: u8,
+}
+
+impl Read for Conn {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.matched == 4 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        if self.stash.is_empty() {
+            let mut chunk = [0u8; 4096];
+            let n = self.inner.read(&mut chunk)?;
+            self.stash.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
+            if n == 0 {
+                return Ok(0);
+            }
+        }
+        let mut given = 0;
+        for (&b, slot) in self.stash.iter().zip(out.iter_mut()) {
+            *slot = b;
+            given += 1;
+            self.matched = match (self.matched, b) {
+                (0 | 2, b'\r') => self.matched + 1,
+                (1 | 3, b'\n') => self.matched + 1,
+                (_, b'\r') => 1,
+                _ => 0,
+            };
+            if self.matched == 4 {
+                break;
+            }
+        }
+        self.stash.drain(..given);
+        Ok(given)
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 enum Phase {
     Connecting(Transport, WsRequest),
-    Handshaking(MidHandshake<ClientHandshake<Transport>>),
-    Open(Box<WebSocket<Transport>>),
+    Handshaking(MidHandshake<ClientHandshake<Conn>>),
+    Open(Box<WebSocket<Conn>>),
     Closed,
 }
+
+/// Read buffer allocated per connection; grows (once) only for larger frames.
+const READ_BUFFER: usize = 64 << 10;
 
 /// One WebSocket connection owned by the network thread.
 pub struct WsClient {
@@ -162,7 +234,9 @@ pub struct WsClient {
     token: Token,
     config: WebSocketConfig,
     flush_pending: bool,
-    last: Option<Message>,
+    reader: FrameReader,
+    /// The peer's close frame was delivered; the next read reports `Closed`.
+    peer_closed: bool,
 }
 
 impl std::fmt::Debug for WsClient {
@@ -205,7 +279,8 @@ impl WsClient {
             token,
             config,
             flush_pending: false,
-            last: None,
+            reader: FrameReader::new(cfg.max_message, READ_BUFFER),
+            peer_closed: false,
         })
     }
 
@@ -227,8 +302,8 @@ impl WsClient {
     fn transport_mut(&mut self) -> Option<&mut Transport> {
         match &mut self.phase {
             Phase::Connecting(t, _) => Some(t),
-            Phase::Handshaking(mid) => Some(mid.get_mut().get_mut()),
-            Phase::Open(ws) => Some(ws.get_mut()),
+            Phase::Handshaking(mid) => Some(&mut mid.get_mut().get_mut().inner),
+            Phase::Open(ws) => Some(&mut ws.get_mut().inner),
             Phase::Closed => None,
         }
     }
@@ -256,7 +331,12 @@ impl WsClient {
             else {
                 return Ok(WsState::Closed);
             };
-            let mid = ClientHandshake::start(t, req, Some(self.config)).map_err(map_ws)?;
+            let conn = Conn {
+                inner: t,
+                stash: Vec::new(),
+                matched: 0,
+            };
+            let mid = ClientHandshake::start(conn, req, Some(self.config)).map_err(map_ws)?;
             self.phase = Phase::Handshaking(mid);
         }
         if let Phase::Handshaking(_) = self.phase {
@@ -264,7 +344,12 @@ impl WsClient {
                 return Ok(WsState::Closed);
             };
             match mid.handshake() {
-                Ok((ws, _resp)) => self.phase = Phase::Open(Box::new(ws)),
+                Ok((mut ws, _resp)) => {
+                    let conn = ws.get_mut();
+                    self.reader.feed(&conn.stash);
+                    conn.stash = Vec::new();
+                    self.phase = Phase::Open(Box::new(ws));
+                }
                 Err(HandshakeError::Interrupted(mid)) => {
                     self.phase = Phase::Handshaking(mid);
                     return Ok(WsState::Handshaking);
@@ -280,7 +365,7 @@ impl WsClient {
 
     /// Next frame, or `None` when the socket has no more (wait for readable). Pongs to the
     /// server's pings are queued and flushed automatically. After `Close` the next call
-    /// returns `Err(Closed)`.
+    /// returns `Err(Closed)`. Allocation-free after warm-up (except for answering pings).
     pub fn read(&mut self) -> Result<Option<WsFrame<'_>>, WsError> {
         let Phase::Open(ws) = &mut self.phase else {
             return if matches!(self.phase, Phase::Closed) {
@@ -289,34 +374,80 @@ impl WsClient {
                 Ok(None)
             };
         };
-        match ws.read() {
-            Ok(m) => {
-                if matches!(m, Message::Ping(_) | Message::Close(_)) {
-                    // The reply sits in tungstenite's buffer; make sure it is flushed.
-                    self.flush_pending = true;
+        if self.peer_closed {
+            // Last chance for our close reply; the connection is over either way.
+            let _ = ws.flush();
+            self.phase = Phase::Closed;
+            return Err(WsError::Closed);
+        }
+        let (kind, at) = loop {
+            match self.reader.advance() {
+                Ok(Some(found)) => break found,
+                Ok(None) => {}
+                Err(e) => {
+                    self.phase = Phase::Closed;
+                    return Err(WsError::Protocol(e.into()));
                 }
-                self.last = Some(m);
             }
-            Err(e) if would_block(&e) => {
-                if self.flush_pending {
-                    self.flush()?;
+            match self.reader.read_from(&mut ws.get_mut().inner) {
+                Ok(0) => {
+                    self.phase = Phase::Closed;
+                    return Err(WsError::Closed);
                 }
-                return Ok(None);
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if self.flush_pending {
+                        self.flush()?;
+                    }
+                    return Ok(None);
+                }
+                Err(e) => {
+                    self.phase = Phase::Closed;
+                    return Err(WsError::Io(e));
+                }
             }
+        };
+        let frame = match self.reader.view(kind, at) {
+            Ok(f) => f,
             Err(e) => {
                 self.phase = Phase::Closed;
-                return Err(map_ws(e));
+                return Err(WsError::Protocol(e.into()));
             }
-        }
-        Ok(self.last.as_ref().and_then(|m| match m {
-            Message::Text(t) => Some(WsFrame::Text(t.as_str())),
-            Message::Binary(b) => Some(WsFrame::Binary(b)),
-            Message::Ping(b) => Some(WsFrame::Ping(b)),
-            Message::Pong(b) => Some(WsFrame::Pong(b)),
-            Message::Close(c) => Some(WsFrame::Close(
-                c.as_ref().map(|c| (u16::from(c.code), c.reason.as_str())),
-            )),
-            Message::Frame(_) => None,
+        };
+        Ok(Some(match frame {
+            Incoming::Text(t) => WsFrame::Text(t),
+            Incoming::Binary(b) => WsFrame::Binary(b),
+            Incoming::Pong(b) => WsFrame::Pong(b),
+            Incoming::Ping(b) => {
+                // Queued now, flushed when the socket has no more to read.
+                match ws.write(Message::Pong(b.to_vec().into())) {
+                    Ok(()) => {}
+                    Err(e) if would_block(&e) => {}
+                    Err(e) => return Err(map_ws(e)),
+                }
+                self.flush_pending = true;
+                WsFrame::Ping(b)
+            }
+            Incoming::Close(c) => {
+                // Echo the status (when it may be sent) to finish the close handshake.
+                let reply = c
+                    .map(|(code, _)| CloseCode::from(code))
+                    .filter(|code| code.is_allowed())
+                    .map(|code| CloseFrame {
+                        code,
+                        reason: "".into(),
+                    });
+                match ws.close(reply) {
+                    Ok(()) => {}
+                    Err(e) if would_block(&e) => {}
+                    // Already closing from our side: nothing more to send.
+                    Err(_) => {}
+                }
+                self.flush_pending = true;
+                self.peer_closed = true;
+                WsFrame::Close(c)
+            }
         }))
     }
 

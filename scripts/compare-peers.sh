@@ -76,14 +76,11 @@ echo "== peer (ccxt) — microseconds"
 
 echo
 echo "== engine (binance-exec) — same flow, microseconds"
-# ---------------------------------------------------------------------------------------------
-# ENGINE NUMBERS GO HERE. When `binance-exec bench` exists it is run on the same flow and its
-# table is printed side by side with the peer's above.
-# ---------------------------------------------------------------------------------------------
-if "$BIN" bench --help >/dev/null 2>&1; then
-  "$BIN" bench --limits "$LIMITS" --markets "$MARKETS"
-else
-  echo "engine bench: not available in this build"
-fi
+# The same mix (resting LIMIT + cancel, MARKET that fills), the same count, default `park` waits
+# (ccxt's threads also sleep), in-process simulator. Compare the peer's submit-to-ack with the
+# engine's submit_to_ack, and the peer's fill-to-strategy (simulator send → callback, ns event log)
+# with the engine's wire_to_strategy (bytes read → callback; the engine's fill_to_strategy uses the
+# venue's millisecond T and carries ~0.5 ms of rounding).
+"$BIN" bench --orders "$((LIMITS + MARKETS))" --warmup 50
 echo
 echo "(work files in $WORK)"

@@ -947,6 +947,7 @@ impl Exec {
             return;
         };
         let id = pass.id;
+        let gap = pass.why.buffers() || pass.why == ReconcileReason::Silence;
         let mut by_symbol: Vec<InstrumentId> = Vec::new();
         let mut by_order: Vec<(InstrumentId, VenueOrderId)> = Vec::new();
         let mut since: Vec<InstrumentId> = Vec::new();
@@ -959,7 +960,11 @@ impl Exec {
             if cum.raw() <= o.filled_qty.raw() {
                 continue; // caught up meanwhile (or nothing missed)
             }
-            if self.tracker.last_trade_id(inst.symbol).is_some() {
+            // "From the last trade we booked" only covers a stream gap
+            // (everything missed is newer than what we booked before it);
+            // an order checked on its own may have missed a fill older than
+            // trades booked since, so it is fetched by its order id.
+            if gap && self.tracker.last_trade_id(inst.symbol).is_some() {
                 if !by_symbol.contains(inst) {
                     by_symbol.push(*inst);
                 }
@@ -985,7 +990,10 @@ impl Exec {
             .max(self.ts_ms() - 7 * 86_400_000 + 60_000);
         if self.recon.since_ms > 0 {
             for (inst, _) in &by_order {
-                if by_order.iter().filter(|(i, _)| i == inst).count() > 1 && !since.contains(inst) {
+                if self.tracker.last_trade_id(inst.symbol).is_none()
+                    && by_order.iter().filter(|(i, _)| i == inst).count() > 1
+                    && !since.contains(inst)
+                {
                     since.push(*inst);
                 }
             }
@@ -1052,7 +1060,7 @@ impl Exec {
         pass.trades.dedup_by_key(|t| (t.symbol, t.id));
         let mut recovered = 0u64;
         for t in &pass.trades {
-            if self.tracker.has_trade(t.symbol, t.id) {
+            if self.tracker.has_trade(t.symbol, t.id, t.side) {
                 continue; // the stream delivered it after all
             }
             let client_id = self
@@ -1063,7 +1071,7 @@ impl Exec {
                 .unwrap_or_default();
             let r = trade_report(t, client_id, now);
             self.apply(&r, 0);
-            if self.tracker.has_trade(t.symbol, t.id) {
+            if self.tracker.has_trade(t.symbol, t.id, t.side) {
                 recovered += 1;
                 self.note(format!(
                     "recovered fill {} {:?} {} @ {} (trade {}, order {})",
@@ -1321,7 +1329,8 @@ mod tests {
         );
         assert_eq!(t.get(h).expect("order").state, OrderState::Filled);
         assert_eq!(t.last_trade_id(sym), Some(6));
-        assert!(t.has_trade(sym, 5));
+        assert!(t.has_trade(sym, 5, Side::Buy));
+        assert!(!t.has_trade(sym, 5, Side::Sell), "the other side of a trade is another fill");
         // The same fill arriving late on the stream is a duplicate.
         let mut late = Report::new(ReportSource::TradeLite, sym, cid, 4);
         late.last_qty = "0.001".parse().expect("qty");
@@ -1332,6 +1341,42 @@ mod tests {
             t.apply(&late, &mut |_, _| {}).expect("dup"),
             Outcome::DuplicateFill
         );
+    }
+
+    #[test]
+    fn both_sides_of_a_self_trade_are_booked() {
+        use crate::engine::tracker::{OrderTracker, Outcome, TrackerConfig};
+        use crate::model::{Order, OrderType, Price};
+        let mut t = OrderTracker::new(TrackerConfig::default());
+        let sym = Symbol::new("BTCUSDT").expect("symbol");
+        let q: Quantity = "0.001".parse().expect("qty");
+        let mut ids = Vec::new();
+        for (n, side) in [(1, Side::Buy), (2, Side::Sell)] {
+            let cid = ClientOrderId::new(&format!("st-{n}")).expect("id");
+            let mut o = Order::new(cid, InstrumentId::perp(sym), side, OrderType::Limit, q, 1);
+            o.price = Some("60000".parse::<Price>().expect("price"));
+            t.submit(o, 1, &mut |_, _| {}).expect("submit");
+            ids.push((cid, side, 100 + n));
+        }
+        // Our sell (taker) crossed our own resting buy (maker): one trade id,
+        // two fills.
+        for (cid, side, venue_id) in ids {
+            let mut r = Report::new(ReportSource::OrderTradeUpdate, sym, cid, 3);
+            r.side = side;
+            r.venue_order_id = Some(venue_id);
+            r.exec_type = Some(crate::model::ExecutionType::Trade);
+            r.status = Some(OrderStatus::Filled);
+            r.last_qty = q;
+            r.cum_qty = Some(q);
+            r.last_price = "60000".parse().expect("price");
+            r.trade_id = 9;
+            assert!(matches!(
+                t.apply(&r, &mut |_, _| {}).expect("fill"),
+                Outcome::Applied(n) if n > 0
+            ));
+            let h = t.find(&cid).expect("tracked");
+            assert_eq!(t.get(h).expect("order").state, OrderState::Filled);
+        }
     }
 
     #[test]

@@ -157,8 +157,12 @@ impl OrderTracker {
         self.pool.iter()
     }
 
-    /// The highest trade id booked for `symbol` this session, if any: fills
-    /// after it are the ones a stream gap may have swallowed.
+    /// The highest trade id the user stream delivered for `symbol` this
+    /// session, if any: fills after it are the ones a stream gap may have
+    /// swallowed. Fills recovered by query do not move it — they arrive out
+    /// of order (an order checked during a gap can have a newer trade than
+    /// one still missing), and moving the mark past a missing fill would
+    /// hide it from the next gap recovery.
     pub fn last_trade_id(&self, symbol: Symbol) -> Option<TradeId> {
         self.last_trade.get(&symbol).copied()
     }
@@ -690,6 +694,9 @@ impl OrderTracker {
         }
         self.seen_trades.insert(key, r.commission.is_some());
         self.seen_order.push_back(key);
+        if r.source == ReportSource::Recovered {
+            return;
+        }
         let last = self.last_trade.entry(key.0).or_insert(key.1);
         if key.1 > *last {
             *last = key.1;

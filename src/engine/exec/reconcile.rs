@@ -1063,11 +1063,25 @@ impl Exec {
             if self.tracker.has_trade(t.symbol, t.id, t.side) {
                 continue; // the stream delivered it after all
             }
+            // An order whose placement reply was lost has no venue id yet:
+            // this pass's query of it tells which of our orders the trade
+            // belongs to (else it would be booked as an external fill).
             let client_id = self
                 .tracker
                 .find_venue(t.symbol, t.order_id)
                 .and_then(|h| self.tracker.get(h).ok())
                 .map(|o| o.client_id)
+                .or_else(|| {
+                    pass.reports
+                        .iter()
+                        .find(|(r, i)| {
+                            i.symbol == t.symbol
+                                && !r.client_id.as_str().is_empty()
+                                && (r.venue_order_id == Some(t.order_id)
+                                    || r.child_venue_order_id == Some(t.order_id))
+                        })
+                        .map(|(r, _)| r.client_id)
+                })
                 .unwrap_or_default();
             let r = trade_report(t, client_id, now);
             self.apply(&r, 0);

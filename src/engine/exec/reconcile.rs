@@ -1067,8 +1067,9 @@ impl Exec {
             _ => true,
         });
         let now = mono_ns();
-        pass.trades.sort_by_key(|t| (t.symbol, t.id));
-        pass.trades.dedup_by_key(|t| (t.symbol, t.id));
+        pass.trades
+            .sort_by_key(|t| (t.symbol, t.id, t.side == crate::model::Side::Sell));
+        pass.trades.dedup_by_key(|t| (t.symbol, t.id, t.side)); // both sides of a self-trade stay
         let mut recovered = 0u64;
         for t in &pass.trades {
             if self.tracker.has_trade(t.symbol, t.id, t.side) {

@@ -743,7 +743,12 @@ impl OrderTracker {
     ) -> Result<u8, TrackerError> {
         let o = self.pool.get(h)?;
         let same = o.price == Some(r.price) && o.quantity == r.quantity;
-        if (same && o.state != OrderState::PendingUpdate) || r.quantity.is_zero() {
+        // A late amendment of an order already closed (a gap recovery booked
+        // its end first) changes nothing: the order's story is over.
+        if o.state.is_terminal()
+            || (same && o.state != OrderState::PendingUpdate)
+            || r.quantity.is_zero()
+        {
             return Ok(0);
         }
         let k = OrderEventKind::Amended {

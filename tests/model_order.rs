@@ -121,7 +121,9 @@ fn transition_table() {
         (S::Canceled, part, Some(S::Canceled)),
         (S::Unknown, part, Some(S::PartiallyFilled)),
         (S::Filled, part, None),
-        (S::Rejected, part, None),
+        // The venue filled an order we had given up on: booked anyway.
+        (S::Rejected, part, Some(S::PartiallyFilled)),
+        (S::Rejected, all, Some(S::Filled)),
         (S::Initialized, part, None),
         (S::Accepted, K::Canceled, Some(S::Canceled)),
         (S::PendingCancel, K::Canceled, Some(S::Canceled)),

@@ -30,8 +30,14 @@ use crate::model::fill::{Fill, FillKind, Liquidity};
 use crate::model::ids::{AlgoId, ClientOrderId, InstrumentId, Symbol, TradeId, VenueOrderId};
 use crate::model::{
     AlgoStatus, ExecutionType, Money, Order, OrderError, OrderEvent, OrderEventKind, OrderState,
-    OrderStatus, Quantity,
+    OrderStatus, Quantity, Side,
 };
+
+/// One side of one venue trade: (symbol, trade id, our side). Both sides of
+/// a self-trade (our taker crossing our own resting order) carry the same
+/// trade id, so the id alone would book the second side as a duplicate and
+/// lose it.
+type TradeKey = (Symbol, TradeId, Side);
 
 /// What the tracker did with a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,9 +97,9 @@ pub struct OrderTracker {
     by_venue: FxHashMap<(Symbol, VenueOrderId), OrderHandle>,
     by_algo: FxHashMap<AlgoId, OrderHandle>,
     by_child: FxHashMap<(Symbol, VenueOrderId), OrderHandle>,
-    /// (symbol, trade id) → full details (commission) already reported.
-    seen_trades: FxHashMap<(Symbol, TradeId), bool>,
-    seen_order: VecDeque<(Symbol, TradeId)>,
+    /// (symbol, trade id, side) → full details (commission) already reported.
+    seen_trades: FxHashMap<TradeKey, bool>,
+    seen_order: VecDeque<TradeKey>,
     dedupe_window: usize,
     /// Highest trade id booked per symbol: where fill recovery after a
     /// stream gap starts (`userTrades?fromId=` this + 1).
@@ -151,16 +157,21 @@ impl OrderTracker {
         self.pool.iter()
     }
 
-    /// The highest trade id booked for `symbol` this session, if any: fills
-    /// after it are the ones a stream gap may have swallowed.
+    /// The highest trade id the user stream delivered for `symbol` this
+    /// session, if any: fills after it are the ones a stream gap may have
+    /// swallowed. Fills recovered by query do not move it — they arrive out
+    /// of order (an order checked during a gap can have a newer trade than
+    /// one still missing), and moving the mark past a missing fill would
+    /// hide it from the next gap recovery.
     pub fn last_trade_id(&self, symbol: Symbol) -> Option<TradeId> {
         self.last_trade.get(&symbol).copied()
     }
 
-    /// Whether the fill (symbol, trade id) was already booked (within the
-    /// dedupe window): recovery skips it instead of re-emitting it.
-    pub fn has_trade(&self, symbol: Symbol, trade_id: TradeId) -> bool {
-        self.seen_trades.contains_key(&(symbol, trade_id))
+    /// Whether our `side` of the fill (symbol, trade id) was already booked
+    /// (within the dedupe window): recovery skips it instead of
+    /// re-emitting it.
+    pub fn has_trade(&self, symbol: Symbol, trade_id: TradeId, side: Side) -> bool {
+        self.seen_trades.contains_key(&(symbol, trade_id, side))
     }
 
     /// The order a report is about (client id, then venue/child id, then
@@ -318,7 +329,7 @@ impl OrderTracker {
         if !is_fill_source || r.last_qty.raw() <= 0 {
             return Ok(Outcome::Unmatched);
         }
-        let key = (r.symbol, r.trade_id);
+        let key = (r.symbol, r.trade_id, r.side);
         if r.trade_id != 0
             && let Some(details) = self.seen_trades.get(&key).copied()
         {
@@ -581,7 +592,7 @@ impl OrderTracker {
         {
             n += self.trigger(h, child, r, out)?;
         }
-        let key = (r.symbol, r.trade_id);
+        let key = (r.symbol, r.trade_id, r.side);
         if r.trade_id != 0 {
             if let Some(details) = self.seen_trades.get(&key).copied() {
                 return Ok(self.details_or_duplicate(details, r, Some(h), out));
@@ -631,7 +642,7 @@ impl OrderTracker {
         if had_details || r.commission.is_none() {
             return Outcome::DuplicateFill;
         }
-        if let Some(d) = self.seen_trades.get_mut(&(r.symbol, r.trade_id)) {
+        if let Some(d) = self.seen_trades.get_mut(&(r.symbol, r.trade_id, r.side)) {
             *d = true;
         }
         let (client_id, instrument) = match h.and_then(|h| self.pool.get(h).ok()) {
@@ -658,8 +669,9 @@ impl OrderTracker {
     /// Marks a fill as already delivered (with its details), e.g. one
     /// recovered from `userTrades` at start-up, so a stream copy of it that
     /// arrives later is a duplicate and not booked twice.
-    pub fn mark_fill_seen(&mut self, symbol: Symbol, trade_id: TradeId) {
-        if trade_id == 0 || self.seen_trades.contains_key(&(symbol, trade_id)) {
+    pub fn mark_fill_seen(&mut self, symbol: Symbol, trade_id: TradeId, side: Side) {
+        let key = (symbol, trade_id, side);
+        if trade_id == 0 || self.seen_trades.contains_key(&key) {
             return;
         }
         if self.seen_order.len() >= self.dedupe_window
@@ -667,11 +679,11 @@ impl OrderTracker {
         {
             self.seen_trades.remove(&old);
         }
-        self.seen_trades.insert((symbol, trade_id), true);
-        self.seen_order.push_back((symbol, trade_id));
+        self.seen_trades.insert(key, true);
+        self.seen_order.push_back(key);
     }
 
-    fn remember_trade(&mut self, key: (Symbol, TradeId), r: &Report) {
+    fn remember_trade(&mut self, key: TradeKey, r: &Report) {
         if key.1 == 0 {
             return;
         }
@@ -682,6 +694,9 @@ impl OrderTracker {
         }
         self.seen_trades.insert(key, r.commission.is_some());
         self.seen_order.push_back(key);
+        if r.source == ReportSource::Recovered {
+            return;
+        }
         let last = self.last_trade.entry(key.0).or_insert(key.1);
         if key.1 > *last {
             *last = key.1;
@@ -728,7 +743,12 @@ impl OrderTracker {
     ) -> Result<u8, TrackerError> {
         let o = self.pool.get(h)?;
         let same = o.price == Some(r.price) && o.quantity == r.quantity;
-        if (same && o.state != OrderState::PendingUpdate) || r.quantity.is_zero() {
+        // A late amendment of an order already closed (a gap recovery booked
+        // its end first) changes nothing: the order's story is over.
+        if o.state.is_terminal()
+            || (same && o.state != OrderState::PendingUpdate)
+            || r.quantity.is_zero()
+        {
             return Ok(0);
         }
         let k = OrderEventKind::Amended {

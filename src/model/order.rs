@@ -403,7 +403,11 @@ impl Order {
                 self.last_error = code;
             }
             K::Filled(fill) => {
-                if matches!(from, S::Initialized | S::Filled | S::Rejected) {
+                // A fill for an order we called Rejected is still booked: the
+                // venue is the truth (our rejection was a wrong guess, e.g. a
+                // "does not exist" answered before the order reached the
+                // book), and a fill is never dropped.
+                if matches!(from, S::Initialized | S::Filled) {
                     return Err(illegal());
                 }
                 if fill.client_id != self.client_id && Some(fill.venue_order_id) != self.live_id() {

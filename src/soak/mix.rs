@@ -479,7 +479,18 @@ impl SoakMix {
                 self.shared.log().unknown_fates += 1;
                 false
             }
-            OrderEventKind::Resolved { state, .. } => state.is_terminal(),
+            OrderEventKind::Resolved { state, .. } => {
+                // An unknown fate settled by query: a live answer means it
+                // rests at the venue (no `Accepted` comes for it), so the
+                // drain must cancel it like any acknowledged order.
+                if !state.is_terminal()
+                    && let Some(l) = self.live.get_mut(&ev.client_id)
+                    && l.order_type != OrderType::Market
+                {
+                    l.life = Life::Resting;
+                }
+                state.is_terminal()
+            }
             OrderEventKind::CancelRejected { .. } => {
                 // Usually "unknown order" (-2011): it just finished. The
                 // terminal event settles it; the drain retries after

@@ -540,7 +540,7 @@ fn recover_fills(
                     kind: FillKind::Normal,
                     recovered: true,
                 };
-                tracker.mark_fill_seen(sym, t.id);
+                tracker.mark_fill_seen(sym, t.id, t.side);
                 let _ = p.append(&Record::Fill {
                     client_id: cid,
                     symbol: sym,

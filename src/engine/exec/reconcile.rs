@@ -69,6 +69,9 @@ const RETRY_PASS_NS: u64 = 5_000_000_000;
 /// a keepalive (weight 1): an expired key would otherwise keep the socket
 /// failing until the next scheduled keepalive, up to 30 minutes later.
 const KEY_PROBE_AFTER_NS: u64 = 10_000_000_000;
+/// Longest a recovered trade waits for its owner to be known (see
+/// `Reconciler::deferred`) before it is booked as external.
+const DEFER_OWNERLESS_NS: u64 = 10_000_000_000;
 /// Lower bound of the keepalive period (a mis-scaled simulator clock must
 /// not turn it into a request storm).
 const MIN_KEEPALIVE_NS: u64 = 200_000_000;
@@ -314,6 +317,12 @@ pub struct Reconciler {
     sweep_every_ns: u64,
     silence_ns: u64,
     next_sweep_ns: u64,
+    /// Recovered trades with no owner yet while some order of ours on the
+    /// symbol has no venue id (placement reply or trigger still pending):
+    /// `userTrades` carries no client id, so such a trade may be that
+    /// order's. Held until the owner is known, the stream delivers it, or
+    /// the deadline (then it is booked as external).
+    deferred: Vec<(UserTrade, u64)>,
 }
 
 impl Reconciler {
@@ -343,6 +352,7 @@ impl Reconciler {
             sweep_every_ns,
             silence_ns,
             next_sweep_ns: now_ns.saturating_add(sweep_every_ns),
+            deferred: Vec::new(),
         }
     }
 
@@ -639,6 +649,7 @@ impl Exec {
                 self.recon_start(ReconcileReason::Sweep);
             }
         }
+        self.recon_settle_deferred(now);
         if self.recon.retry_pass_ns != 0 && now >= self.recon.retry_pass_ns {
             self.recon.retry_pass_ns = 0;
             self.recon_start(ReconcileReason::Sweep);
@@ -947,6 +958,7 @@ impl Exec {
             return;
         };
         let id = pass.id;
+        let gap = pass.why.buffers() || pass.why == ReconcileReason::Silence;
         let mut by_symbol: Vec<InstrumentId> = Vec::new();
         let mut by_order: Vec<(InstrumentId, VenueOrderId)> = Vec::new();
         let mut since: Vec<InstrumentId> = Vec::new();
@@ -959,7 +971,11 @@ impl Exec {
             if cum.raw() <= o.filled_qty.raw() {
                 continue; // caught up meanwhile (or nothing missed)
             }
-            if self.tracker.last_trade_id(inst.symbol).is_some() {
+            // "From the last trade we booked" only covers a stream gap
+            // (everything missed is newer than what we booked before it);
+            // an order checked on its own may have missed a fill older than
+            // trades booked since, so it is fetched by its order id.
+            if gap && self.tracker.last_trade_id(inst.symbol).is_some() {
                 if !by_symbol.contains(inst) {
                     by_symbol.push(*inst);
                 }
@@ -985,7 +1001,10 @@ impl Exec {
             .max(self.ts_ms() - 7 * 86_400_000 + 60_000);
         if self.recon.since_ms > 0 {
             for (inst, _) in &by_order {
-                if by_order.iter().filter(|(i, _)| i == inst).count() > 1 && !since.contains(inst) {
+                if self.tracker.last_trade_id(inst.symbol).is_none()
+                    && by_order.iter().filter(|(i, _)| i == inst).count() > 1
+                    && !since.contains(inst)
+                {
                     since.push(*inst);
                 }
             }
@@ -1048,22 +1067,55 @@ impl Exec {
             _ => true,
         });
         let now = mono_ns();
-        pass.trades.sort_by_key(|t| (t.symbol, t.id));
-        pass.trades.dedup_by_key(|t| (t.symbol, t.id));
+        pass.trades
+            .sort_by_key(|t| (t.symbol, t.id, t.side == crate::model::Side::Sell));
+        pass.trades.dedup_by_key(|t| (t.symbol, t.id, t.side)); // both sides of a self-trade stay
         let mut recovered = 0u64;
         for t in &pass.trades {
-            if self.tracker.has_trade(t.symbol, t.id) {
+            if self.tracker.has_trade(t.symbol, t.id, t.side) {
                 continue; // the stream delivered it after all
             }
+            let known = self.tracker.find_venue(t.symbol, t.order_id).is_some()
+                || pass.reports.iter().any(|(r, _)| {
+                    r.venue_order_id == Some(t.order_id)
+                        || r.child_venue_order_id == Some(t.order_id)
+                });
+            if !known && self.owner_may_be_pending(t.symbol) {
+                if !self
+                    .recon
+                    .deferred
+                    .iter()
+                    .any(|(d, _)| d.id == t.id && d.side == t.side && d.symbol == t.symbol)
+                {
+                    self.recon
+                        .deferred
+                        .push((*t, now.saturating_add(DEFER_OWNERLESS_NS)));
+                }
+                continue;
+            }
+            // An order whose placement reply was lost has no venue id yet:
+            // this pass's query of it tells which of our orders the trade
+            // belongs to (else it would be booked as an external fill).
             let client_id = self
                 .tracker
                 .find_venue(t.symbol, t.order_id)
                 .and_then(|h| self.tracker.get(h).ok())
                 .map(|o| o.client_id)
+                .or_else(|| {
+                    pass.reports
+                        .iter()
+                        .find(|(r, i)| {
+                            i.symbol == t.symbol
+                                && !r.client_id.as_str().is_empty()
+                                && (r.venue_order_id == Some(t.order_id)
+                                    || r.child_venue_order_id == Some(t.order_id))
+                        })
+                        .map(|(r, _)| r.client_id)
+                })
                 .unwrap_or_default();
             let r = trade_report(t, client_id, now);
             self.apply(&r, 0);
-            if self.tracker.has_trade(t.symbol, t.id) {
+            if self.tracker.has_trade(t.symbol, t.id, t.side) {
                 recovered += 1;
                 self.note(format!(
                     "recovered fill {} {:?} {} @ {} (trade {}, order {})",
@@ -1159,6 +1211,57 @@ impl Exec {
                 self.recon_start(n);
             }
             None => self.recon_release_buffer(),
+        }
+    }
+
+    /// Whether a tracked, unfinished order on `symbol` has no venue id yet
+    /// (so a trade we cannot place may still be its).
+    fn owner_may_be_pending(&self, symbol: crate::model::ids::Symbol) -> bool {
+        self.tracker.orders().any(|(_, o)| {
+            o.instrument.symbol == symbol && !o.state.is_terminal() && o.live_id().is_none()
+        })
+    }
+
+    /// Books held owner-less trades once their owner is known, drops those
+    /// the stream delivered meanwhile, and books the rest as external after
+    /// their deadline (or when no order could own them any more).
+    fn recon_settle_deferred(&mut self, now: u64) {
+        if self.recon.deferred.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut self.recon.deferred);
+        for (t, deadline) in held {
+            if self.tracker.has_trade(t.symbol, t.id, t.side) {
+                continue;
+            }
+            let owner = self
+                .tracker
+                .find_venue(t.symbol, t.order_id)
+                .and_then(|h| self.tracker.get(h).ok())
+                .map(|o| o.client_id);
+            if owner.is_none() && now < deadline && self.owner_may_be_pending(t.symbol) {
+                self.recon.deferred.push((t, deadline));
+                continue;
+            }
+            let client_id = owner.unwrap_or_default();
+            let r = trade_report(&t, client_id, now);
+            self.apply(&r, 0);
+            if self.tracker.has_trade(t.symbol, t.id, t.side) {
+                self.counters.recovered_fills += 1;
+                self.note(format!(
+                    "recovered fill {} {:?} {} @ {} (trade {}, order {}; owner settled later)",
+                    if client_id.as_str().is_empty() {
+                        "external"
+                    } else {
+                        client_id.as_str()
+                    },
+                    t.side,
+                    t.qty,
+                    t.price,
+                    t.id,
+                    t.order_id
+                ));
+            }
         }
     }
 
@@ -1320,8 +1423,13 @@ mod tests {
                 .all(|e| matches!(e.kind, OrderEventKind::Filled(f) if f.recovered))
         );
         assert_eq!(t.get(h).expect("order").state, OrderState::Filled);
-        assert_eq!(t.last_trade_id(sym), Some(6));
-        assert!(t.has_trade(sym, 5));
+        // Recovered fills do not move the stream's mark.
+        assert_eq!(t.last_trade_id(sym), None);
+        assert!(t.has_trade(sym, 5, Side::Buy));
+        assert!(
+            !t.has_trade(sym, 5, Side::Sell),
+            "the other side of a trade is another fill"
+        );
         // The same fill arriving late on the stream is a duplicate.
         let mut late = Report::new(ReportSource::TradeLite, sym, cid, 4);
         late.last_qty = "0.001".parse().expect("qty");
@@ -1332,6 +1440,42 @@ mod tests {
             t.apply(&late, &mut |_, _| {}).expect("dup"),
             Outcome::DuplicateFill
         );
+    }
+
+    #[test]
+    fn both_sides_of_a_self_trade_are_booked() {
+        use crate::engine::tracker::{OrderTracker, Outcome, TrackerConfig};
+        use crate::model::{Order, OrderType, Price};
+        let mut t = OrderTracker::new(TrackerConfig::default());
+        let sym = Symbol::new("BTCUSDT").expect("symbol");
+        let q: Quantity = "0.001".parse().expect("qty");
+        let mut ids = Vec::new();
+        for (n, side) in [(1, Side::Buy), (2, Side::Sell)] {
+            let cid = ClientOrderId::new(&format!("st-{n}")).expect("id");
+            let mut o = Order::new(cid, InstrumentId::perp(sym), side, OrderType::Limit, q, 1);
+            o.price = Some("60000".parse::<Price>().expect("price"));
+            t.submit(o, 1, &mut |_, _| {}).expect("submit");
+            ids.push((cid, side, 100 + n));
+        }
+        // Our sell (taker) crossed our own resting buy (maker): one trade id,
+        // two fills.
+        for (cid, side, venue_id) in ids {
+            let mut r = Report::new(ReportSource::OrderTradeUpdate, sym, cid, 3);
+            r.side = side;
+            r.venue_order_id = Some(venue_id);
+            r.exec_type = Some(crate::model::ExecutionType::Trade);
+            r.status = Some(OrderStatus::Filled);
+            r.last_qty = q;
+            r.cum_qty = Some(q);
+            r.last_price = "60000".parse().expect("price");
+            r.trade_id = 9;
+            assert!(matches!(
+                t.apply(&r, &mut |_, _| {}).expect("fill"),
+                Outcome::Applied(n) if n > 0
+            ));
+            let h = t.find(&cid).expect("tracked");
+            assert_eq!(t.get(h).expect("order").state, OrderState::Filled);
+        }
     }
 
     #[test]

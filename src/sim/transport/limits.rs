@@ -33,6 +33,10 @@ struct IpState {
     weight: Window,
     strikes: u32,
     banned_until_ms: i64,
+    /// End of the `Retry-After` window of the last injected 429: only a
+    /// request sent inside it is a strike (a client that honours the
+    /// back-off is not banned for a fault it did not cause).
+    told_until_ms: i64,
     bans: u32,
 }
 
@@ -177,6 +181,14 @@ impl RateLimiter {
             -1003,
             "Too many requests; current request has limited. Please use the websocket for live updates to avoid being banned.",
         );
+        if now_ms >= st.told_until_ms {
+            // First refusal of a window: a warning, not a strike.
+            st.told_until_ms = now_ms + 1000;
+            return Refusal {
+                reply,
+                retry_after_s: 1,
+            };
+        }
         strike(st, cfg, now_ms, reply, 1)
     }
 
@@ -257,6 +269,25 @@ mod tests {
             418
         );
         assert!(rl.charge_weight(ip, 1, t + 60_000).is_ok());
+    }
+
+    #[test]
+    fn injected_429s_strike_only_inside_the_back_off_window() {
+        let cfg = LimitSettings {
+            ban_after_429s: 1,
+            ..Default::default()
+        };
+        let mut rl = RateLimiter::new(cfg);
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        // Honoured back-offs: never banned, however many faults.
+        for n in 0..10 {
+            let r = rl.forced_429(ip, n * 1_000);
+            assert_eq!((r.reply.status, r.retry_after_s), (429, 1));
+        }
+        // Requests inside the window are strikes, then a ban.
+        assert_eq!(rl.forced_429(ip, 20_000).reply.status, 429);
+        assert_eq!(rl.forced_429(ip, 20_100).reply.status, 429);
+        assert_eq!(rl.forced_429(ip, 20_200).reply.status, 418);
     }
 
     #[test]

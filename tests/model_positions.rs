@@ -120,3 +120,31 @@ fn snapshot_overwrites_and_capacity_is_enforced() {
     let err = b.apply_fill(&fill(Side::Buy, PS::Long, "1", "100"));
     assert_eq!(err, Err(PositionError::Full(1)));
 }
+
+#[test]
+fn a_late_fill_at_or_before_the_latest_snapshot_is_covered_by_it() {
+    let mut b = PositionBook::with_capacity(4);
+    let mut early = fill(Side::Sell, PS::Both, "0.003", "100");
+    early.ts_venue_ms = 90;
+    // No snapshot yet: nothing covers the fill.
+    assert!(!b.covers(&early));
+    b.apply_snapshot(&PositionSnapshot {
+        symbol: sym(),
+        position_side: PS::Both,
+        amount: d("-0.003"),
+        entry_price: Price::parse("100").unwrap(),
+        ts_venue_ms: 100,
+    })
+    .unwrap();
+    assert!(b.covers(&early));
+    let mut same_ms = early;
+    same_ms.ts_venue_ms = 100;
+    assert!(b.covers(&same_ms));
+    let mut later = early;
+    later.ts_venue_ms = 101;
+    assert!(!b.covers(&later));
+    // Another side's snapshot says nothing about this one.
+    let mut long = early;
+    long.position_side = PS::Long;
+    assert!(!b.covers(&long));
+}

@@ -115,6 +115,9 @@ impl Position {
 /// All positions of the account, preallocated.
 pub struct PositionBook {
     map: FxHashMap<(Symbol, PositionSide), Position>,
+    /// Venue time (ms) of the latest snapshot per position: a fill recovered
+    /// late (from `userTrades`) at or before it is already in that snapshot.
+    snapshot_ms: FxHashMap<(Symbol, PositionSide), i64>,
     capacity: usize,
 }
 
@@ -123,6 +126,7 @@ impl PositionBook {
     pub fn with_capacity(capacity: usize) -> Self {
         PositionBook {
             map: map_with_room(capacity),
+            snapshot_ms: map_with_room(capacity),
             capacity,
         }
     }
@@ -135,6 +139,20 @@ impl PositionBook {
     /// Every known position.
     pub fn iter(&self) -> impl Iterator<Item = &Position> + '_ {
         self.map.values()
+    }
+
+    /// True when the venue's latest snapshot of the fill's position (an
+    /// ACCOUNT_UPDATE) is at or after the fill's venue time, i.e. already
+    /// includes it. Only meaningful for fills that arrive late and out of
+    /// band (recovered from `userTrades` after the stream moved on): booking
+    /// such a fill again would count it twice. Live fills are always booked;
+    /// the next snapshot corrects any transient difference.
+    pub fn covers(&self, f: &Fill) -> bool {
+        f.ts_venue_ms > 0
+            && self
+                .snapshot_ms
+                .get(&(f.instrument.symbol, f.position_side))
+                .is_some_and(|&ms| ms >= f.ts_venue_ms)
     }
 
     /// Books a fill (ours or external). On error nothing changes.
@@ -198,6 +216,11 @@ impl PositionBook {
         check_hedge_sign(&p)?;
         p.ts_venue_ms = s.ts_venue_ms;
         self.map.insert((s.symbol, s.position_side), p);
+        let seen = self
+            .snapshot_ms
+            .entry((s.symbol, s.position_side))
+            .or_insert(0);
+        *seen = (*seen).max(s.ts_venue_ms);
         Ok(p.event(true))
     }
 

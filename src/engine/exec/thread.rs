@@ -1292,7 +1292,15 @@ impl Exec {
                     if f.ts_venue_ms > 0 {
                         st.fill_wall_ns = (f.ts_venue_ms - self.offset_ms) * 1_000_000;
                     }
-                    if let Ok(pe) = self.positions.apply_fill(f) {
+                    if f.recovered && self.positions.covers(f) {
+                        // Recovered late: the venue's position snapshot since
+                        // then already holds it; booking it again would
+                        // count it twice.
+                        self.note(format!(
+                            "recovered fill trade {} already in the venue's position snapshot",
+                            f.trade_id
+                        ));
+                    } else if let Ok(pe) = self.positions.apply_fill(f) {
                         self.send_strategy(ToStrategy::Order(*ev, st));
                         self.send_strategy(ToStrategy::Position(pe));
                         continue;

@@ -82,11 +82,15 @@ pub struct Replay {
     /// Intents for a client id already journaled: an id used twice (must
     /// stay 0; audits and tests check it).
     pub duplicate_intents: u64,
-    /// Fill records repeating a (symbol, trade id) already journaled: a fill
-    /// booked twice (must stay 0).
+    /// Fill records repeating a (symbol, trade id, client id) already
+    /// journaled: a fill booked twice (must stay 0). The client id is part of
+    /// the key because both sides of a self-trade share one trade id.
     pub duplicate_fills: u64,
     /// Every (symbol, trade id) journaled, for audits.
     pub trades: std::collections::HashSet<(Symbol, TradeId)>,
+    /// Every (symbol, trade id, client id) journaled: what `duplicate_fills`
+    /// is counted against.
+    fills: std::collections::HashSet<(Symbol, TradeId, ClientOrderId)>,
     /// Set when a torn tail was found.
     pub tail_repair: Option<TailRepair>,
     /// File length up to the last valid record.
@@ -150,7 +154,8 @@ impl Replay {
                 qty,
                 ..
             } => {
-                if !self.trades.insert((symbol, trade_id)) {
+                self.trades.insert((symbol, trade_id));
+                if !self.fills.insert((symbol, trade_id, client_id)) {
                     self.duplicate_fills += 1;
                 }
                 let last = self.last_trade_id.entry(symbol).or_insert(trade_id);
@@ -168,5 +173,32 @@ impl Replay {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(client: &str, trade_id: TradeId) -> Record {
+        Record::Fill {
+            client_id: ClientOrderId::new(client).expect("id"),
+            symbol: Symbol::new("BTCUSDT").expect("symbol"),
+            trade_id,
+            qty: Quantity::from_raw(300_000),
+            price: Price::from_raw(100),
+            time_ms: 1,
+        }
+    }
+
+    #[test]
+    fn both_sides_of_a_self_trade_are_not_duplicates_but_a_repeat_is() {
+        let mut r = Replay::default();
+        r.apply(&fill("bx-taker", 7));
+        r.apply(&fill("bx-maker", 7));
+        assert_eq!(r.duplicate_fills, 0);
+        assert_eq!(r.trades.len(), 1);
+        r.apply(&fill("bx-maker", 7));
+        assert_eq!(r.duplicate_fills, 1);
     }
 }

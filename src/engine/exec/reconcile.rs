@@ -385,6 +385,20 @@ fn pending(
 }
 
 /// A `userTrades` record as a fill report.
+/// The event-log line for a recovered fill (`external` when no order of
+/// ours owns it).
+fn recovered_line(client_id: &ClientOrderId, t: &UserTrade, tail: &str) -> String {
+    let owner = if client_id.as_str().is_empty() {
+        "external"
+    } else {
+        client_id.as_str()
+    };
+    format!(
+        "recovered fill {owner} {:?} {} @ {} (trade {}, order {}{tail})",
+        t.side, t.qty, t.price, t.id, t.order_id
+    )
+}
+
 fn trade_report(t: &UserTrade, client_id: ClientOrderId, now: u64) -> Report {
     let mut r = Report::new(ReportSource::Recovered, t.symbol, client_id, now);
     r.venue_order_id = Some(t.order_id);
@@ -1117,19 +1131,7 @@ impl Exec {
             self.apply(&r, 0);
             if self.tracker.has_trade(t.symbol, t.id, t.side) {
                 recovered += 1;
-                self.note(format!(
-                    "recovered fill {} {:?} {} @ {} (trade {}, order {})",
-                    if client_id.as_str().is_empty() {
-                        "external"
-                    } else {
-                        client_id.as_str()
-                    },
-                    t.side,
-                    t.qty,
-                    t.price,
-                    t.id,
-                    t.order_id
-                ));
+                self.note(recovered_line(&client_id, t, ""));
             }
         }
         let mut fixes = 0u64;
@@ -1248,19 +1250,7 @@ impl Exec {
             self.apply(&r, 0);
             if self.tracker.has_trade(t.symbol, t.id, t.side) {
                 self.counters.recovered_fills += 1;
-                self.note(format!(
-                    "recovered fill {} {:?} {} @ {} (trade {}, order {}; owner settled later)",
-                    if client_id.as_str().is_empty() {
-                        "external"
-                    } else {
-                        client_id.as_str()
-                    },
-                    t.side,
-                    t.qty,
-                    t.price,
-                    t.id,
-                    t.order_id
-                ));
+                self.note(recovered_line(&client_id, &t, "; owner settled later"));
             }
         }
     }

@@ -152,38 +152,18 @@ pub fn render(m: &Metrics, out: &mut String) {
         sample(out, name, &[("stream", stream_label(s))], m.reconnects(s));
     }
 
-    let name = "binance_exec_rate_limit_used";
-    header(
+    rate_family(
         out,
-        name,
-        "gauge",
+        "binance_exec_rate_limit_used",
         "Rate-limit usage in the current window, as last counted or reported by the venue.",
+        |g| m.rate(g),
     );
-    for g in RateGauge::ALL {
-        let (counter, window) = g.labels();
-        sample(
-            out,
-            name,
-            &[("counter", counter), ("window", window)],
-            m.rate(g),
-        );
-    }
-    let name = "binance_exec_rate_limit_limit";
-    header(
+    rate_family(
         out,
-        name,
-        "gauge",
+        "binance_exec_rate_limit_limit",
         "Rate-limit window size from exchangeInfo (or the documented defaults).",
+        |g| m.rate_limit(g),
     );
-    for g in RateGauge::ALL {
-        let (counter, window) = g.labels();
-        sample(
-            out,
-            name,
-            &[("counter", counter), ("window", window)],
-            m.rate_limit(g),
-        );
-    }
 
     let name = "binance_exec_latency_seconds";
     header(
@@ -229,6 +209,21 @@ pub fn render(m: &Metrics, out: &mut String) {
         &[],
         Seconds(m.latency_published_ns.load(Ordering::Relaxed)),
     );
+}
+
+/// One gauge family with a sample per rate-limit window (used and limit
+/// share the labels).
+fn rate_family(out: &mut String, name: &str, help: &str, value: impl Fn(RateGauge) -> u64) {
+    header(out, name, "gauge", help);
+    for g in RateGauge::ALL {
+        let (counter, window) = g.labels();
+        sample(
+            out,
+            name,
+            &[("counter", counter), ("window", window)],
+            value(g),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -18,12 +18,8 @@
 use super::compare::{Comparison, VenueView};
 use super::faults::{FaultKind, FaultPlan, play};
 use super::rng::SoakRng;
-use super::sim_run::{
-    SimTarget, SoakOptions, finish_outputs, load_with_optional_keys, soak_sim_settings,
-};
+use super::sim_run::{SimTarget, SoakOptions, finish_outputs, load_with_optional_keys, start_sim};
 use super::summary::SoakSummary;
-use crate::cli::demo::order_size;
-use crate::sim::transport::SimServer;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,23 +41,8 @@ pub fn run_crash(opts: &SoakOptions, exe: &Path) -> SoakSummary {
         out_dir: opts.out_dir.display().to_string(),
         ..Default::default()
     };
-    if let Err(e) = std::fs::create_dir_all(&opts.out_dir) {
-        sum.errors
-            .push(format!("--out {}: {e}", opts.out_dir.display()));
+    let Some((_, sim, tick, qty)) = start_sim(opts, &mut sum) else {
         return sum;
-    }
-    let settings = soak_sim_settings(opts);
-    let Some((tick, qty)) = order_size(&settings, &opts.symbol) else {
-        sum.errors
-            .push(format!("the simulator does not list {}", opts.symbol));
-        return sum;
-    };
-    let sim = match SimServer::start(&settings) {
-        Ok(s) => s,
-        Err(e) => {
-            sum.errors.push(format!("simulator: {e}"));
-            return sum;
-        }
     };
     let journal = opts.out_dir.join("journal.bin");
     let optional = vec![

@@ -156,23 +156,8 @@ pub fn run_sim(opts: &SoakOptions) -> SoakSummary {
         out_dir: opts.out_dir.display().to_string(),
         ..Default::default()
     };
-    if let Err(e) = std::fs::create_dir_all(&opts.out_dir) {
-        sum.errors
-            .push(format!("--out {}: {e}", opts.out_dir.display()));
+    let Some((settings, sim, tick, qty)) = start_sim(opts, &mut sum) else {
         return sum;
-    }
-    let settings = soak_sim_settings(opts);
-    let Some((tick, qty)) = order_size(&settings, &opts.symbol) else {
-        sum.errors
-            .push(format!("the simulator does not list {}", opts.symbol));
-        return sum;
-    };
-    let sim = match SimServer::start(&settings) {
-        Ok(s) => s,
-        Err(e) => {
-            sum.errors.push(format!("simulator: {e}"));
-            return sum;
-        }
     };
     let optional = optional_engine_keys(&settings, opts);
     let (mut config, text, dropped) = match load_with_optional_keys(&sim, &opts.symbol, &optional) {
@@ -204,6 +189,33 @@ pub fn run_sim(opts: &SoakOptions) -> SoakSummary {
     }
     finish_outputs(&opts.out_dir, &secret, &mut sum);
     sum
+}
+
+/// The run's output folder, the simulator's settings and the started
+/// simulator with the symbol's tick and order size; `None` (with the reason
+/// in the summary) when any of them cannot be had. Shared by every sim mode.
+pub(crate) fn start_sim(
+    opts: &SoakOptions,
+    sum: &mut SoakSummary,
+) -> Option<(SimSettings, SimHandle, Price, Quantity)> {
+    if let Err(e) = std::fs::create_dir_all(&opts.out_dir) {
+        sum.errors
+            .push(format!("--out {}: {e}", opts.out_dir.display()));
+        return None;
+    }
+    let settings = soak_sim_settings(opts);
+    let Some((tick, qty)) = order_size(&settings, &opts.symbol) else {
+        sum.errors
+            .push(format!("the simulator does not list {}", opts.symbol));
+        return None;
+    };
+    match SimServer::start(&settings) {
+        Ok(sim) => Some((settings, sim, tick, qty)),
+        Err(e) => {
+            sum.errors.push(format!("simulator: {e}"));
+            None
+        }
+    }
 }
 
 /// Engine keys other helpers add; tried by name, dropped (and reported)

@@ -19,13 +19,14 @@ Nothing is installed by this script. Only loopback base URLs are accepted.
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from decimal import Decimal
 from urllib.parse import urlparse
 
-DEMO_API_KEY = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83"
-DEMO_SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sim_peer import DEMO_API_KEY, DEMO_SECRET, aim_ccxt_at_sim  # noqa: E402
 FILL_WAIT_S = 5.0
 
 
@@ -41,18 +42,7 @@ def make_exchange(base):
     import ccxt.pro as ccxtpro
 
     ex = ccxtpro.binanceusdm({"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET, "enableRateLimit": False})
-    ws_base = base.replace("http://", "ws://")
-    api = ex.urls["api"]
-    for k, v in list(api.items()):
-        if isinstance(v, str) and "fapi.binance.com" in v:
-            api[k] = v.replace("https://fapi.binance.com", base)
-    for k, v in list(api["ws"].items()):
-        if isinstance(v, str):
-            api["ws"][k] = v.replace("wss://fstream.binance.com", ws_base)
-    api["ws"]["ws-api"]["linear"] = ws_base + "/ws-fapi/v1"
-    ex.options["fetchMarkets"] = {"types": ["linear"]}
-    ex.options["fetchCurrencies"] = False
-    return ex
+    return aim_ccxt_at_sim(ex, base, websockets=True)
 
 
 async def flow(a):

@@ -18,6 +18,7 @@ The default credentials are the simulator's default account (Binance's documenta
 import argparse
 import importlib.util
 import json
+import os
 import queue
 import sys
 import threading
@@ -26,9 +27,8 @@ import traceback
 from decimal import Decimal
 from urllib.parse import urlparse
 
-# The simulator's default account: Binance's public documentation key pair (not a secret).
-DEMO_API_KEY = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83"
-DEMO_SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sim_peer import DEMO_API_KEY, DEMO_SECRET, aim_ccxt_at_sim  # noqa: E402
 
 CLIENTS = {
     "ccxt": "ccxt",
@@ -129,13 +129,7 @@ def wait_event(events, pred, timeout=STREAM_WAIT_S):
 def make_ccxt(base):
     import ccxt
 
-    ex = ccxt.binanceusdm({"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET, "enableRateLimit": False})
-    api = ex.urls["api"]
-    for k, v in list(api.items()):
-        if isinstance(v, str) and "fapi.binance.com" in v:
-            api[k] = v.replace("https://fapi.binance.com", base)
-    ex.options["fetchMarkets"] = {"types": ["linear"]}
-    ex.options["fetchCurrencies"] = False
+    ex = aim_ccxt_at_sim(ccxt.binanceusdm({"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET, "enableRateLimit": False}), base)
     ex.options["adjustForTimeDifference"] = False
     ex.options["warnOnFetchOpenOrdersWithoutSymbol"] = False
     return ex
@@ -204,18 +198,7 @@ def ccxt_pro_walk(base, symbol):
     import ccxt.pro as ccxtpro
 
     async def run():
-        ex = ccxtpro.binanceusdm({"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET})
-        ws_base = base.replace("http://", "ws://")
-        api = ex.urls["api"]
-        for k, v in list(api.items()):
-            if isinstance(v, str) and "fapi.binance.com" in v:
-                api[k] = v.replace("https://fapi.binance.com", base)
-        for k, v in list(api["ws"].items()):
-            if isinstance(v, str):
-                api["ws"][k] = v.replace("wss://fstream.binance.com", ws_base)
-        api["ws"]["ws-api"]["linear"] = ws_base + "/ws-fapi/v1"
-        ex.options["fetchMarkets"] = {"types": ["linear"]}
-        ex.options["fetchCurrencies"] = False
+        ex = aim_ccxt_at_sim(ccxtpro.binanceusdm({"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET}), base, websockets=True)
         try:
             await ex.load_markets()
             uni = next(s for s, m in ex.markets.items() if m["id"] == symbol and m.get("linear"))

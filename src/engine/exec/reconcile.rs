@@ -683,6 +683,8 @@ impl Exec {
 
     /// Timers: pacing, sweep, silence, pass timeout. Call once per loop.
     pub(super) fn recon_tick(&mut self, now: u64) {
+        // WS-API frames whose reply never came are settled by query too.
+        self.ws_reply_timeouts(now);
         if let Some(p) = &self.recon.pass
             && now.saturating_sub(p.started_ns) >= PASS_TIMEOUT_NS
         {

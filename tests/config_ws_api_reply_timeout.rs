@@ -35,13 +35,19 @@ fn out_of_range_values_name_the_field() {
         assert!(e.contains("engine.ws_api_reply_timeout_ms"), "{e}");
         assert!(e.contains("100..=60000"), "{e}");
     }
-    let e = load("ws_api_reply_timeout_ms = \"3s\"").err().unwrap_or_default();
+    let e = load("ws_api_reply_timeout_ms = \"3s\"")
+        .err()
+        .unwrap_or_default();
     assert!(!e.is_empty(), "a string is refused");
 }
 
 #[test]
 fn shipped_configs_set_it() {
-    for f in ["config/sim.toml", "config/testnet.toml", "config/mainnet.toml"] {
+    for f in [
+        "config/sim.toml",
+        "config/testnet.toml",
+        "config/mainnet.toml",
+    ] {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
             .unwrap_or_else(|e| panic!("{f}: {e}"));
         assert!(text.contains("\nws_api_reply_timeout_ms = 3000\n"), "{f}");

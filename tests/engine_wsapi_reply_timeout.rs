@@ -144,8 +144,7 @@ fn unanswered_but_placed_is_settled_by_query_without_a_resend() {
     // Settled by the query: directly, or (the venue showing a fill the
     // engine had not seen) through the order check that recovers the fill.
     assert!(
-        noted(&summary, "unknown fate resolved by query")
-            || noted(&summary, "recovered fill"),
+        noted(&summary, "unknown fate resolved by query") || noted(&summary, "recovered fill"),
         "{:?}",
         summary.events
     );

@@ -4,7 +4,6 @@
 //! the venue lists more positions or balances than are kept inline.
 
 #[path = "proto_in_common/mod.rs"]
-#[allow(dead_code)]
 mod samples;
 
 use binance_exec::binance::events::{

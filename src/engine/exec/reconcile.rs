@@ -1311,6 +1311,10 @@ impl Exec {
     /// by the reconciliation budget). One of each at a time; a truncated
     /// update that arrives while one is out gets exactly one more.
     fn recon_read_account(&mut self, positions: bool, balances: bool, since_ms: i64) {
+        // Account-wide calls; the instrument only labels log lines.
+        let Some(label) = self.instruments.instruments().first().map(|i| i.id) else {
+            return;
+        };
         let r = &mut self.recon.refresh;
         r.since_ms = r.since_ms.max(since_ms);
         let mut calls = [None, None];
@@ -1330,10 +1334,6 @@ impl Exec {
                 calls[1] = Some(ReconCall::Balances);
             }
         }
-        // Account-wide calls; the instrument only labels log lines.
-        let Some(label) = self.instruments.instruments().first().map(|i| i.id) else {
-            return;
-        };
         for call in calls.into_iter().flatten() {
             self.recon
                 .waiting

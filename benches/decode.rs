@@ -1,5 +1,6 @@
 //! Decode cost of the frames on the hot path: an ORDER_TRADE_UPDATE fill
-//! (budget ≤ 600 ns), a bookTicker, depth diffs, and a REST order reply.
+//! (budget ≤ 600 ns), a bookTicker, depth diffs, ACCOUNT_UPDATE (by value and
+//! into a reused slot), and a REST order reply.
 //!
 //! Two clocks: the usual wall clock, and this thread's CPU time. The build
 //! machine is shared (load average often 3–4× the core count); wall-clock
@@ -94,6 +95,11 @@ fn cases<M: Measurement + 'static>(c: &mut Criterion<M>, prefix: &str) {
     let au = samples::ACCOUNT_UPDATE.as_bytes();
     c.bench_function(&format!("{prefix}/user/ACCOUNT_UPDATE"), |b| {
         b.iter(|| events::decode_user_event(black_box(au)))
+    });
+    // What the engine does: decode into one reused slot (nothing moved).
+    let mut account = events::AccountUpdate::empty();
+    c.bench_function(&format!("{prefix}/user/ACCOUNT_UPDATE into slot"), |b| {
+        b.iter(|| events::decode_user_event_reusing(black_box(au), &mut account))
     });
     let mut depth = market::DepthUpdate::default();
     let d = samples::DEPTH_UPDATE.as_bytes();

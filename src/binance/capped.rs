@@ -7,9 +7,8 @@
 //! not kept, and [`Capped::dropped`] says how many were lost so the caller can
 //! resynchronise from REST instead of trusting a partial picture. Never panics.
 
-use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use std::fmt;
-use std::marker::PhantomData;
 
 /// Up to `N` items kept inline in arrival order, plus a count of the ones that
 /// did not fit. Reads as a slice (`len`, `iter`, indexing, `for x in &list`).
@@ -69,6 +68,40 @@ impl<T: Copy, const N: usize> Capped<T, N> {
     pub fn is_truncated(&self) -> bool {
         self.dropped > 0
     }
+
+    /// Empties the list (and its dropped count) but keeps the storage, so a
+    /// reused list costs no copy of its `N` slots on the next fill.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.dropped = 0;
+    }
+}
+
+/// Decodes a JSON array into an existing list, replacing its contents. Why:
+/// a decoder that reuses one preallocated event (see
+/// `events::decode_account_update_into`) must not build and move a fresh
+/// inline array per message.
+pub struct Refill<'a, T: Copy, const N: usize>(pub &'a mut Capped<T, N>);
+
+impl<'de, T: Copy + Deserialize<'de>, const N: usize> DeserializeSeed<'de> for Refill<'_, T, N> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.0.clear();
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Copy + Deserialize<'de>, const N: usize> Visitor<'de> for Refill<'_, T, N> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an array (up to {N} items kept)")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<T>()? {
+            self.0.push(item);
+        }
+        Ok(())
+    }
 }
 
 impl<T: Copy, const N: usize> Default for Capped<T, N> {
@@ -123,21 +156,9 @@ impl<T: Copy + fmt::Debug, const N: usize> fmt::Debug for Capped<T, N> {
 
 impl<'de, T: Copy + Deserialize<'de>, const N: usize> Deserialize<'de> for Capped<T, N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Seq<T, const N: usize>(PhantomData<T>);
-        impl<'de, T: Copy + Deserialize<'de>, const N: usize> Visitor<'de> for Seq<T, N> {
-            type Value = Capped<T, N>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "an array (up to {N} items kept)")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut list = Capped::new();
-                while let Some(item) = seq.next_element::<T>()? {
-                    list.push(item);
-                }
-                Ok(list)
-            }
-        }
-        d.deserialize_seq(Seq::<T, N>(PhantomData))
+        let mut list = Capped::new();
+        Refill(&mut list).deserialize(d)?;
+        Ok(list)
     }
 }
 
@@ -166,5 +187,22 @@ mod tests {
         // A bad element past the cap is still an error, not silently skipped.
         assert!(sonic_rs::from_str::<Capped<u32, 1>>("[1, \"x\"]").is_err());
         assert!(sonic_rs::from_str::<Capped<u32, 1>>("{}").is_err());
+    }
+
+    #[test]
+    fn refill_replaces_contents_and_the_truncation_flag() {
+        let mut l: Capped<u32, 2> = Capped::new();
+        let mut de = sonic_rs::Deserializer::from_str("[1, 2, 3, 4]");
+        Refill(&mut l).deserialize(&mut de).unwrap();
+        assert_eq!(
+            (&l[..], l.dropped(), l.is_truncated()),
+            (&[1, 2][..], 2, true)
+        );
+        // A later, shorter array leaves nothing of the earlier one behind.
+        let mut de = sonic_rs::Deserializer::from_str("[9]");
+        Refill(&mut l).deserialize(&mut de).unwrap();
+        assert_eq!((&l[..], l.is_truncated()), (&[9][..], false));
+        l.clear();
+        assert!(l.is_empty() && !l.is_truncated());
     }
 }

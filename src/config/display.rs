@@ -119,8 +119,10 @@ impl fmt::Display for Config {
         )?;
         writeln!(
             f,
-            "engine                   = order_pool_size {}, cancel_all_on_shutdown {}",
-            self.engine.order_pool_size, self.engine.cancel_all_on_shutdown
+            "engine                   = order_pool_size {}, cancel_all_on_shutdown {}, ws_api_reply_timeout {} ms",
+            self.engine.order_pool_size,
+            self.engine.cancel_all_on_shutdown,
+            self.engine.ws_api_reply_timeout.as_millis()
         )?;
         writeln!(
             f,

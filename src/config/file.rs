@@ -83,6 +83,7 @@ pub(super) struct FileEngine {
     pub journal_path: Option<Spanned<String>>,
     pub journal_fsync: Option<Spanned<String>>,
     pub dead_man_switch_secs: Option<Spanned<i64>>,
+    pub ws_api_reply_timeout_ms: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -200,6 +200,13 @@ pub struct EngineSettings {
     /// loaded symbol and re-arm every third of it, so a dead engine's orders
     /// are cancelled by the venue. 0 = off.
     pub dead_man_switch_secs: u64,
+    /// With `order_entry = "ws_api"`: how long a written order frame may go
+    /// unanswered on a live connection before its fate is called unknown
+    /// and settled by a REST query by client id (never a blind resend).
+    /// Why: a venue that swallows one reply while the socket stays up
+    /// would otherwise leave the order pending until the connection is
+    /// declared stale, minutes later.
+    pub ws_api_reply_timeout: std::time::Duration,
 }
 
 /// Which instruments to load from exchangeInfo.

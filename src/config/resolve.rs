@@ -301,6 +301,15 @@ pub(super) fn resolve(
             DEAD_MAN_MAX_SECS,
             "0 (off) or 1..=86400 s",
         )? as u64,
+        ws_api_reply_timeout: Duration::from_millis(int_in(
+            &ctx,
+            "engine.ws_api_reply_timeout_ms",
+            &file.engine.ws_api_reply_timeout_ms,
+            3000,
+            100,
+            60_000,
+            "100..=60000 ms",
+        )? as u64),
     };
     if engine.dead_man_switch_secs > 0 && engine.dead_man_switch_secs < 3 {
         warnings.push(format!(

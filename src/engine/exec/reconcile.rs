@@ -30,14 +30,19 @@ use std::collections::VecDeque;
 use super::reports;
 use super::thread::{Exec, Job, Pending, idle};
 use crate::binance::errors::VenueError;
+use crate::binance::events::AccountUpdate;
 use crate::binance::requests::{AlgoRef, OrderRef, RequestBuilder, RestRequest, UserTradesQuery};
-use crate::binance::rest::{AlgoOrderResponse, OrderResponse, UserTrade, decode};
+use crate::binance::rest::{
+    AccountInfo, AlgoOrderResponse, OrderResponse, PositionRisk, UserTrade, decode,
+};
 use crate::config::Config;
 use crate::engine::clock::mono_ns;
+use crate::engine::positions::PositionSnapshot;
 use crate::engine::report::{Report, ReportSource};
+use crate::engine::strategy_thread::ToStrategy;
 use crate::model::fill::AssetCode;
-use crate::model::ids::{ClientOrderId, InstrumentId, VenueOrderId};
-use crate::model::{OrderState, OrderStatus, PositionSide, Quantity};
+use crate::model::ids::{ClientOrderId, InstrumentId, Symbol, VenueOrderId};
+use crate::model::{Decimal, Money, OrderState, OrderStatus, PositionSide, Price, Quantity};
 
 /// Most `userTrades` pages fetched per symbol (or order) in one pass: 10 ×
 /// 1000 fills; beyond that the order's cumulative quantity is still booked
@@ -145,6 +150,12 @@ pub enum ReconCall {
         /// Page number, bounded by [`MAX_TRADE_PAGES`].
         page: u8,
     },
+    /// `GET /fapi/v3/positionRisk` (all symbols): after an ACCOUNT_UPDATE
+    /// listed more positions than are kept inline. Belongs to no pass.
+    Positions,
+    /// `GET /fapi/v3/account`: after an ACCOUNT_UPDATE listed more
+    /// balances than are kept inline. Belongs to no pass.
+    Balances,
 }
 
 impl ReconCall {
@@ -154,13 +165,15 @@ impl ReconCall {
             | ReconCall::OpenAlgoOrders { pass }
             | ReconCall::Check { pass }
             | ReconCall::Trades { pass, .. } => pass,
+            // Pass ids start at 1: account reads outlive every pass.
+            ReconCall::Positions | ReconCall::Balances => 0,
         }
     }
 
     /// Request weight (§10 of the protocol notes).
     fn weight(self) -> u64 {
         match self {
-            ReconCall::Trades { .. } => 5,
+            ReconCall::Trades { .. } | ReconCall::Positions | ReconCall::Balances => 5,
             _ => 1,
         }
     }
@@ -199,6 +212,8 @@ pub(super) fn build_request<'a>(
                 ts,
             )
             .map_err(|e| e.to_string()),
+        ReconCall::Positions => Ok(rb.position_risk(None, ts)),
+        ReconCall::Balances => Ok(rb.account(ts)),
     }
 }
 
@@ -323,6 +338,27 @@ pub struct Reconciler {
     /// order's. Held until the owner is known, the stream delivers it, or
     /// the deadline (then it is booked as external).
     deferred: Vec<(UserTrade, u64)>,
+    /// The one ACCOUNT_UPDATE slot every such frame is decoded into (see
+    /// `binance::events::decode_account_update_into`).
+    pub(super) account: AccountUpdate,
+    /// Account reads owed to truncated ACCOUNT_UPDATEs.
+    refresh: AccountRefresh,
+}
+
+/// REST reads that replace what a truncated ACCOUNT_UPDATE could not carry.
+#[derive(Debug, Default, Clone, Copy)]
+struct AccountRefresh {
+    /// positionRisk queued or in flight.
+    positions_busy: bool,
+    /// A newer truncated update arrived meanwhile: read once more after.
+    positions_again: bool,
+    /// The account read (balances) queued or in flight.
+    balances_busy: bool,
+    /// As `positions_again`, for balances.
+    balances_again: bool,
+    /// Venue time (ms) of the newest truncated update: a position positionRisk
+    /// no longer lists, and that nothing changed since, is flat.
+    since_ms: i64,
 }
 
 impl Reconciler {
@@ -353,6 +389,8 @@ impl Reconciler {
             silence_ns,
             next_sweep_ns: now_ns.saturating_add(sweep_every_ns),
             deferred: Vec::new(),
+            account: AccountUpdate::empty(),
+            refresh: AccountRefresh::default(),
         }
     }
 
@@ -645,6 +683,8 @@ impl Exec {
 
     /// Timers: pacing, sweep, silence, pass timeout. Call once per loop.
     pub(super) fn recon_tick(&mut self, now: u64) {
+        // WS-API frames whose reply never came are settled by query too.
+        self.ws_reply_timeouts(now);
         if let Some(p) = &self.recon.pass
             && now.saturating_sub(p.started_ns) >= PASS_TIMEOUT_NS
         {
@@ -715,6 +755,9 @@ impl Exec {
         body: &[u8],
         t: u64,
     ) {
+        if matches!(call, ReconCall::Positions | ReconCall::Balances) {
+            return self.on_account_read(call, p, status, retry_after, body);
+        }
         if self.recon.pass.as_ref().map(|x| x.id) != Some(call.pass()) {
             return; // a pass that timed out
         }
@@ -722,16 +765,7 @@ impl Exec {
         if !ok {
             let e = VenueError::from_response(status, body);
             if status == 429 || status == 418 {
-                let now = self.ts_ms();
-                let until = if status == 418 {
-                    self.limiter.on_418(Some(&e.msg), retry_after, now)
-                } else {
-                    self.limiter.on_429(retry_after, now)
-                };
-                self.counters.rate_limit_backoffs += 1;
-                let wait_ns = u64::try_from(until - now).unwrap_or(0).max(1) * 1_000_000;
-                self.note(format!("reconciliation paused by the venue: {e}"));
-                self.push_retry(p, wait_ns);
+                self.recon_paused(p, status, retry_after, &e);
                 return;
             }
             let not_known =
@@ -811,6 +845,8 @@ impl Exec {
                     }
                 }
             }
+            // Answered in `on_account_read` (dispatched above).
+            ReconCall::Positions | ReconCall::Balances => {}
             ReconCall::Trades {
                 pass,
                 order_id,
@@ -859,6 +895,9 @@ impl Exec {
 
     /// A reconciliation call got no answer (not sent, timed out).
     pub(super) fn on_recon_lost(&mut self, call: ReconCall, p: Pending, why: &str) {
+        if matches!(call, ReconCall::Positions | ReconCall::Balances) {
+            return self.account_read_failed(call, p, why);
+        }
         if self.recon.pass.as_ref().map(|x| x.id) != Some(call.pass()) {
             return;
         }
@@ -867,6 +906,21 @@ impl Exec {
             call, p.instrument
         ));
         self.recon_call_failed(p);
+    }
+
+    /// A 429/418 on a reconciliation call: the limiter backs off and the
+    /// call is retried after the venue's pause.
+    fn recon_paused(&mut self, p: Pending, status: u16, retry_after: Option<u64>, e: &VenueError) {
+        let now = self.ts_ms();
+        let until = if status == 418 {
+            self.limiter.on_418(Some(&e.msg), retry_after, now)
+        } else {
+            self.limiter.on_429(retry_after, now)
+        };
+        self.counters.rate_limit_backoffs += 1;
+        let wait_ns = u64::try_from(until - now).unwrap_or(0).max(1) * 1_000_000;
+        self.note(format!("reconciliation paused by the venue: {e}"));
+        self.push_retry(p, wait_ns);
     }
 
     fn push_retry(&mut self, mut p: Pending, delay_ns: u64) {
@@ -1213,6 +1267,239 @@ impl Exec {
                 self.recon_start(n);
             }
             None => self.recon_release_buffer(),
+        }
+    }
+
+    // ------------------------------------------------------------ account
+
+    /// Applies the ACCOUNT_UPDATE just decoded into `recon.account`: each
+    /// listed position is the venue's word and goes to the strategy at once.
+    /// A truncated list is not the whole picture, so the account is read
+    /// back (positionRisk, and the balances when those were cut) and what it
+    /// corrects is delivered once more.
+    pub(super) fn on_account_update(&mut self) {
+        let tx_ms = self.recon.account.transaction_time;
+        let n = self.recon.account.data.positions.len();
+        for i in 0..n {
+            let Some(p) = self.recon.account.data.positions.get(i).copied() else {
+                break;
+            };
+            let snap = PositionSnapshot {
+                symbol: p.symbol,
+                position_side: p.position_side.unwrap_or(PositionSide::Both),
+                amount: p.position_amt.value(),
+                entry_price: p.entry_price,
+                ts_venue_ms: tx_ms,
+            };
+            if let Ok(ev) = self.positions.apply_snapshot(&snap) {
+                self.send_strategy(ToStrategy::Position(ev));
+            }
+        }
+        let data = &self.recon.account.data;
+        let (positions, balances) = (data.positions.is_truncated(), data.balances.is_truncated());
+        if positions || balances {
+            let (dp, db) = (data.positions.dropped(), data.balances.dropped());
+            self.note(format!(
+                "ACCOUNT_UPDATE ({}) listed {dp} position(s) and {db} balance(s) beyond the inline lists; reading the account back",
+                data.reason.as_str()
+            ));
+            self.recon_read_account(positions, balances, tx_ms);
+        }
+    }
+
+    /// Queues positionRisk and/or the account read (weight 5 each, paced
+    /// by the reconciliation budget). One of each at a time; a truncated
+    /// update that arrives while one is out gets exactly one more.
+    fn recon_read_account(&mut self, positions: bool, balances: bool, since_ms: i64) {
+        // Account-wide calls; the instrument only labels log lines.
+        let Some(label) = self.instruments.instruments().first().map(|i| i.id) else {
+            return;
+        };
+        let r = &mut self.recon.refresh;
+        r.since_ms = r.since_ms.max(since_ms);
+        let mut calls = [None, None];
+        if positions {
+            if r.positions_busy {
+                r.positions_again = true;
+            } else {
+                r.positions_busy = true;
+                calls[0] = Some(ReconCall::Positions);
+            }
+        }
+        if balances {
+            if r.balances_busy {
+                r.balances_again = true;
+            } else {
+                r.balances_busy = true;
+                calls[1] = Some(ReconCall::Balances);
+            }
+        }
+        for call in calls.into_iter().flatten() {
+            self.recon
+                .waiting
+                .push_back(pending(call, ClientOrderId::default(), label, false));
+        }
+        self.recon_pump(mono_ns());
+    }
+
+    /// An account read is over (answered or given up): free its slot and
+    /// run the one owed to a newer truncated update, if any.
+    fn account_read_done(&mut self, call: ReconCall) {
+        let r = &mut self.recon.refresh;
+        let again = match call {
+            ReconCall::Positions => {
+                r.positions_busy = false;
+                std::mem::take(&mut r.positions_again)
+            }
+            _ => {
+                r.balances_busy = false;
+                std::mem::take(&mut r.balances_again)
+            }
+        };
+        if again {
+            let positions = call == ReconCall::Positions;
+            let since = r.since_ms;
+            self.recon_read_account(positions, !positions, since);
+        }
+    }
+
+    fn account_read_failed(&mut self, call: ReconCall, p: Pending, why: &str) {
+        if p.attempt < CALL_RETRIES {
+            let delay = 200_000_000u64 << p.attempt.min(6);
+            self.push_retry(p, delay);
+            return;
+        }
+        self.note(format!(
+            "account read {call:?} after a truncated ACCOUNT_UPDATE failed ({why}); positions may stay stale until the next update"
+        ));
+        self.account_read_done(call);
+    }
+
+    fn on_account_read(
+        &mut self,
+        call: ReconCall,
+        p: Pending,
+        status: u16,
+        retry_after: Option<u64>,
+        body: &[u8],
+    ) {
+        if !(200..300).contains(&status) {
+            let e = VenueError::from_response(status, body);
+            if status == 429 || status == 418 {
+                return self.recon_paused(p, status, retry_after, &e);
+            }
+            return self.account_read_failed(call, p, &e.to_string());
+        }
+        self.limiter.on_ok();
+        if call == ReconCall::Positions {
+            match decode::<Vec<PositionRisk>>(body) {
+                Ok(risks) => {
+                    let fixed = self.apply_position_risk(&risks);
+                    self.note(format!(
+                        "positionRisk after a truncated ACCOUNT_UPDATE: {fixed} position(s) corrected"
+                    ));
+                }
+                Err(e) => return self.account_read_failed(call, p, &e.to_string()),
+            }
+        } else {
+            match decode::<AccountInfo>(body) {
+                Ok(a) => {
+                    // The engine keeps no balance book (margin checks are the
+                    // venue's): the venue's full list goes to the log.
+                    let lines: Vec<String> = a
+                        .assets
+                        .iter()
+                        .filter(|x| x.wallet_balance.is_some_and(|w| !w.is_zero()))
+                        .map(|x| {
+                            format!(
+                                "{} {}",
+                                x.asset.as_str(),
+                                x.wallet_balance.unwrap_or(Money::ZERO)
+                            )
+                        })
+                        .collect();
+                    self.note(format!(
+                        "balances after a truncated ACCOUNT_UPDATE: {}",
+                        lines.join(", ")
+                    ));
+                }
+                Err(e) => return self.account_read_failed(call, p, &e.to_string()),
+            }
+        }
+        self.account_read_done(call);
+    }
+
+    /// Overwrites every loaded position positionRisk shows differently, and
+    /// flattens the ones it no longer lists (v3 lists only open positions)
+    /// unless something newer than the truncated update moved them. Each
+    /// correction is delivered to the strategy once; returns how many.
+    fn apply_position_risk(&mut self, risks: &[PositionRisk]) -> u32 {
+        let since = self.recon.refresh.since_ms;
+        let mut fixed = 0u32;
+        let mut listed: Vec<(Symbol, PositionSide)> = Vec::with_capacity(risks.len());
+        for r in risks {
+            if self.instruments.by_symbol(r.symbol.as_str()).is_none() {
+                continue;
+            }
+            let snap = PositionSnapshot {
+                symbol: r.symbol,
+                position_side: r.position_side.unwrap_or(PositionSide::Both),
+                amount: r.position_amt.unwrap_or(Quantity::ZERO).value(),
+                entry_price: r.entry_price.unwrap_or(Price::ZERO),
+                ts_venue_ms: r.update_time.unwrap_or(0),
+            };
+            listed.push((snap.symbol, snap.position_side));
+            if self.position_differs(&snap) && self.correct_position(&snap) {
+                fixed += 1;
+            }
+        }
+        let gone: Vec<PositionSnapshot> = self
+            .positions
+            .iter()
+            .filter(|p| {
+                !p.is_flat()
+                    && p.ts_venue_ms <= since
+                    && !listed.contains(&(p.symbol, p.position_side))
+                    && self.instruments.by_symbol(p.symbol.as_str()).is_some()
+            })
+            .map(|p| PositionSnapshot {
+                symbol: p.symbol,
+                position_side: p.position_side,
+                amount: Decimal::ZERO,
+                entry_price: Price::ZERO,
+                ts_venue_ms: since,
+            })
+            .collect();
+        for snap in &gone {
+            if self.correct_position(snap) {
+                fixed += 1;
+            }
+        }
+        fixed
+    }
+
+    /// Whether the venue's row says something the book does not already
+    /// hold; a book entry newer than the row (a fill booked since) wins.
+    fn position_differs(&self, s: &PositionSnapshot) -> bool {
+        match self.positions.get(s.symbol, s.position_side) {
+            None => !s.amount.is_zero(),
+            Some(p) if s.ts_venue_ms > 0 && p.ts_venue_ms > s.ts_venue_ms => false,
+            Some(p) => {
+                p.amount != s.amount || (!s.amount.is_zero() && p.entry_price() != s.entry_price)
+            }
+        }
+    }
+
+    fn correct_position(&mut self, snap: &PositionSnapshot) -> bool {
+        match self.positions.apply_snapshot(snap) {
+            Ok(ev) => {
+                self.send_strategy(ToStrategy::Position(ev));
+                true
+            }
+            Err(e) => {
+                self.note(format!("position {} not corrected: {e}", snap.symbol));
+                false
+            }
         }
     }
 

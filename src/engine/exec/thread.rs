@@ -12,7 +12,7 @@ use super::reconcile::{self, ReconCall, Reconciler};
 use super::reports;
 use super::startup::to_command;
 use crate::binance::errors::{Reaction, VenueError, classify};
-use crate::binance::events::{UserEvent, decode_user_event};
+use crate::binance::events::{UserEvent, decode_user_event_reusing};
 use crate::binance::market::{MarketEvent, decode_market};
 use crate::binance::requests::{
     AlgoRef, ModifyOrder, NewAlgoOrder, NewOrder, OrderRef, RequestBuilder, RestRequest,
@@ -23,7 +23,7 @@ use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::clock::mono_ns;
 use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome, StreamKind};
 use crate::engine::pool::OrderHandle;
-use crate::engine::positions::{PositionBook, PositionSnapshot};
+use crate::engine::positions::PositionBook;
 use crate::engine::ratelimit::{Cost, Decision, RateLimiter, RateWarning};
 use crate::engine::report::{Report, ReportSource, RequestKind};
 use crate::engine::runner::{Counters, EngineError, EngineSummary};
@@ -35,8 +35,7 @@ use crate::instruments::{InstrumentProvider, OrderCheck};
 use crate::latency::{Budgets, LatencyPath, LatencyRecorder, LatencyReport, wall_ns};
 use crate::model::ids::{ClientOrderId, InstrumentId, Symbol};
 use crate::model::{
-    ErrorText, Order, OrderEvent, OrderEventKind, OrderState, OrderType, PositionSide, RespType,
-    Side,
+    ErrorText, Order, OrderEvent, OrderEventKind, OrderState, OrderType, RespType, Side,
 };
 
 mod route;
@@ -1150,8 +1149,10 @@ impl Exec {
 
     /// Decodes and handles one user-stream frame.
     pub(super) fn on_user_bytes(&mut self, bytes: &[u8], t: u64) {
-        match decode_user_event(bytes) {
-            Ok(e) => self.on_user(e, t),
+        // ACCOUNT_UPDATE is decoded into the one preallocated slot.
+        match decode_user_event_reusing(bytes, &mut self.recon.account) {
+            Ok(Some(e)) => self.on_user(e, t),
+            Ok(None) => self.on_account_update(),
             Err(e) => {
                 self.note(format!("undecodable user frame: {e}"));
                 // A key's death must not be missed over a field's format.
@@ -1177,18 +1178,8 @@ impl Exec {
                 self.apply(&r, t);
             }
             UserEvent::AccountUpdate(a) => {
-                for p in &a.data.positions {
-                    let snap = PositionSnapshot {
-                        symbol: p.symbol,
-                        position_side: p.position_side.unwrap_or(PositionSide::Both),
-                        amount: p.position_amt.value(),
-                        entry_price: p.entry_price,
-                        ts_venue_ms: a.transaction_time,
-                    };
-                    if let Ok(ev) = self.positions.apply_snapshot(&snap) {
-                        self.send_strategy(ToStrategy::Position(ev));
-                    }
-                }
+                self.recon.account = a;
+                self.on_account_update();
             }
             UserEvent::ListenKeyExpired(_) => self.recon_renew_key("listenKey expired"),
             _ => {}

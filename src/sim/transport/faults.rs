@@ -35,6 +35,11 @@ pub struct FaultSettings {
     pub market_paused: bool,
     /// The next N stream frames are sent truncated (malformed JSON).
     pub corrupt_next_frames: u32,
+    /// The next N WS-API order writes ARE executed (events flow) but get no
+    /// reply, while the connection stays up.
+    pub ws_api_no_reply_placed_next: u32,
+    /// The next N WS-API order writes are NOT executed and get no reply.
+    pub ws_api_no_reply_not_placed_next: u32,
 }
 
 /// Body of `POST /sim/faults`: fault fields to change plus one-shot actions.
@@ -63,6 +68,10 @@ pub struct FaultPatch {
     pub market_paused: Option<bool>,
     /// See [`FaultSettings::corrupt_next_frames`].
     pub corrupt_next_frames: Option<u32>,
+    /// See [`FaultSettings::ws_api_no_reply_placed_next`].
+    pub ws_api_no_reply_placed_next: Option<u32>,
+    /// See [`FaultSettings::ws_api_no_reply_not_placed_next`].
+    pub ws_api_no_reply_not_placed_next: Option<u32>,
     /// Action: close every WebSocket connection now (abruptly, no close frame).
     pub drop_ws: bool,
     /// Action: expire every live listenKey now (`listenKeyExpired` is pushed).
@@ -91,7 +100,9 @@ impl FaultSettings {
             too_many_next,
             clock_skew_ms,
             market_paused,
-            corrupt_next_frames
+            corrupt_next_frames,
+            ws_api_no_reply_placed_next,
+            ws_api_no_reply_not_placed_next
         );
     }
 

@@ -565,6 +565,18 @@ impl SimHandle {
     pub fn with_venue<R>(&self, f: impl FnOnce(&mut Venue) -> R) -> R {
         f(&mut lock(&self.shared.venue))
     }
+    /// Like [`SimHandle::with_venue`], with the venue's clock and an outbox
+    /// whose frames are sent on the streams afterwards: control hooks that
+    /// make the venue push events (`Venue::set_positions`).
+    pub fn with_venue_events<R>(&self, f: impl FnOnce(&mut Venue, i64, &mut Outbox) -> R) -> R {
+        let now = self.shared.now_ms();
+        let mut out = Outbox::default();
+        let mut venue = lock(&self.shared.venue);
+        let r = f(&mut venue, now, &mut out);
+        self.shared.publish(&out);
+        drop(venue);
+        r
+    }
     /// Stops accepting, closes every socket and joins every thread.
     pub fn shutdown(mut self) {
         self.stop_all();

@@ -7,6 +7,7 @@
 //! socket plus a waker, so frames queued by the hub leave immediately and the
 //! thread sleeps otherwise.
 use super::auth::{self, SignedPayload};
+use super::faults::FaultSettings;
 use super::http::{self, HttpRequest};
 use super::hub::{FrameMeta, Out, Route, Subscriber, UserBinding, normalise_stream};
 use super::server::{Answer, Call, Io, Shared, lock};
@@ -738,6 +739,31 @@ fn handle_api(
                 signature: signature.as_deref(),
                 ip: peer.ip(),
             };
+            // The no-reply faults: the request vanishes (or executes) and the
+            // connection stays up, so only a client-side timeout notices.
+            let order_write = matches!(
+                m,
+                "order.place"
+                    | "order.cancel"
+                    | "order.modify"
+                    | "algoOrder.place"
+                    | "algoOrder.cancel"
+            );
+            let swallow = order_write.then(|| {
+                let mut f = lock(&shared.faults);
+                if FaultSettings::take(&mut f.ws_api_no_reply_not_placed_next) {
+                    Some(false)
+                } else if FaultSettings::take(&mut f.ws_api_no_reply_placed_next) {
+                    Some(true)
+                } else {
+                    None
+                }
+            });
+            match swallow.flatten() {
+                Some(true) => return shared.serve(&call, &mut |_: &Answer| {}),
+                Some(false) => return,
+                None => {}
+            }
             shared.serve(&call, &mut |ans: &Answer| {
                 let orders = ans.endpoint.orders_10s + ans.endpoint.orders_1m > 0;
                 let rl = want_rl.then(|| rate_limits_json(shared, ans.usage, orders));

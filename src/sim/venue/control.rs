@@ -25,6 +25,10 @@ pub enum ControlError {
     /// Nothing to liquidate.
     #[error("no open position on that side")]
     NoPosition,
+    /// A position amount off the symbol's step size, or of the wrong sign
+    /// for its position side.
+    #[error("position amount {0} does not fit the symbol's step size or position side")]
+    BadAmount(Decimal),
 }
 
 /// How an injected ADL fill is reported (`x` of its fill event).
@@ -465,5 +469,129 @@ impl Venue {
             "",
         );
         Ok(wallet)
+    }
+}
+
+/// One position leg set by [`Venue::set_positions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PositionLeg {
+    /// Symbol.
+    pub symbol: String,
+    /// BOTH (one-way), LONG or SHORT (hedge).
+    pub position_side: PositionSide,
+    /// Signed amount (0 closes the leg).
+    pub amount: Decimal,
+    /// Entry price (ignored when the amount is 0).
+    pub entry_price: Decimal,
+}
+
+impl Venue {
+    /// Sets several position legs of one account at once, without orders
+    /// or trades, and reports all of them in ONE ACCOUNT_UPDATE (`reason`,
+    /// e.g. `ADJUSTMENT` or `INSURANCE_CLEAR`). Why: the venue's own
+    /// many-position updates (insurance clearing, admin adjustments,
+    /// delivery) are rare and cannot be provoked by trading, yet a client
+    /// must survive one that lists more positions than it keeps inline.
+    /// Nothing changes unless every leg names a listed symbol.
+    pub fn set_positions(
+        &mut self,
+        account: usize,
+        legs: &[PositionLeg],
+        reason: &str,
+        now_ms: i64,
+        out: &mut Outbox,
+    ) -> Result<(), ControlError> {
+        if account >= self.accounts.len() {
+            return Err(ControlError::UnknownAccount(account));
+        }
+        let mut idx = Vec::with_capacity(legs.len());
+        for l in legs {
+            let sym = self.control_sym(&l.symbol)?;
+            let step = self.markets[sym].ins.cfg.step_size;
+            let on_step = l.amount.round_to_step(step, Rounding::TowardZero) == Ok(l.amount);
+            if !on_step
+                || l.amount.is_positive() && l.position_side == PositionSide::Short
+                || l.amount.is_negative() && l.position_side == PositionSide::Long
+            {
+                return Err(ControlError::BadAmount(l.amount));
+            }
+            if !l.amount.is_zero() && !l.entry_price.is_positive() {
+                return Err(ControlError::BadPrice);
+            }
+            idx.push(sym);
+        }
+        self.now = now_ms;
+        let t = self.stamp(account, super::state::EventType::AccountUpdate);
+        let wallet = self.accounts[account].wallet;
+        let mut s = String::with_capacity(128 + 200 * legs.len());
+        s.push_str("{\"e\":\"ACCOUNT_UPDATE\",");
+        super::json::kv_int(&mut s, "E", t);
+        super::json::kv_int(&mut s, "T", t);
+        s.push_str("\"a\":{");
+        super::json::kv_str(&mut s, "m", reason);
+        s.push_str("\"B\":[{");
+        super::json::kv_str(&mut s, "a", "USDT");
+        super::json::kv_dec(&mut s, "wb", wallet, super::order::digits(wallet, 8));
+        super::json::kv_dec(&mut s, "cw", wallet, super::order::digits(wallet, 8));
+        super::json::kv_str(&mut s, "bc", "0");
+        super::json::close(&mut s, '}');
+        s.push_str("],\"P\":[");
+        for (n, (l, &sym)) in legs.iter().zip(&idx).enumerate() {
+            let leg = super::account::ps_index(l.position_side);
+            let st = &mut self.accounts[account].syms[sym];
+            let p = &mut st.pos[leg];
+            p.amt = l.amount;
+            p.entry = if l.amount.is_zero() {
+                Decimal::ZERO
+            } else {
+                l.entry_price
+            };
+            p.open_fees = Decimal::ZERO;
+            p.update_time = t;
+            let p = *p;
+            let isolated = st.isolated;
+            let m = &self.markets[sym];
+            if n > 0 {
+                s.push(',');
+            }
+            s.push('{');
+            super::json::kv_str(&mut s, "s", &m.ins.symbol);
+            super::json::kv_dec(&mut s, "pa", p.amt, m.ins.qty_dp);
+            super::json::kv_dec(
+                &mut s,
+                "ep",
+                p.entry,
+                super::order::digits(p.entry, m.ins.price_dp),
+            );
+            super::json::kv_dec(
+                &mut s,
+                "bep",
+                p.entry,
+                super::order::digits(p.entry, m.ins.price_dp),
+            );
+            super::json::kv_dec(
+                &mut s,
+                "cr",
+                p.realized,
+                super::order::digits(p.realized, 8),
+            );
+            let up = p.unrealized(m.mark);
+            super::json::kv_dec(&mut s, "up", up, super::order::digits(up, 8));
+            super::json::kv_str(&mut s, "mt", if isolated { "isolated" } else { "cross" });
+            super::json::kv_str(&mut s, "iw", "0");
+            super::json::kv_str(&mut s, "ps", l.position_side.as_str());
+            super::json::close(&mut s, '}');
+        }
+        s.push_str("]}}");
+        super::state::push_user(
+            out,
+            account,
+            super::state::EventType::AccountUpdate,
+            s,
+            t,
+            0,
+            "",
+        );
+        Ok(())
     }
 }

@@ -4,7 +4,9 @@
 pub mod api;
 
 pub use api::{AccountId, Method, Outbox, Params, Reply, Request, Venue, VenueSettings};
-pub use control::{AdlStyle, ControlError, Ledger, LedgerFill, LedgerOrder, LedgerPosition};
+pub use control::{
+    AdlStyle, ControlError, Ledger, LedgerFill, LedgerOrder, LedgerPosition, PositionLeg,
+};
 pub use settings::SettingsError;
 pub mod account;
 pub mod algo;

@@ -24,6 +24,10 @@
 //!   the first attempt can no longer appear. Only then is it sent again,
 //!   with the same client id, at most `max_retries` times; a -4116 reply
 //!   means the first attempt landed after all, and it is adopted by query.
+//! - Reply timeout: a frame written on a live connection and unanswered for
+//!   `engine.ws_api_reply_timeout_ms` is treated like one written just
+//!   before the connection died: unknown fate, queried by client id. A reply
+//!   arriving after that finds no pending request and is ignored.
 //! - Untriggered conditional (algo) orders cannot be modified at the venue;
 //!   a modify of one is refused locally (see [`ALGO_NOT_MODIFIABLE`]). Once
 //!   triggered, a modify goes to the child order by its venue id.
@@ -84,10 +88,17 @@ pub(super) struct Router {
 struct WsLink {
     builder: WsRequestBuilder,
     up: bool,
-    /// Tag → written yet (a written frame is unknown if the link dies).
-    inflight: FxHashMap<u64, bool>,
-    /// Scratch for the tags to settle when the link drops.
+    /// Tag → engine time (ns) the frame was written, 0 while not yet: a
+    /// written frame is unknown if the link dies or no reply comes in time.
+    inflight: FxHashMap<u64, u64>,
+    /// Scratch for the tags to settle when the link drops or replies time out.
     scratch: Vec<u64>,
+    /// `engine.ws_api_reply_timeout`, ns.
+    reply_timeout_ns: u64,
+    /// Next scan of `inflight` for overdue replies (engine ns).
+    next_scan_ns: u64,
+    /// Frames whose reply did not come in time.
+    timed_out: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -109,6 +120,11 @@ impl Router {
             up: false,
             inflight: map_with_room(cap * 2),
             scratch: Vec::with_capacity(cap),
+            reply_timeout_ns: u64::try_from(config.engine.ws_api_reply_timeout.as_nanos())
+                .unwrap_or(u64::MAX)
+                .max(1),
+            next_scan_ns: 0,
+            timed_out: 0,
         });
         let settle = config.recv_window().saturating_add(SETTLE_MARGIN);
         Router {
@@ -259,7 +275,7 @@ impl Exec {
         self.next_tag += 1;
         self.pending.insert(tag, p);
         if let Some(ws) = self.route.ws.as_mut() {
-            ws.inflight.insert(tag, false);
+            ws.inflight.insert(tag, 0);
         }
         match self.net.send(NetCommand::WsApiSend { tag, text }) {
             Ok(()) => {
@@ -286,11 +302,15 @@ impl Exec {
     pub(super) fn on_ws_written(&mut self, tag: u64, outcome: SendOutcome) {
         match outcome {
             SendOutcome::Written { t_write_ns } => {
+                let written = match self.to_engine(t_write_ns) {
+                    0 => mono_ns(),
+                    t => t,
+                };
                 let Some(ws) = self.route.ws.as_mut() else {
                     return;
                 };
                 if let Some(w) = ws.inflight.get_mut(&tag) {
-                    *w = true;
+                    *w = written.max(1);
                 }
                 if let Some(p) = self.pending.get(&tag).copied()
                     && matches!(p.job, Job::Submit)
@@ -382,6 +402,11 @@ impl Exec {
             }
         };
         let Some(p) = self.take_ws(tag) else {
+            // Already settled (its reply timed out and a query or the stream
+            // decided): the late reply changes nothing.
+            self.note(format!(
+                "late WS-API reply to request {tag} ignored (already settled)"
+            ));
             return;
         };
         let Some(kind) = kind_of(p.job) else {
@@ -394,6 +419,77 @@ impl Exec {
                 self.unknown(p, 0, t);
             }
             Err(e) => self.on_order_error(p, kind, e, None, t),
+        }
+    }
+
+    /// Order frames written on a live connection and unanswered for
+    /// `engine.ws_api_reply_timeout` have an unknown fate: each is settled
+    /// by a REST query by client id (never resent blindly), unless the
+    /// stream already told us what became of the order. A reply that turns
+    /// up later is ignored. Scans at most every quarter of the timeout.
+    pub(crate) fn ws_reply_timeouts(&mut self, now: u64) {
+        let Some(ws) = self.route.ws.as_mut() else {
+            return;
+        };
+        if now < ws.next_scan_ns {
+            return;
+        }
+        let limit = ws.reply_timeout_ns;
+        ws.next_scan_ns = now.saturating_add((limit / 4).clamp(1_000_000, 50_000_000));
+        ws.scratch.clear();
+        ws.scratch.extend(
+            ws.inflight
+                .iter()
+                .filter(|(_, w)| **w != 0 && now.saturating_sub(**w) >= limit)
+                .map(|(t, _)| *t),
+        );
+        if ws.scratch.is_empty() {
+            return;
+        }
+        let tags = std::mem::take(&mut ws.scratch);
+        let ms = limit / 1_000_000;
+        for tag in &tags {
+            let Some(p) = self.take_ws(*tag) else {
+                continue;
+            };
+            if let Some(ws) = self.route.ws.as_mut() {
+                ws.timed_out += 1;
+            }
+            if !self.waits_for_reply(&p) {
+                // The user stream settled it first: nothing to ask.
+                self.note(format!(
+                    "{}: no WS-API reply within {ms} ms; the stream already settled it",
+                    p.client_id
+                ));
+                continue;
+            }
+            self.note(format!(
+                "{}: no WS-API reply within {ms} ms on a live connection; fate unknown, querying",
+                p.client_id
+            ));
+            self.unknown(p, 0, now);
+        }
+        if let Some(ws) = self.route.ws.as_mut() {
+            ws.scratch = tags;
+        }
+    }
+
+    /// Whether the order is still in the state its request left it in
+    /// (Submitted / PendingCancel / PendingUpdate): only the reply or a
+    /// query can then say what happened.
+    fn waits_for_reply(&self, p: &Pending) -> bool {
+        let Some(o) = self
+            .tracker
+            .find(&p.client_id)
+            .and_then(|h| self.tracker.get(h).ok())
+        else {
+            return false;
+        };
+        match p.job {
+            Job::Submit => o.state == OrderState::Submitted,
+            Job::Cancel => o.state == OrderState::PendingCancel,
+            Job::Modify { .. } => o.state == OrderState::PendingUpdate,
+            _ => false,
         }
     }
 
@@ -412,8 +508,12 @@ impl Exec {
             return;
         }
         ws.scratch.clear();
-        ws.scratch
-            .extend(ws.inflight.iter().filter(|(_, w)| **w).map(|(t, _)| *t));
+        ws.scratch.extend(
+            ws.inflight
+                .iter()
+                .filter(|(_, w)| **w != 0)
+                .map(|(t, _)| *t),
+        );
         let tags = std::mem::take(&mut ws.scratch);
         self.note(format!(
             "order entry: WebSocket API down; orders go over REST, {} in flight resolved by query",
@@ -543,10 +643,11 @@ impl Exec {
     pub(super) fn note_route_summary(&mut self) {
         if self.route.ws.is_some() {
             let (ws, rest) = (self.route.sent_ws, self.route.fell_back);
+            let timed_out = self.route.ws.as_ref().map_or(0, |w| w.timed_out);
             self.counters.ws_api_order_requests = ws;
             self.counters.rest_fallbacks = rest;
             self.note(format!(
-                "order entry: {ws} order request(s) over the WebSocket API, {rest} over REST (fallback)"
+                "order entry: {ws} order request(s) over the WebSocket API, {rest} over REST (fallback), {timed_out} reply timeout(s)"
             ));
         }
     }

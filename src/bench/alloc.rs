@@ -63,14 +63,20 @@ impl AllocTrace {
     pub fn our_frames(&self) -> Vec<String> {
         let text = self.backtrace.to_string();
         let mut out = Vec::new();
+        // The symbol the next `at` line belongs to: the global-allocator
+        // shim (`__rg_alloc`, attributed to the `#[global_allocator]`
+        // line) and this module are the tracer, not the caller.
+        let mut symbol = "";
         for line in text.lines() {
-            let Some(at) = line.trim_start().strip_prefix("at ") else {
+            let line = line.trim_start();
+            let Some(at) = line.strip_prefix("at ") else {
+                symbol = line.split_once(": ").map_or(line, |(_, s)| s);
                 continue;
             };
-            if at.contains("/rustc/")
-                || at.contains("/.cargo/")
-                || at.contains("src/bench/alloc.rs")
-            {
+            let tracer = ["__rg_", "__rust", "__rdl", "bench::alloc"]
+                .iter()
+                .any(|t| symbol.contains(t));
+            if tracer || at.contains("/rustc/") || at.contains("/.cargo/") {
                 continue;
             }
             if let Some(i) = at.find("src/") {

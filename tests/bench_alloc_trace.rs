@@ -3,8 +3,8 @@
 //! most K per thread, and the tracer's own allocations are not counted.
 
 use binance_exec::bench::alloc::{
-    CountingAllocator, EngineThread, arm_trace, disarm_trace, enable_trace, publish,
-    take_traces, thread_allocations,
+    CountingAllocator, EngineThread, arm_trace, disarm_trace, enable_trace, publish, take_traces,
+    thread_allocations,
 };
 use std::hint::black_box;
 use std::thread;

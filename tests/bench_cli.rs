@@ -114,7 +114,10 @@ fn bench_json_has_every_path_and_counts_add_up() {
     assert_eq!(series("engine_submit_to_ack"), 300);
     assert_eq!(series("floor_bare"), 400);
     assert_eq!(series("floor_loaded"), 400);
-    let blocks = il.get("per_block").and_then(|b| b.as_array()).expect("per_block");
+    let blocks = il
+        .get("per_block")
+        .and_then(|b| b.as_array())
+        .expect("per_block");
     assert_eq!(blocks.len(), 3);
     for b in blocks.iter() {
         assert_eq!(b.get("orders").and_then(|x| x.as_u64()), Some(100), "{b:?}");
@@ -128,7 +131,10 @@ fn bench_json_has_every_path_and_counts_add_up() {
     for k in ["ratio_bare_p50", "ratio_loaded_p50"] {
         let r = il.get(k).expect(k);
         let f = |x: &str| r.get(x).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
-        assert!(f("min") <= f("median") && f("median") <= f("max"), "{k} {r:?}");
+        assert!(
+            f("min") <= f("median") && f("median") <= f("max"),
+            "{k} {r:?}"
+        );
         assert_eq!(r.get("blocks").and_then(|x| x.as_u64()), Some(3));
     }
     let streams = il.get("loaded_streams").expect("loaded_streams");

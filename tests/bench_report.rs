@@ -2,8 +2,8 @@
 //! by the mean of the floor blocks before and after it, and the headline is
 //! the median of those ratios with its spread.
 
-use binance_exec::bench::flow::latency_histogram;
 use binance_exec::bench::floor::StreamBytes;
+use binance_exec::bench::flow::latency_histogram;
 use binance_exec::bench::report::{ACK_TARGET_RATIO, RatioSpread, interleaved};
 use binance_exec::bench::run::BlockFloors;
 use hdrhistogram::Histogram;

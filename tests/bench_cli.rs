@@ -1,5 +1,6 @@
-//! `binance-exec bench --orders 300 --json`: the JSON has every section and
-//! its counts add up; the files land in `--out`.
+//! `binance-exec bench --orders 300 --blocks 3 --json`: the JSON has every
+//! section (the original paths, the interleaved floors and per-block ratios,
+//! the exact fill) and its counts add up; the files land in `--out`.
 
 use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 use std::process::Command;
@@ -9,7 +10,7 @@ fn bench_json_has_every_path_and_counts_add_up() {
     let dir = std::env::temp_dir().join(format!("bench-cli-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_binance-exec"))
         .args([
-            "bench", "--orders", "300", "--warmup", "40", "--json", "--out",
+            "bench", "--orders", "300", "--warmup", "40", "--blocks", "3", "--json", "--out",
         ])
         .arg(&dir)
         .output()
@@ -62,7 +63,8 @@ fn bench_json_has_every_path_and_counts_add_up() {
     // Every order was acked once, and the engine timed each ack.
     assert_eq!(count("submit_to_ack"), n("acked"));
     assert_eq!(n("acked"), n("sent"));
-    assert_eq!(count("floor"), 300);
+    // Four floor blocks of 100 around three engine blocks of 100.
+    assert_eq!(count("floor"), 400);
     assert!(count("fill_to_strategy") >= n("filled"));
     for p in paths {
         let q = |k: &str| p.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
@@ -101,8 +103,66 @@ fn bench_json_has_every_path_and_counts_add_up() {
                 .is_some_and(|b| b > 0)
         );
     }
+    let il = v.get("interleaved").expect("interleaved section");
+    let series = |k: &str| {
+        il.get(k)
+            .and_then(|s| s.get("count"))
+            .and_then(|c| c.as_u64())
+            .unwrap_or(u64::MAX)
+    };
+    assert_eq!(il.get("blocks").and_then(|x| x.as_u64()), Some(3));
+    assert_eq!(series("engine_submit_to_ack"), 300);
+    assert_eq!(series("floor_bare"), 400);
+    assert_eq!(series("floor_loaded"), 400);
+    let blocks = il
+        .get("per_block")
+        .and_then(|b| b.as_array())
+        .expect("per_block");
+    assert_eq!(blocks.len(), 3);
+    for b in blocks.iter() {
+        assert_eq!(b.get("orders").and_then(|x| x.as_u64()), Some(100), "{b:?}");
+        for k in ["ratio_bare", "ratio_loaded"] {
+            assert!(
+                b.get(k).and_then(|x| x.as_f64()).is_some_and(|r| r > 0.0),
+                "{k} in {b:?}"
+            );
+        }
+    }
+    for k in ["ratio_bare_p50", "ratio_loaded_p50"] {
+        let r = il.get(k).expect(k);
+        let f = |x: &str| r.get(x).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        assert!(
+            f("min") <= f("median") && f("median") <= f("max"),
+            "{k} {r:?}"
+        );
+        assert_eq!(r.get("blocks").and_then(|x| x.as_u64()), Some(3));
+    }
+    let streams = il.get("loaded_streams").expect("loaded_streams");
+    // At least one final ORDER_TRADE_UPDATE per loaded-floor order.
+    assert!(
+        streams
+            .get("user_frames")
+            .and_then(|x| x.as_u64())
+            .is_some_and(|n| n >= 400),
+        "{streams:?}"
+    );
+    let fe = v.get("fill_exact").expect("fill_exact section");
+    // Every measured MARKET order filled once, each fill joined to its
+    // simulator stamp.
+    assert_eq!(
+        fe.get("series")
+            .and_then(|s| s.get("count"))
+            .and_then(|c| c.as_u64()),
+        Some(150)
+    );
+    assert_eq!(fe.get("unstamped").and_then(|x| x.as_u64()), Some(0));
+    assert_eq!(fe.get("target_ns").and_then(|x| x.as_u64()), Some(100_000));
+
     for f in [
         "submit_to_ack.hgrm",
+        "submit_to_ack_measured.hgrm",
+        "fill_exact.hgrm",
+        "floor_loaded.hgrm",
         "floor.hgrm",
         "latency.svg",
         "report.json",

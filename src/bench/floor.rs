@@ -14,12 +14,13 @@ use crate::binance::query::percent_encode;
 use crate::binance::requests::{NewOrder, OrderRef, RequestBuilder, RestRequest};
 use crate::binance::ws_api::{WsId, WsRequestBuilder, WsResponseId, decode_response};
 use crate::engine::client_ids::{ClientIdGenerator, session_prefix};
-use crate::latency::{LatencyPath, LatencyRecorder, now_ns, wall_ns};
+use crate::latency::{LatencyPath, LatencyRecorder, MAX_NS, MIN_NS, now_ns, wall_ns};
 use crate::model::RespType;
 use crate::model::{ClientOrderId, Decimal, OrderType, Price, Quantity, Rounding, Side, Symbol};
 use crate::net::http::request::{Request, write_request};
 use crate::net::tls::{Trust, client_config, server_name};
 use crate::net::url::Endpoint;
+use hdrhistogram::Histogram;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub struct FloorSettings {
     pub rest_url: String,
     /// WebSocket API URL (`ws://…/ws-fapi/v1` or `wss://…`).
     pub ws_api_url: String,
+    /// Market and user-data streams base URL (the loaded floor's streams).
+    pub stream_url: String,
     /// Order-entry channel.
     pub entry: Entry,
     /// CA certificate to trust for TLS (the simulator's); `None` = webpki roots.
@@ -74,6 +77,7 @@ impl std::fmt::Debug for FloorSettings {
         f.debug_struct("FloorSettings")
             .field("rest_url", &self.rest_url)
             .field("ws_api_url", &self.ws_api_url)
+            .field("stream_url", &self.stream_url)
             .field("entry", &self.entry)
             .field("ca_file", &self.ca_file)
             .field("api_key", &"***")
@@ -144,6 +148,15 @@ fn io_err(step: &'static str) -> impl Fn(io::Error) -> FloorError {
 enum Conn {
     Plain(TcpStream),
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.set_nonblocking(on),
+            Conn::Tls(s) => s.sock.set_nonblocking(on),
+        }
+    }
 }
 
 impl Read for Conn {
@@ -393,115 +406,359 @@ pub struct FloorRun {
     pub requests: u64,
 }
 
-/// Measures the floor: `warmup + orders` new-order round trips in the flow's
-/// mix (resting BUY, MARKET BUY, resting SELL, MARKET SELL), cancelling each
-/// resting order untimed.
-pub fn measure(s: &FloorSettings) -> Result<FloorRun, FloorError> {
-    let mut rb = RequestBuilder::new(&s.api_key, s.api_secret.as_bytes(), s.recv_window_ms);
-    let mut rest = RestConn::open(&s.rest_url, s.ca_file.as_ref(), &s.api_key)?;
-    let (bid, ask) = book_prices(&mut rest, &s.symbol)?;
-    let step = s.tick.value();
-    let round = |p: Option<Decimal>, r: Rounding| {
-        p.and_then(|p| p.round_to_step(step, r).ok())
-            .filter(|p| p.is_positive())
-            .map(Price)
-            .ok_or_else(|| FloorError::Build("no resting price".into()))
+/// Which floor: the bare request/response client, or the same client also
+/// holding the streams the engine holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FloorKind {
+    /// Order requests and responses only.
+    Bare,
+    /// Also a user-data stream (own listenKey) and the engine's market
+    /// subscriptions (`bookTicker`, `aggTrade`), every pushed byte read, and
+    /// each order's final ORDER_TRADE_UPDATE awaited before the next order:
+    /// the simulator serves this client the same bytes it serves the engine.
+    Loaded,
+}
+
+impl FloorKind {
+    /// Stable name (tables, JSON, file names).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FloorKind::Bare => "floor",
+            FloorKind::Loaded => "floor_loaded",
+        }
+    }
+}
+
+/// What a loaded floor's streams delivered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StreamBytes {
+    /// User-data frames read.
+    pub user_frames: u64,
+    /// User-data payload bytes read.
+    pub user_bytes: u64,
+    /// Market-data frames read.
+    pub market_frames: u64,
+    /// Market-data payload bytes read.
+    pub market_bytes: u64,
+}
+
+/// The loaded floor's two stream connections.
+struct Streams {
+    user: tungstenite::WebSocket<Conn>,
+    market: tungstenite::WebSocket<Conn>,
+    bytes: StreamBytes,
+}
+
+impl Streams {
+    fn open(
+        s: &FloorSettings,
+        rest: &mut RestConn,
+        rb: &mut RequestBuilder,
+    ) -> Result<Streams, FloorError> {
+        let status = rest.call("listenKey", &rb.listen_key_create())?;
+        rest.check("listenKey", status)?;
+        let text = String::from_utf8_lossy(&rest.body).into_owned();
+        let key = {
+            use sonic_rs::JsonValueTrait;
+            sonic_rs::from_str::<sonic_rs::Value>(&text)
+                .ok()
+                .and_then(|v| {
+                    v.get("listenKey")
+                        .and_then(|k| k.as_str().map(str::to_string))
+                })
+                .ok_or_else(|| FloorError::Reply {
+                    step: "listenKey",
+                    reason: format!("no listenKey in {text}"),
+                })?
+        };
+        let base = s.stream_url.trim_end_matches('/');
+        let user = ws_connect(&format!("{base}/ws/{key}"), s.ca_file.as_ref())?;
+        let sym = s.symbol.stream_name();
+        let market = ws_connect(
+            &format!("{base}/stream?streams={sym}@bookTicker/{sym}@aggTrade"),
+            s.ca_file.as_ref(),
+        )?;
+        Ok(Streams {
+            user,
+            market,
+            bytes: StreamBytes::default(),
+        })
+    }
+
+    /// Reads user frames until the order `id`'s final ORDER_TRADE_UPDATE
+    /// (FILLED, CANCELED or EXPIRED), then everything already pushed on
+    /// both streams.
+    fn follow(&mut self, id: &ClientOrderId) -> Result<(), FloorError> {
+        let needle = format!("\"c\":\"{}\"", id.as_str());
+        loop {
+            let msg = self
+                .user
+                .read()
+                .map_err(|e| FloorError::Ws(format!("user stream: read: {e}")))?;
+            let Message::Text(t) = msg else { continue };
+            self.bytes.user_frames += 1;
+            self.bytes.user_bytes += t.len() as u64;
+            let t = t.as_str();
+            if t.contains("ORDER_TRADE_UPDATE")
+                && t.contains(&needle)
+                && [
+                    "\"X\":\"FILLED\"",
+                    "\"X\":\"CANCELED\"",
+                    "\"X\":\"EXPIRED\"",
+                ]
+                .iter()
+                .any(|x| t.contains(x))
+            {
+                break;
+            }
+        }
+        let (frames, bytes) = drain(&mut self.user, "user stream")?;
+        self.bytes.user_frames += frames;
+        self.bytes.user_bytes += bytes;
+        let (frames, bytes) = drain(&mut self.market, "market stream")?;
+        self.bytes.market_frames += frames;
+        self.bytes.market_bytes += bytes;
+        Ok(())
+    }
+}
+
+fn ws_connect(url: &str, ca: Option<&PathBuf>) -> Result<tungstenite::WebSocket<Conn>, FloorError> {
+    let ep = parse_endpoint(url)?;
+    let conn = connect(&ep, ca)?;
+    let (ws, _) = tungstenite::client::client(url, conn)
+        .map_err(|e| FloorError::Ws(format!("handshake {}: {e}", ep.url())))?;
+    Ok(ws)
+}
+
+/// Reads every frame already pushed on `ws` without blocking: (frames, bytes).
+fn drain(ws: &mut tungstenite::WebSocket<Conn>, step: &str) -> Result<(u64, u64), FloorError> {
+    ws.get_ref()
+        .set_nonblocking(true)
+        .map_err(io_err("set non-blocking"))?;
+    let (mut frames, mut bytes) = (0u64, 0u64);
+    let result = loop {
+        match ws.read() {
+            Ok(m) => {
+                frames += 1;
+                bytes += m.len() as u64;
+            }
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                break Ok((frames, bytes));
+            }
+            Err(e) => break Err(FloorError::Ws(format!("{step}: read: {e}"))),
+        }
     };
-    let below = round(
-        bid.value()
-            .checked_mul(Decimal::from_raw(97_000_000), Rounding::Floor),
-        Rounding::Floor,
-    )?;
-    let above = round(
-        ask.value()
-            .checked_mul(Decimal::from_raw(103_000_000), Rounding::Ceil),
-        Rounding::Ceil,
-    )?;
-    let mut channel = match s.entry {
-        Entry::Rest => Channel::Rest(Box::new(rest)),
-        Entry::WsApi => Channel::Ws(Box::new((
-            WsConn::open(&s.ws_api_url, s.ca_file.as_ref())?,
-            WsRequestBuilder::new(&s.api_key, s.api_secret.as_bytes(), s.recv_window_ms),
-        ))),
-    };
-    // Same id length as the engine's ids ("bx" + base36 seconds + sequence).
-    let secs = u64::try_from(wall_ns() / 1_000_000_000).unwrap_or(0);
-    let mut ids = ClientIdGenerator::new(&session_prefix("bf", secs))
-        .map_err(|e| FloorError::Build(e.to_string()))?;
-    let mut recorder = LatencyRecorder::new();
-    let mut requests = 0u64;
-    let total = s.warmup.saturating_add(s.orders);
-    let mut ws_id = 0u64;
-    for seq in 0..total {
-        let (side, order_type, price) = match seq % 4 {
-            0 => (Side::Buy, OrderType::Limit, Some(below)),
+    ws.get_ref()
+        .set_nonblocking(false)
+        .map_err(io_err("set blocking"))?;
+    result
+}
+
+/// A floor client that can run blocks of round trips, so floor and engine
+/// blocks can alternate within one run.
+pub struct FloorClient {
+    kind: FloorKind,
+    symbol: Symbol,
+    qty: Quantity,
+    below: Price,
+    above: Price,
+    rb: RequestBuilder,
+    channel: Channel,
+    streams: Option<Streams>,
+    ids: ClientIdGenerator,
+    seq: u64,
+    ws_id: u64,
+    requests: u64,
+}
+
+impl std::fmt::Debug for FloorClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FloorClient")
+            .field("kind", &self.kind)
+            .field("seq", &self.seq)
+            .field("requests", &self.requests)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FloorClient {
+    /// Connects (and for [`FloorKind::Loaded`] opens the streams).
+    pub fn open(s: &FloorSettings, kind: FloorKind) -> Result<FloorClient, FloorError> {
+        let mut rb = RequestBuilder::new(&s.api_key, s.api_secret.as_bytes(), s.recv_window_ms);
+        let mut rest = RestConn::open(&s.rest_url, s.ca_file.as_ref(), &s.api_key)?;
+        let (bid, ask) = book_prices(&mut rest, &s.symbol)?;
+        let step = s.tick.value();
+        let round = |p: Option<Decimal>, r: Rounding| {
+            p.and_then(|p| p.round_to_step(step, r).ok())
+                .filter(|p| p.is_positive())
+                .map(Price)
+                .ok_or_else(|| FloorError::Build("no resting price".into()))
+        };
+        let below = round(
+            bid.value()
+                .checked_mul(Decimal::from_raw(97_000_000), Rounding::Floor),
+            Rounding::Floor,
+        )?;
+        let above = round(
+            ask.value()
+                .checked_mul(Decimal::from_raw(103_000_000), Rounding::Ceil),
+            Rounding::Ceil,
+        )?;
+        let streams = match kind {
+            FloorKind::Bare => None,
+            FloorKind::Loaded => Some(Streams::open(s, &mut rest, &mut rb)?),
+        };
+        let channel = match s.entry {
+            Entry::Rest => Channel::Rest(Box::new(rest)),
+            Entry::WsApi => Channel::Ws(Box::new((
+                WsConn::open(&s.ws_api_url, s.ca_file.as_ref())?,
+                WsRequestBuilder::new(&s.api_key, s.api_secret.as_bytes(), s.recv_window_ms),
+            ))),
+        };
+        // Same id length as the engine's ids ("bx" + base36 seconds + sequence).
+        let secs = u64::try_from(wall_ns() / 1_000_000_000).unwrap_or(0);
+        let prefix = match kind {
+            FloorKind::Bare => "bf",
+            FloorKind::Loaded => "bl",
+        };
+        let ids = ClientIdGenerator::new(&session_prefix(prefix, secs))
+            .map_err(|e| FloorError::Build(e.to_string()))?;
+        Ok(FloorClient {
+            kind,
+            symbol: s.symbol,
+            qty: s.qty,
+            below,
+            above,
+            rb,
+            channel,
+            streams,
+            ids,
+            seq: 0,
+            ws_id: 0,
+            requests: 0,
+        })
+    }
+
+    /// Which floor this is.
+    pub fn kind(&self) -> FloorKind {
+        self.kind
+    }
+
+    /// Requests sent so far, cancels included.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// What the streams delivered (zero for the bare floor).
+    pub fn stream_bytes(&self) -> StreamBytes {
+        self.streams.as_ref().map(|s| s.bytes).unwrap_or_default()
+    }
+
+    /// Runs `n` new-order round trips in the flow's mix (resting BUY,
+    /// MARKET BUY, resting SELL, MARKET SELL; each resting order cancelled
+    /// untimed), recording each round trip in `into` when given.
+    pub fn run(&mut self, n: u64, mut into: Option<&mut Histogram<u64>>) -> Result<(), FloorError> {
+        for _ in 0..n {
+            let ns = self.one()?;
+            if let Some(h) = into.as_deref_mut() {
+                let _ = h.record(ns.clamp(MIN_NS, MAX_NS));
+            }
+        }
+        Ok(())
+    }
+
+    /// One timed new-order round trip (plus the untimed cancel / stream
+    /// catch-up); returns the round trip in ns.
+    fn one(&mut self) -> Result<u64, FloorError> {
+        let (side, order_type, price) = match self.seq % 4 {
+            0 => (Side::Buy, OrderType::Limit, Some(self.below)),
             1 => (Side::Buy, OrderType::Market, None),
-            2 => (Side::Sell, OrderType::Limit, Some(above)),
+            2 => (Side::Sell, OrderType::Limit, Some(self.above)),
             _ => (Side::Sell, OrderType::Market, None),
         };
+        self.seq += 1;
         let order = NewOrder {
-            symbol: s.symbol,
+            symbol: self.symbol,
             side,
             order_type,
             time_in_force: price.map(|_| crate::model::TimeInForce::Gtc),
-            quantity: s.qty,
+            quantity: self.qty,
             price,
             reduce_only: None,
             position_side: None,
-            client_order_id: ids.next_id(),
+            client_order_id: self.ids.next_id(),
             resp_type: RespType::Ack,
             good_till_date: None,
             stp: None,
             price_match: None,
         };
-        let t0 = now_ns();
-        match &mut channel {
+        let elapsed;
+        match &mut self.channel {
             Channel::Rest(c) => {
-                let req = rb
+                let t0 = now_ns();
+                let req = self
+                    .rb
                     .new_order(&order, wall_ms())
                     .map_err(|e| FloorError::Build(e.to_string()))?;
                 let status = c.call("new order", &req)?;
-                let t1 = now_ns();
+                elapsed = now_ns().saturating_sub(t0);
                 c.check("new order", status)?;
-                record(&mut recorder, seq, s.warmup, t0, t1);
-                requests += 1;
+                self.requests += 1;
                 if price.is_some() {
-                    cancel_rest(c, &mut rb, &s.symbol, order.client_order_id)?;
-                    requests += 1;
+                    cancel_rest(c, &mut self.rb, &self.symbol, order.client_order_id)?;
+                    self.requests += 1;
                 }
             }
             Channel::Ws(ws) => {
                 let (c, wb) = &mut **ws;
-                ws_id += 1;
+                self.ws_id += 1;
+                let t0 = now_ns();
                 let frame = wb
-                    .order_place(WsId::Num(ws_id), &order, wall_ms())
+                    .order_place(WsId::Num(self.ws_id), &order, wall_ms())
                     .map_err(|e| FloorError::Build(e.to_string()))?;
-                c.call("order.place", frame, ws_id)?;
-                record(&mut recorder, seq, s.warmup, t0, now_ns());
-                requests += 1;
+                c.call("order.place", frame, self.ws_id)?;
+                elapsed = now_ns().saturating_sub(t0);
+                self.requests += 1;
                 if price.is_some() {
-                    ws_id += 1;
+                    self.ws_id += 1;
                     let frame = wb
                         .order_cancel(
-                            WsId::Num(ws_id),
-                            &s.symbol,
+                            WsId::Num(self.ws_id),
+                            &self.symbol,
                             &OrderRef::ClientId(order.client_order_id),
                             wall_ms(),
                         )
                         .map_err(|e| FloorError::Build(e.to_string()))?;
-                    c.call("order.cancel", frame, ws_id)?;
-                    requests += 1;
+                    c.call("order.cancel", frame, self.ws_id)?;
+                    self.requests += 1;
                 }
             }
         }
+        if let Some(st) = &mut self.streams {
+            st.follow(&order.client_order_id)?;
+        }
+        Ok(elapsed)
     }
-    Ok(FloorRun { recorder, requests })
 }
 
-fn record(rec: &mut LatencyRecorder, seq: u64, warmup: u64, t0: u64, t1: u64) {
-    if seq >= warmup {
-        rec.record_between(LatencyPath::Floor, t0, t1);
+/// Measures the bare floor in one block: `warmup + orders` new-order round
+/// trips in the flow's mix, the last `orders` recorded.
+pub fn measure(s: &FloorSettings) -> Result<FloorRun, FloorError> {
+    let mut client = FloorClient::open(s, FloorKind::Bare)?;
+    client.run(s.warmup, None)?;
+    let mut h = crate::bench::flow::latency_histogram();
+    client.run(s.orders, Some(&mut h))?;
+    let mut recorder = LatencyRecorder::new();
+    for v in h.iter_recorded() {
+        for _ in 0..v.count_at_value() {
+            recorder.record(LatencyPath::Floor, v.value_iterated_to());
+        }
     }
+    Ok(FloorRun {
+        recorder,
+        requests: client.requests(),
+    })
 }
 
 fn wall_ms() -> i64 {

@@ -15,13 +15,24 @@
 //! last one, the flow goes quiet for a moment (`settle`) and snapshots the
 //! engine threads' allocation counts, so late work of one phase is not
 //! charged to the other. Nothing here allocates after start-up.
+//!
+//! Interleaving: the measured orders are split into blocks. Between blocks
+//! the flow pauses and waits for [`FlowStats::block_allowed`], so whoever
+//! started it can measure a floor block while the engine is quiet, then let
+//! the next engine block run. Per block the flow times submit→ack on the
+//! strategy clock; with a [`FillStamps`] table from the in-process
+//! simulator it also times every fill exactly, from the simulator's
+//! matching instant to this callback.
 
 use super::alloc::AllocSnapshot;
 use crate::engine::{BookTicker, Context, OrderOptions, Strategy};
+use crate::latency::{MAX_NS, MIN_NS, SIGFIG};
 use crate::model::{
     ClientOrderId, Decimal, InstrumentId, OrderEvent, OrderEventKind, Price, Quantity, Rounding,
     Side, TimeInForce,
 };
+use crate::sim::venue::fill_stamps::FillStamps;
+use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,7 +44,7 @@ pub const MAX_IN_FLIGHT: usize = 64;
 const THROTTLE_CODES: [i32; 2] = [-1003, -1015];
 
 /// What to send and how fast.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FlowSettings {
     /// Instrument traded.
     pub instrument: InstrumentId,
@@ -51,6 +62,13 @@ pub struct FlowSettings {
     pub settle: Duration,
     /// An order with no final state after this long stops the run.
     pub stall_timeout: Duration,
+    /// Measured blocks (at least 1; at most `orders`).
+    pub blocks: u64,
+    /// Pause before each block until [`FlowStats::block_allowed`] lets it
+    /// run (interleaving with a floor); `false` runs the blocks back to back.
+    pub gated: bool,
+    /// The simulator's fill instants, for exact fill-to-strategy.
+    pub fill_stamps: Option<Arc<FillStamps>>,
 }
 
 impl FlowSettings {
@@ -66,12 +84,62 @@ impl FlowSettings {
             rate_per_sec: 0,
             settle: Duration::from_millis(50),
             stall_timeout: Duration::from_secs(10),
+            blocks: 1,
+            gated: false,
+            fill_stamps: None,
+        }
+    }
+
+    /// Blocks actually run: `blocks` clamped to 1..=orders.
+    pub fn block_count(&self) -> u64 {
+        self.blocks.clamp(1, self.orders.max(1))
+    }
+
+    /// Measured orders in block `k` (the first `orders % blocks` blocks take
+    /// one more).
+    pub fn block_len(&self, k: u64) -> u64 {
+        let b = self.block_count();
+        self.orders / b + u64::from(k < self.orders % b)
+    }
+}
+
+/// A histogram with the recorder's bounds that never resizes (recording
+/// in range does not allocate).
+pub fn latency_histogram() -> Histogram<u64> {
+    let mut h = Histogram::<u64>::new_with_bounds(MIN_NS, MAX_NS, SIGFIG)
+        .unwrap_or_else(|e| unreachable!("constant histogram bounds are valid: {e}"));
+    h.auto(false);
+    h
+}
+
+/// Latencies the flow measures itself, on the strategy thread.
+#[derive(Debug)]
+pub struct FlowLatency {
+    /// Submit → ack (strategy clock) per measured block.
+    pub block_acks: Vec<Histogram<u64>>,
+    /// Simulator's matching instant → strategy fill callback (measured
+    /// phase; empty without fill stamps).
+    pub exact_fill: Histogram<u64>,
+    /// Measured fills whose matching instant was not found.
+    pub unstamped_fills: u64,
+    /// Active time of each engine block (first submit → last final state).
+    pub block_ns: Vec<u64>,
+}
+
+impl FlowLatency {
+    fn new(blocks: u64) -> Self {
+        let n = usize::try_from(blocks).unwrap_or(1);
+        FlowLatency {
+            block_acks: (0..n).map(|_| latency_histogram()).collect(),
+            exact_fill: latency_histogram(),
+            unstamped_fills: 0,
+            block_ns: vec![0; n],
         }
     }
 }
 
 /// What the flow saw, shared with whoever started it (read after the run).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FlowStats {
     /// Orders submitted (warm-up included).
     pub sent: AtomicU64,
@@ -95,6 +163,16 @@ pub struct FlowStats {
     pub measure_end_ns: AtomicU64,
     /// Set once the measured phase finished and the end snapshot is taken.
     pub done: AtomicBool,
+    /// Set when warm-up is over and the flow waits for its first block.
+    pub warmed: AtomicBool,
+    /// Blocks the flow may run: block `k` starts once this exceeds `k`
+    /// (only with [`FlowSettings::gated`]).
+    pub block_allowed: AtomicU64,
+    /// Blocks finished (every order of the block reached a final state).
+    pub blocks_done: AtomicU64,
+    /// Per-block and exact latencies (locked once per ack and fill on the
+    /// strategy thread, uncontended; read after the run).
+    pub latency: Mutex<FlowLatency>,
     /// Engine threads' allocation counts at the end of warm-up (`None` when
     /// the counting allocator is not installed).
     pub alloc_start: Mutex<Option<AllocSnapshot>>,
@@ -105,14 +183,44 @@ pub struct FlowStats {
 }
 
 impl FlowStats {
-    /// Measured cycles per second (0 before the run finished).
+    fn new(blocks: u64) -> Self {
+        FlowStats {
+            sent: AtomicU64::new(0),
+            acked: AtomicU64::new(0),
+            filled: AtomicU64::new(0),
+            canceled: AtomicU64::new(0),
+            expired: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+            measure_start_ns: AtomicU64::new(0),
+            measure_end_ns: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+            warmed: AtomicBool::new(false),
+            block_allowed: AtomicU64::new(0),
+            blocks_done: AtomicU64::new(0),
+            latency: Mutex::new(FlowLatency::new(blocks)),
+            alloc_start: Mutex::new(None),
+            alloc_end: Mutex::new(None),
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// Measured cycles per second of engine time (0 before the run
+    /// finished). Pauses between blocks (floor measurements) do not count.
     pub fn orders_per_sec(&self, measured: u64) -> f64 {
+        let active: u64 = lock(&self.latency).block_ns.iter().sum();
         let start = self.measure_start_ns.load(Ordering::Acquire);
         let end = self.measure_end_ns.load(Ordering::Acquire);
-        if end <= start || measured == 0 {
+        let span = if active > 0 {
+            active
+        } else {
+            end.saturating_sub(start)
+        };
+        if span == 0 || end <= start || measured == 0 {
             return 0.0;
         }
-        measured as f64 * 1e9 / (end - start) as f64
+        measured as f64 * 1e9 / span as f64
     }
 
     /// Allocations per engine thread during the measured phase, `None` when
@@ -129,7 +237,7 @@ impl FlowStats {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -159,15 +267,28 @@ struct InFlight {
     kind: Kind,
     filled_raw: i64,
     sent_ns: u64,
+    /// Measured block the order belongs to (`None` in warm-up).
+    block: Option<u64>,
+    acked: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     WaitingForBook,
     Warmup,
-    SettleWarmup { until_ns: u64 },
-    Measure,
-    SettleEnd { until_ns: u64 },
+    SettleWarmup {
+        until_ns: u64,
+    },
+    /// Waiting for permission to run measured block `next`.
+    Paused {
+        next: u64,
+    },
+    Measure {
+        block: u64,
+    },
+    SettleEnd {
+        until_ns: u64,
+    },
     Done,
 }
 
@@ -183,6 +304,8 @@ pub struct Flow {
     phase: Phase,
     phase_start_ns: u64,
     phase_start_sent: u64,
+    /// Cycles completed when the current block's orders are all done.
+    block_end: u64,
     below: Decimal,
     above: Decimal,
 }
@@ -190,9 +313,10 @@ pub struct Flow {
 impl Flow {
     /// A flow with fresh shared stats.
     pub fn new(s: FlowSettings) -> Self {
+        let blocks = s.block_count();
         Flow {
             s,
-            stats: Arc::new(FlowStats::default()),
+            stats: Arc::new(FlowStats::new(blocks)),
             slots: [None; MAX_IN_FLIGHT],
             in_flight: 0,
             sent: 0,
@@ -200,6 +324,7 @@ impl Flow {
             phase: Phase::WaitingForBook,
             phase_start_ns: 0,
             phase_start_sent: 0,
+            block_end: 0,
             // 3 % away from the touch: rests, inside PERCENT_PRICE (±5 %).
             below: Decimal::from_raw(97_000_000),
             above: Decimal::from_raw(103_000_000),
@@ -230,7 +355,7 @@ impl Flow {
         loop {
             let limit = match self.phase {
                 Phase::Warmup => self.s.warmup,
-                Phase::Measure => self.s.warmup + self.s.orders,
+                Phase::Measure { .. } => self.block_end,
                 _ => return,
             };
             if self.sent >= limit || self.in_flight >= self.max_in_flight() {
@@ -317,6 +442,10 @@ impl Flow {
         let Some(free) = self.slots.iter().position(Option::is_none) else {
             return false;
         };
+        let block = match self.phase {
+            Phase::Measure { block } => Some(block),
+            _ => None,
+        };
         let now = ctx.now();
         match ctx.submit(order) {
             Ok(id) => {
@@ -326,6 +455,8 @@ impl Flow {
                         kind,
                         filled_raw: 0,
                         sent_ns: now,
+                        block,
+                        acked: false,
                     });
                 }
                 self.in_flight += 1;
@@ -362,13 +493,78 @@ impl Flow {
                     until_ns: now.saturating_add(settle),
                 };
             }
-            Phase::Measure if self.completed >= self.s.warmup + self.s.orders => {
-                self.stats.measure_end_ns.store(now, Ordering::Release);
-                self.phase = Phase::SettleEnd {
-                    until_ns: now.saturating_add(settle),
-                };
+            Phase::Measure { block } if self.completed >= self.block_end => {
+                if let Some(ns) = lock(&self.stats.latency)
+                    .block_ns
+                    .get_mut(usize::try_from(block).unwrap_or(usize::MAX))
+                {
+                    *ns = now.saturating_sub(self.phase_start_ns);
+                }
+                self.stats.blocks_done.store(block + 1, Ordering::Release);
+                if block + 1 >= self.s.block_count() {
+                    self.stats.measure_end_ns.store(now, Ordering::Release);
+                    self.phase = Phase::SettleEnd {
+                        until_ns: now.saturating_add(settle),
+                    };
+                } else {
+                    self.phase = Phase::Paused { next: block + 1 };
+                    self.try_start_block(ctx);
+                }
             }
             _ => self.pump(ctx),
+        }
+    }
+
+    /// Starts block `next` if it is allowed (always, when not gated).
+    fn try_start_block<C: Context>(&mut self, ctx: &mut C) {
+        let Phase::Paused { next } = self.phase else {
+            return;
+        };
+        if self.s.gated && self.stats.block_allowed.load(Ordering::Acquire) <= next {
+            return;
+        }
+        let now = ctx.now();
+        self.phase = Phase::Measure { block: next };
+        self.phase_start_ns = now;
+        self.phase_start_sent = self.sent;
+        self.block_end = self.completed + self.s.block_len(next);
+        self.pump(ctx);
+    }
+
+    /// Times the ack of a measured order (once per order).
+    fn record_ack(&mut self, slot: usize, now: u64) {
+        let Some(Some(f)) = self.slots.get_mut(slot) else {
+            return;
+        };
+        if f.acked {
+            return;
+        }
+        f.acked = true;
+        let Some(block) = f.block else {
+            return;
+        };
+        let elapsed = now.saturating_sub(f.sent_ns).clamp(MIN_NS, MAX_NS);
+        if let Some(h) = lock(&self.stats.latency)
+            .block_acks
+            .get_mut(usize::try_from(block).unwrap_or(usize::MAX))
+        {
+            let _ = h.record(elapsed);
+        }
+    }
+
+    /// Times a measured fill from the simulator's matching instant.
+    fn record_fill(&self, trade_id: i64, block: Option<u64>, now: u64) {
+        let (Some(stamps), Some(_)) = (&self.s.fill_stamps, block) else {
+            return;
+        };
+        let mut l = lock(&self.stats.latency);
+        match stamps.get(trade_id) {
+            Some(t) => {
+                let _ = l
+                    .exact_fill
+                    .record(now.saturating_sub(t).clamp(MIN_NS, MAX_NS));
+            }
+            None => l.unstamped_fills += 1,
         }
     }
 
@@ -406,6 +602,7 @@ impl Strategy for Flow {
         };
         match ev.kind {
             OrderEventKind::Accepted => {
+                self.record_ack(slot, ctx.now());
                 self.stats.acked.fetch_add(1, Ordering::Relaxed);
                 if matches!(f.kind, Kind::RestingBuy | Kind::RestingSell)
                     && let Err(e) = ctx.cancel(self.s.instrument, f.id)
@@ -414,6 +611,8 @@ impl Strategy for Flow {
                 }
             }
             OrderEventKind::Filled(fill) => {
+                let now = ctx.now();
+                self.record_fill(fill.trade_id, f.block, now);
                 let filled = f.filled_raw.saturating_add(fill.quantity.raw());
                 if filled >= self.s.qty.raw() {
                     self.stats.filled.fetch_add(1, Ordering::Relaxed);
@@ -445,25 +644,27 @@ impl Strategy for Flow {
         match self.phase {
             Phase::SettleWarmup { until_ns } if now_ns >= until_ns => {
                 *lock(&self.stats.alloc_start) = AllocSnapshot::from_strategy_thread();
+                super::alloc::arm_trace();
                 let now = ctx.now();
                 self.stats.measure_start_ns.store(now, Ordering::Release);
-                self.phase = Phase::Measure;
-                self.phase_start_ns = now;
-                self.phase_start_sent = self.sent;
+                self.stats.warmed.store(true, Ordering::Release);
                 if self.s.orders == 0 {
                     self.stats.measure_end_ns.store(now, Ordering::Release);
                     self.phase = Phase::SettleEnd { until_ns: now };
                     return;
                 }
-                self.pump(ctx);
+                self.phase = Phase::Paused { next: 0 };
+                self.try_start_block(ctx);
             }
+            Phase::Paused { .. } => self.try_start_block(ctx),
             Phase::SettleEnd { until_ns } if now_ns >= until_ns => {
                 *lock(&self.stats.alloc_end) = AllocSnapshot::from_strategy_thread();
+                super::alloc::disarm_trace();
                 self.phase = Phase::Done;
                 self.stats.done.store(true, Ordering::Release);
                 ctx.request_stop();
             }
-            Phase::Warmup | Phase::Measure => {
+            Phase::Warmup | Phase::Measure { .. } => {
                 let stall = u64::try_from(self.s.stall_timeout.as_nanos()).unwrap_or(u64::MAX);
                 let stuck = self
                     .slots
@@ -508,8 +709,24 @@ mod tests {
     }
 
     #[test]
+    fn blocks_split_the_measured_orders() {
+        let inst = InstrumentId::perp(crate::model::Symbol::new("BTCUSDT").expect("symbol"));
+        let mut s = FlowSettings::new(inst, Quantity(Decimal::ONE), Price(Decimal::ONE));
+        s.orders = 25;
+        s.blocks = 10;
+        let lens: Vec<u64> = (0..s.block_count()).map(|k| s.block_len(k)).collect();
+        assert_eq!(lens.iter().sum::<u64>(), 25);
+        assert_eq!(lens[..5], [3; 5]);
+        assert_eq!(lens[5..], [2; 5]);
+        s.orders = 3;
+        assert_eq!(s.block_count(), 3);
+        s.orders = 0;
+        assert_eq!(s.block_count(), 1);
+    }
+
+    #[test]
     fn rate_is_zero_until_the_run_ends() {
-        let s = FlowStats::default();
+        let s = FlowStats::new(1);
         assert_eq!(s.orders_per_sec(100), 0.0);
         s.measure_start_ns.store(1_000_000_000, Ordering::Relaxed);
         s.measure_end_ns.store(3_000_000_000, Ordering::Relaxed);

@@ -8,9 +8,17 @@
 //! minutes apart against the same simulator, moves much less. Why
 //! allocations per cycle: "no allocation on the hot path" is checkable only
 //! if someone counts.
+//!
+//! Why per-block ratios: the floor itself is not stable on a VM (its median
+//! has been seen to jump between ~18 µs and ~70 µs from one minute to the
+//! next), so one floor measured before or after the engine can make the
+//! ratio wrong by 4× either way. Each engine block is divided by the mean of
+//! the floor blocks measured right before and right after it; the median of
+//! those ratios, with its spread, is the headline.
 
-use super::alloc::EngineThread;
-use super::run::{BenchOutcome, BenchSettings, Venue};
+use super::alloc::{AllocTrace, EngineThread};
+use super::floor::StreamBytes;
+use super::run::{BenchOutcome, BenchSettings, BlockFloors, Venue};
 use crate::latency::{Budgets, LatencyPath, plot_histograms, write_hgrm};
 use hdrhistogram::Histogram;
 use std::fmt::Write as _;
@@ -137,6 +145,280 @@ pub struct RunSetup {
     pub venue: String,
 }
 
+/// Percentiles of one series, in nanoseconds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Series {
+    /// Name (also the `.hgrm` file name).
+    pub name: &'static str,
+    /// Samples.
+    pub count: u64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Maximum.
+    pub max_ns: u64,
+}
+
+impl Series {
+    fn of(name: &'static str, h: &Histogram<u64>) -> Series {
+        let n = h.len();
+        let q = |x: f64| if n == 0 { 0 } else { h.value_at_quantile(x) };
+        Series {
+            name,
+            count: n,
+            p50_ns: q(0.5),
+            p90_ns: q(0.9),
+            p99_ns: q(0.99),
+            p999_ns: q(0.999),
+            max_ns: if n == 0 { 0 } else { h.max() },
+        }
+    }
+}
+
+/// The spread of per-block ratios.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RatioSpread {
+    /// Blocks with a ratio.
+    pub blocks: usize,
+    /// Median of the per-block ratios (the headline).
+    pub median: f64,
+    /// Smallest per-block ratio.
+    pub min: f64,
+    /// Largest per-block ratio.
+    pub max: f64,
+}
+
+impl RatioSpread {
+    /// `None` without ratios.
+    pub fn of(ratios: impl IntoIterator<Item = f64>) -> Option<RatioSpread> {
+        let mut v: Vec<f64> = ratios.into_iter().filter(|r| r.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v.get(n / 2).copied().unwrap_or(0.0)
+        } else {
+            (v.get(n / 2 - 1).copied().unwrap_or(0.0) + v.get(n / 2).copied().unwrap_or(0.0)) / 2.0
+        };
+        Some(RatioSpread {
+            blocks: n,
+            median,
+            min: v.first().copied().unwrap_or(0.0),
+            max: v.last().copied().unwrap_or(0.0),
+        })
+    }
+}
+
+/// One engine block against its neighbouring floor blocks.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BlockRow {
+    /// Block index (0-based).
+    pub block: usize,
+    /// Engine submit→ack samples in the block.
+    pub orders: u64,
+    /// Engine submit→ack p50 / p99 (strategy clock).
+    pub engine_p50_ns: u64,
+    /// Engine p99.
+    pub engine_p99_ns: u64,
+    /// Mean of the bare floor p50 before and after the block.
+    pub bare_p50_ns: u64,
+    /// Mean of the bare floor p99 before and after.
+    pub bare_p99_ns: u64,
+    /// Mean of the loaded floor p50 before and after (`None` when not measured).
+    pub loaded_p50_ns: Option<u64>,
+    /// Mean of the loaded floor p99 before and after.
+    pub loaded_p99_ns: Option<u64>,
+    /// engine p50 ÷ bare floor p50.
+    pub ratio_bare: Option<f64>,
+    /// engine p50 ÷ loaded floor p50.
+    pub ratio_loaded: Option<f64>,
+}
+
+/// Engine blocks interleaved with floor blocks: pooled percentiles and
+/// per-block ratios.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Interleaved {
+    /// Engine blocks (floor blocks = blocks + 1).
+    pub blocks: usize,
+    /// Engine submit→ack, measured orders only, from the strategy's submit
+    /// to its ack callback (pooled over blocks).
+    pub engine_submit_to_ack: Series,
+    /// The bare floor, pooled over floor blocks.
+    pub floor_bare: Series,
+    /// The loaded floor, pooled (`None` when not measured).
+    pub floor_loaded: Option<Series>,
+    /// Per-block p50 ratios to the bare floor.
+    pub ratio_bare_p50: Option<RatioSpread>,
+    /// Per-block p50 ratios to the loaded floor.
+    pub ratio_loaded_p50: Option<RatioSpread>,
+    /// Per-block p99 ratios to the bare floor.
+    pub ratio_bare_p99: Option<RatioSpread>,
+    /// Per-block p99 ratios to the loaded floor.
+    pub ratio_loaded_p99: Option<RatioSpread>,
+    /// The target for submit→ack p50 (× the floor).
+    pub target_ratio_p50: f64,
+    /// `PASS`/`FAIL` of the median bare ratio against the target.
+    pub verdict_bare: &'static str,
+    /// `PASS`/`FAIL` of the median loaded ratio (`-` without loaded floor).
+    pub verdict_loaded: &'static str,
+    /// Every block.
+    pub per_block: Vec<BlockRow>,
+    /// What the loaded floor's streams delivered.
+    pub loaded_streams: StreamBytes,
+}
+
+/// The fill-to-strategy target for p99.
+pub const FILL_TARGET_NS: u64 = 100_000;
+/// The submit→ack p50 target, as a multiple of the floor.
+pub const ACK_TARGET_RATIO: f64 = 3.0;
+
+/// Exact exchange-fill-to-strategy: the simulator's matching instant to
+/// the strategy's fill callback, same clock.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExactFill {
+    /// Percentiles.
+    pub series: Series,
+    /// Measured fills whose matching instant was missing.
+    pub unstamped: u64,
+    /// The p99 target.
+    pub target_ns: u64,
+    /// `PASS`/`FAIL` of p99 against the target (`no data` without samples).
+    pub verdict: &'static str,
+}
+
+/// Where traced allocations after warm-up come from, grouped by the
+/// innermost frame in the crate's own code.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AllocSite {
+    /// Engine thread.
+    pub thread: &'static str,
+    /// Innermost `src/…:line` of ours (`unknown` without one).
+    pub site: String,
+    /// Traced allocations at this site.
+    pub count: u64,
+    /// Bytes asked for by the first one.
+    pub size_bytes: usize,
+    /// What allocated, innermost first (symbol names).
+    pub callee: Vec<String>,
+    /// Our frames of the first one, innermost first.
+    pub frames: Vec<String>,
+}
+
+fn mean2(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some((a + b) / 2),
+        (x, None) | (None, x) => x,
+    }
+}
+
+fn quantile(h: Option<&Histogram<u64>>, q: f64) -> Option<u64> {
+    h.filter(|h| !h.is_empty()).map(|h| h.value_at_quantile(q))
+}
+
+fn merged(name: &'static str, hs: &[Histogram<u64>]) -> Series {
+    let mut all = super::flow::latency_histogram();
+    for h in hs {
+        let _ = all.add(h);
+    }
+    Series::of(name, &all)
+}
+
+/// Builds the interleaved section from the flow's per-block acks and the
+/// floors' per-block histograms.
+pub fn interleaved(acks: &[Histogram<u64>], floors: &BlockFloors) -> Interleaved {
+    let ratio = |e: u64, f: Option<u64>| f.filter(|f| *f > 0).map(|f| e as f64 / f as f64);
+    let neighbours = |fs: &[Histogram<u64>], k: usize, q: f64| {
+        mean2(quantile(fs.get(k), q), quantile(fs.get(k + 1), q))
+    };
+    let mut per_block = Vec::with_capacity(acks.len());
+    for (k, h) in acks.iter().enumerate() {
+        if h.is_empty() {
+            continue;
+        }
+        let (e50, e99) = (h.value_at_quantile(0.5), h.value_at_quantile(0.99));
+        let (b50, b99) = (
+            neighbours(&floors.bare, k, 0.5),
+            neighbours(&floors.bare, k, 0.99),
+        );
+        let (l50, l99) = (
+            neighbours(&floors.loaded, k, 0.5),
+            neighbours(&floors.loaded, k, 0.99),
+        );
+        per_block.push(BlockRow {
+            block: k,
+            orders: h.len(),
+            engine_p50_ns: e50,
+            engine_p99_ns: e99,
+            bare_p50_ns: b50.unwrap_or(0),
+            bare_p99_ns: b99.unwrap_or(0),
+            loaded_p50_ns: l50,
+            loaded_p99_ns: l99,
+            ratio_bare: ratio(e50, b50),
+            ratio_loaded: ratio(e50, l50),
+        });
+    }
+    let spread =
+        |f: &dyn Fn(&BlockRow) -> Option<f64>| RatioSpread::of(per_block.iter().filter_map(f));
+    let ratio_bare_p50 = spread(&|b| b.ratio_bare);
+    let ratio_loaded_p50 = spread(&|b| b.ratio_loaded);
+    let ratio_bare_p99 = spread(&|b| ratio(b.engine_p99_ns, Some(b.bare_p99_ns)));
+    let ratio_loaded_p99 = spread(&|b| ratio(b.engine_p99_ns, b.loaded_p99_ns));
+    let verdict = |r: &Option<RatioSpread>| match r {
+        None => "-",
+        Some(r) if r.median <= ACK_TARGET_RATIO => "PASS",
+        Some(_) => "FAIL",
+    };
+    Interleaved {
+        blocks: acks.len(),
+        engine_submit_to_ack: merged("submit_to_ack_measured", acks),
+        floor_bare: merged("floor", &floors.bare),
+        floor_loaded: (!floors.loaded.is_empty()).then(|| merged("floor_loaded", &floors.loaded)),
+        verdict_bare: verdict(&ratio_bare_p50),
+        verdict_loaded: verdict(&ratio_loaded_p50),
+        ratio_bare_p50,
+        ratio_loaded_p50,
+        ratio_bare_p99,
+        ratio_loaded_p99,
+        target_ratio_p50: ACK_TARGET_RATIO,
+        per_block,
+        loaded_streams: floors.loaded_streams,
+    }
+}
+
+/// Groups traces by their innermost frame of ours.
+pub fn alloc_sites(traces: &[AllocTrace]) -> Vec<AllocSite> {
+    let mut sites: Vec<AllocSite> = Vec::new();
+    for t in traces {
+        let frames = t.our_frames();
+        let site = frames.first().cloned().unwrap_or_else(|| "unknown".into());
+        let thread = t.thread.as_str();
+        if let Some(s) = sites
+            .iter_mut()
+            .find(|s| s.site == site && s.thread == thread)
+        {
+            s.count += 1;
+            continue;
+        }
+        sites.push(AllocSite {
+            thread,
+            site,
+            count: 1,
+            size_bytes: t.size,
+            callee: t.callee_frames(4),
+            frames: frames.into_iter().take(8).collect(),
+        });
+    }
+    sites.sort_by_key(|s| std::cmp::Reverse(s.count));
+    sites
+}
+
 /// The whole report.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BenchReport {
@@ -161,6 +443,12 @@ pub struct BenchReport {
     pub peak_rss_bytes: Option<u64>,
     /// Where the files went (`.hgrm` per path, `latency.svg`, `report.json`).
     pub files: Vec<PathBuf>,
+    /// Engine blocks interleaved with bare and loaded floor blocks.
+    pub interleaved: Option<Interleaved>,
+    /// Exact fill-to-strategy (in-process simulator only).
+    pub fill_exact: Option<ExactFill>,
+    /// Allocation sites after warm-up (`--alloc-trace` only).
+    pub alloc_trace: Option<Vec<AllocSite>>,
 }
 
 impl BenchReport {
@@ -208,6 +496,26 @@ impl BenchReport {
             }
         });
         let counters = out.summary.as_ref().map(|s| &s.counters);
+        let (interleaved, fill_exact) = {
+            let l = super::flow::lock(&f.latency);
+            let il = out.floors.as_ref().map(|fl| interleaved(&l.block_acks, fl));
+            let fe = (!l.exact_fill.is_empty() || l.unstamped_fills > 0).then(|| {
+                let series = Series::of("fill_exact", &l.exact_fill);
+                ExactFill {
+                    verdict: if series.count == 0 {
+                        "no data"
+                    } else if series.p99_ns < FILL_TARGET_NS {
+                        "PASS"
+                    } else {
+                        "FAIL"
+                    },
+                    series,
+                    unstamped: l.unstamped_fills,
+                    target_ns: FILL_TARGET_NS,
+                }
+            });
+            (il, fe)
+        };
         let error = out
             .error
             .as_ref()
@@ -258,7 +566,15 @@ impl BenchReport {
             allocations,
             peak_rss_bytes: super::rss::peak_rss_bytes(),
             files: Vec::new(),
+            interleaved,
+            fill_exact,
+            alloc_trace: None,
         }
+    }
+
+    /// Adds the allocation sites of an `--alloc-trace` run.
+    pub fn set_alloc_trace(&mut self, traces: &[AllocTrace]) {
+        self.alloc_trace = Some(alloc_sites(traces));
     }
 
     /// Writes `<path>.hgrm` for every path with samples, `latency.svg` and
@@ -287,6 +603,34 @@ impl BenchReport {
             )?;
             self.files.push(file);
             series.push((p, h));
+        }
+        // The series the table adds: measured-only submit→ack (per-block
+        // histograms pooled), the loaded floor and the exact fill.
+        let f = &out.flow;
+        let l = super::flow::lock(&f.latency);
+        let mut extra: Vec<(&str, Histogram<u64>)> = Vec::new();
+        let mut pooled = super::flow::latency_histogram();
+        for h in &l.block_acks {
+            let _ = pooled.add(h);
+        }
+        extra.push(("submit_to_ack_measured", pooled));
+        extra.push(("fill_exact", l.exact_fill.clone()));
+        drop(l);
+        if let Some(fl) = &out.floors {
+            let mut pooled = super::flow::latency_histogram();
+            for h in &fl.loaded {
+                let _ = pooled.add(h);
+            }
+            extra.push(("floor_loaded", pooled));
+        }
+        for (name, h) in extra.iter().filter(|(_, h)| !h.is_empty()) {
+            let file = dir.join(format!("{name}.hgrm"));
+            write_hgrm(
+                h,
+                1000.0,
+                std::io::BufWriter::new(std::fs::File::create(&file)?),
+            )?;
+            self.files.push(file);
         }
         let svg = dir.join("latency.svg");
         plot_histograms(series, &self.budgets, &svg).map_err(std::io::Error::other)?;
@@ -363,6 +707,7 @@ impl BenchReport {
                 r.verdict,
             );
         }
+        self.interleaved_text(&mut o);
         let c = &self.orders;
         let _ = writeln!(
             o,
@@ -412,6 +757,23 @@ impl BenchReport {
                 dir.display()
             );
         }
+        if let Some(sites) = &self.alloc_trace {
+            let _ = writeln!(o, "allocation trace after warm-up ({} sites):", sites.len());
+            for s in sites {
+                let _ = writeln!(
+                    o,
+                    "  {:>4}× {:<9} {} ({} B) via {}",
+                    s.count,
+                    s.thread,
+                    s.site,
+                    s.size_bytes,
+                    s.callee.join(" ← ")
+                );
+                for fr in s.frames.iter().skip(1).take(5) {
+                    let _ = writeln!(o, "          ← {fr}");
+                }
+            }
+        }
         if let Some(e) = &self.error {
             let _ = writeln!(o, "error: {e}");
         }
@@ -425,6 +787,113 @@ impl BenchReport {
             }
         );
         o
+    }
+}
+
+impl BenchReport {
+    /// The interleaved and exact-fill part of the table.
+    fn interleaved_text(&self, o: &mut String) {
+        let us = |ns: u64| ns as f64 / 1000.0;
+        let line = |o: &mut String, label: &str, s: &Series, extra: &str| {
+            let _ = writeln!(
+                o,
+                "{:<34} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}  {}",
+                label,
+                s.count,
+                us(s.p50_ns),
+                us(s.p90_ns),
+                us(s.p99_ns),
+                us(s.p999_ns),
+                us(s.max_ns),
+                extra
+            );
+        };
+        let spread = |r: &Option<RatioSpread>| {
+            r.as_ref().map_or_else(
+                || "-".to_string(),
+                |r| format!("{:.2}× (min {:.2}, max {:.2})", r.median, r.min, r.max),
+            )
+        };
+        if let Some(il) = &self.interleaved {
+            let _ = writeln!(
+                o,
+                "interleaved: {} engine blocks, each between two floor blocks (same run, same simulator)",
+                il.blocks
+            );
+            let _ = writeln!(
+                o,
+                "{:<34} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                "series (µs)", "count", "p50", "p90", "p99", "p99.9", "max"
+            );
+            line(
+                o,
+                "submit→ack (measured, strategy)",
+                &il.engine_submit_to_ack,
+                "",
+            );
+            line(o, "floor bare (request/response)", &il.floor_bare, "");
+            if let Some(l) = &il.floor_loaded {
+                let b = &il.loaded_streams;
+                line(
+                    o,
+                    "floor loaded (+user & market WS)",
+                    l,
+                    &format!(
+                        "read {} user / {} market frames",
+                        b.user_frames, b.market_frames
+                    ),
+                );
+            }
+            if let Some(fe) = &self.fill_exact {
+                line(
+                    o,
+                    "fill→strategy exact (sim match)",
+                    &fe.series,
+                    &format!(
+                        "p99 target < {} µs: {}{}",
+                        fe.target_ns / 1000,
+                        fe.verdict,
+                        if fe.unstamped > 0 {
+                            format!(" ({} unstamped)", fe.unstamped)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                );
+            }
+            let _ = writeln!(
+                o,
+                "submit→ack ÷ floor, median of per-block ratios: p50 ×bare {} [{}], ×loaded {} [{}] (target ≤ {:.0}×); p99 ×bare {}, ×loaded {}",
+                spread(&il.ratio_bare_p50),
+                il.verdict_bare,
+                spread(&il.ratio_loaded_p50),
+                il.verdict_loaded,
+                il.target_ratio_p50,
+                spread(&il.ratio_bare_p99),
+                spread(&il.ratio_loaded_p99),
+            );
+            let _ = writeln!(
+                o,
+                "  block  orders  engine p50  bare p50  loaded p50  ×bare  ×loaded"
+            );
+            let opt_us = |x: Option<u64>| x.map_or_else(|| "-".into(), |x| format!("{:.1}", us(x)));
+            let opt_r = |x: Option<f64>| x.map_or_else(|| "-".into(), |x| format!("{x:.2}"));
+            for b in &il.per_block {
+                let _ = writeln!(
+                    o,
+                    "  {:>5} {:>7} {:>11.1} {:>9.1} {:>11} {:>6} {:>8}",
+                    b.block,
+                    b.orders,
+                    us(b.engine_p50_ns),
+                    us(b.bare_p50_ns),
+                    opt_us(b.loaded_p50_ns),
+                    opt_r(b.ratio_bare),
+                    opt_r(b.ratio_loaded),
+                );
+            }
+        } else if let Some(fe) = &self.fill_exact {
+            line(o, "fill→strategy exact (sim match)", &fe.series, fe.verdict);
+        }
     }
 }
 

@@ -3,22 +3,35 @@
 //! measure the floor against the same venue, and collect everything the
 //! report needs.
 //!
-//! Why one function: the order matters (engine first, floor right after on
-//! the same simulator and connection kind; allocation snapshots inside the
-//! engine run; RSS last) and every caller — the CLI, the script, tests —
-//! should get the same measurement.
+//! Why one function: the order matters and every caller — the CLI, the
+//! script, tests — should get the same measurement. The engine warms up;
+//! then floor blocks and engine blocks alternate (F0 E0 F1 E1 … E(n-1) Fn)
+//! on the same simulator and connection kind, so each engine block has a
+//! floor block measured just before and just after it: on a VM whose
+//! loopback round trip jumps between modes from minute to minute, only a
+//! ratio to an adjacent floor means anything. Each floor block runs the bare
+//! floor and the loaded floor (alternating which goes first). Allocation
+//! snapshots are taken inside the engine run; RSS last.
 
-use super::floor::{self, Entry, FloorError, FloorRun, FloorSettings};
-use super::flow::{Flow, FlowSettings, FlowStats};
+use super::floor::{
+    Entry, FloorClient, FloorError, FloorKind, FloorRun, FloorSettings, StreamBytes,
+};
+use super::flow::{Flow, FlowSettings, FlowStats, latency_histogram};
 use crate::cli::demo::{demo_sim_settings, order_size, sim_config};
 use crate::config::{Config, ConfigError, Environment, OrderEntry, WaitStrategy};
+use crate::engine::EngineHandle;
 use crate::engine::{Engine, EngineError, EngineOptions, EngineSummary};
+use crate::latency::{LatencyPath, LatencyRecorder};
 use crate::model::{InstrumentId, Price, Quantity, Symbol};
 use crate::sim::SimSettings;
 use crate::sim::transport::{SimHandle, SimServer};
+use crate::sim::venue::fill_stamps::FillStamps;
+use hdrhistogram::Histogram;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+use std::time::Instant;
 
 /// Symbol the in-process benchmark trades.
 pub const DEFAULT_SYMBOL: &str = "BTCUSDT";
@@ -63,6 +76,13 @@ pub struct BenchSettings {
     pub qty_tick: Option<(Quantity, Price)>,
     /// Upper bound on the engine part of the run.
     pub max_runtime: Duration,
+    /// Measured blocks, each between two floor blocks (at least 1).
+    pub blocks: u64,
+    /// Also measure the loaded floor (streams held and read).
+    pub loaded_floor: bool,
+    /// Capture a backtrace for the first this-many allocations per engine
+    /// thread after warm-up (0 = off).
+    pub alloc_trace: usize,
 }
 
 impl Default for BenchSettings {
@@ -79,6 +99,9 @@ impl Default for BenchSettings {
             symbol: DEFAULT_SYMBOL.to_string(),
             qty_tick: None,
             max_runtime: Duration::from_secs(600),
+            blocks: 10,
+            loaded_floor: true,
+            alloc_trace: 0,
         }
     }
 }
@@ -120,11 +143,27 @@ pub struct BenchOutcome {
     pub summary: Option<EngineSummary>,
     /// What the flow counted, and the allocation snapshots.
     pub flow: Arc<FlowStats>,
-    /// The floor's histogram.
+    /// The bare floor, all blocks pooled (the `floor` row).
     pub floor: Option<FloorRun>,
+    /// Per-block floors (bare and loaded), for the per-block ratios.
+    pub floors: Option<BlockFloors>,
     /// First error, if the run did not complete (numbers so far are kept).
     pub error: Option<BenchError>,
 }
+
+/// The floors measured between the engine blocks: `blocks + 1` blocks each.
+#[derive(Debug)]
+pub struct BlockFloors {
+    /// Bare floor round trips per floor block.
+    pub bare: Vec<Histogram<u64>>,
+    /// Loaded floor round trips per floor block (empty when not measured).
+    pub loaded: Vec<Histogram<u64>>,
+    /// What the loaded floor's streams delivered.
+    pub loaded_streams: StreamBytes,
+}
+
+/// Credentials for a floor client, when they differ from the engine's.
+type Keys = Option<(String, String)>;
 
 /// The venue: config, optional in-process simulator, instrument, sizes.
 struct Target {
@@ -133,6 +172,11 @@ struct Target {
     instrument: InstrumentId,
     qty: Quantity,
     tick: Price,
+    /// Accounts of the bare and the loaded floor (in-process: their own, so
+    /// the engine's user stream never sees the floors' orders).
+    floor_keys: [Keys; 2],
+    /// The simulator's fill instants (in-process only).
+    fill_stamps: Option<Arc<FillStamps>>,
 }
 
 fn sizes_for(s: &BenchSettings, symbol: &str) -> Result<(Quantity, Price), BenchError> {
@@ -158,10 +202,32 @@ fn target(s: &BenchSettings) -> Result<Target, BenchError> {
             settings.server.limits.orders_per_10s = u32::MAX / 2;
             settings.server.limits.orders_per_minute = u32::MAX / 2;
             settings.server.tls = s.tls;
+            // Accounts 1 and 2 trade for the bare and the loaded floor.
+            while settings.venue.accounts.len() < 3 {
+                let n = settings.venue.accounts.len();
+                settings
+                    .venue
+                    .accounts
+                    .push(crate::sim::venue::settings::AccountSettings {
+                        api_key: format!("benchFloorAccount{n}ApiKey{:0>40}", n),
+                        api_secret: format!("benchFloorAccount{n}Secret{:0>40}", n),
+                        ..Default::default()
+                    });
+            }
+            let keys = |i: usize| {
+                settings
+                    .venue
+                    .accounts
+                    .get(i)
+                    .map(|a| (a.api_key.clone(), a.api_secret.clone()))
+            };
+            let floor_keys = [keys(1), keys(2)];
             let (tick, qty) = order_size(&settings, &s.symbol).ok_or_else(|| {
                 BenchError::Usage(format!("the simulator does not list {}", s.symbol))
             })?;
             let sim = SimServer::start(&settings).map_err(|e| BenchError::Sim(e.to_string()))?;
+            let stamps = Arc::new(FillStamps::with_capacity(1 << 16));
+            sim.with_venue(|v| v.stamp_fills(Some(Arc::clone(&stamps))));
             let mut config = match sim_config(&sim, &settings, &s.symbol, false) {
                 Ok(c) => c,
                 Err(e) => {
@@ -179,6 +245,8 @@ fn target(s: &BenchSettings) -> Result<Target, BenchError> {
                 instrument,
                 qty,
                 tick,
+                floor_keys,
+                fill_stamps: Some(stamps),
             })
         }
         Venue::SimUrl(url) => {
@@ -213,6 +281,8 @@ fn target(s: &BenchSettings) -> Result<Target, BenchError> {
                 instrument,
                 qty,
                 tick,
+                floor_keys: [None, None],
+                fill_stamps: None,
             })
         }
         Venue::ConfigFile(path) => {
@@ -230,6 +300,8 @@ fn target(s: &BenchSettings) -> Result<Target, BenchError> {
                 instrument,
                 qty,
                 tick,
+                floor_keys: [None, None],
+                fill_stamps: None,
             })
         }
     }
@@ -272,6 +344,8 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
         instrument,
         qty,
         tick,
+        floor_keys,
+        fill_stamps,
     } = target(s)?;
     let result = (|| {
         apply_options(&mut config, s)?;
@@ -279,11 +353,16 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
         fs.orders = s.orders;
         fs.warmup = s.warmup;
         fs.rate_per_sec = s.rate_per_sec;
+        fs.blocks = s.blocks.max(1);
+        fs.gated = true;
+        fs.fill_stamps = fill_stamps;
+        let plan = fs.clone();
         let flow = Flow::new(fs);
         let stats = flow.stats();
-        let floor_settings = FloorSettings {
+        let base = FloorSettings {
             rest_url: config.base_url_http.url.clone(),
             ws_api_url: config.base_url_ws_api.url.clone(),
+            stream_url: config.base_url_ws.url.clone(),
             entry: s.entry,
             ca_file: config.tls_ca_file.clone(),
             api_key: config.credentials.api_key.expose().to_string(),
@@ -295,15 +374,25 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
             orders: s.orders,
             warmup: s.warmup,
         };
+        let floor_settings = floor_keys.map(|k| {
+            let mut f = base.clone();
+            if let Some((key, secret)) = k {
+                f.api_key = key;
+                f.api_secret = secret;
+            }
+            f
+        });
         let mut out = BenchOutcome {
             config: config.clone(),
             summary: None,
             flow: Arc::clone(&stats),
             floor: None,
+            floors: None,
             error: None,
         };
         let opts = EngineOptions {
-            // The flow paces orders and settles phases on this timer.
+            // The flow paces orders, settles phases and checks whether the
+            // next block may run on this timer.
             timer_interval: Some(if s.rate_per_sec > 0 {
                 Duration::from_millis(1)
             } else {
@@ -312,9 +401,24 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
             max_runtime: Some(s.max_runtime),
             hgrm_dir: None,
         };
-        match Engine::start(config.clone(), flow, opts)
-            .and_then(|h| h.wait(s.max_runtime + Duration::from_secs(60)))
-        {
+        super::alloc::enable_trace(s.alloc_trace);
+        let handle = Engine::start(config.clone(), flow, opts)?;
+        let mut il = Interleave {
+            stats: &stats,
+            handle: &handle,
+            plan: &plan,
+            deadline: Instant::now() + s.max_runtime,
+            floors: BlockFloors {
+                bare: Vec::new(),
+                loaded: Vec::new(),
+                loaded_streams: StreamBytes::default(),
+            },
+        };
+        let floor_result = il.run(&floor_settings, s.loaded_floor);
+        let floors = il.floors;
+        // Whatever happened to the floor, let the engine finish its blocks.
+        stats.block_allowed.store(u64::MAX, Ordering::Release);
+        match handle.wait(s.max_runtime + Duration::from_secs(60)) {
             Ok(summary) => {
                 let c = &summary.counters;
                 if s.entry == Entry::WsApi && c.ws_api_order_requests == 0 {
@@ -324,18 +428,109 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
             }
             Err(e) => out.error = Some(e.into()),
         }
-        match floor::measure(&floor_settings) {
-            Ok(f) => out.floor = Some(f),
-            Err(e) => {
-                if out.error.is_none() {
-                    out.error = Some(e.into());
-                }
-            }
+        if let Err(e) = floor_result
+            && out.error.is_none()
+        {
+            out.error = Some(e.into());
         }
+        out.floor = Some(pooled_floor(&floors.bare));
+        out.floors = Some(floors);
         Ok(out)
     })();
     if let Some(sim) = sim {
         sim.shutdown();
     }
     result
+}
+
+/// Folds the bare floor blocks into the `floor` row's recorder.
+fn pooled_floor(blocks: &[Histogram<u64>]) -> FloorRun {
+    let mut recorder = LatencyRecorder::new();
+    let mut requests = 0;
+    for h in blocks {
+        for v in h.iter_recorded() {
+            for _ in 0..v.count_at_value() {
+                recorder.record(LatencyPath::Floor, v.value_iterated_to());
+            }
+        }
+        requests += h.len();
+    }
+    FloorRun { recorder, requests }
+}
+
+/// The main thread's side of the interleaving: floor blocks while the
+/// engine waits, engine blocks while the floor clients idle.
+struct Interleave<'a> {
+    stats: &'a FlowStats,
+    handle: &'a EngineHandle,
+    plan: &'a FlowSettings,
+    deadline: Instant,
+    floors: BlockFloors,
+}
+
+impl Interleave<'_> {
+    /// Waits until `ready` holds; `false` when the engine stopped, the flow
+    /// failed or the run's time is up.
+    fn wait_for(&self, ready: impl Fn(&FlowStats) -> bool) -> bool {
+        loop {
+            if ready(self.stats) {
+                return true;
+            }
+            if self.handle.is_finished()
+                || self.stats.failure().is_some()
+                || Instant::now() >= self.deadline
+            {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    fn run(&mut self, settings: &[FloorSettings; 2], loaded: bool) -> Result<(), FloorError> {
+        let [bare_s, loaded_s] = settings;
+        let mut bare = FloorClient::open(bare_s, FloorKind::Bare)?;
+        let mut load = if loaded {
+            Some(FloorClient::open(loaded_s, FloorKind::Loaded)?)
+        } else {
+            None
+        };
+        if !self.wait_for(|s| s.warmed.load(Ordering::Acquire)) {
+            return Ok(());
+        }
+        // The floors warm up too (caches, connections, the simulator's
+        // per-account state), untimed.
+        let warm = self.plan.warmup.min(400);
+        bare.run(warm, None)?;
+        if let Some(l) = &mut load {
+            l.run(warm, None)?;
+        }
+        let blocks = self.plan.block_count();
+        for k in 0..=blocks {
+            let n = self.plan.block_len(k.min(blocks - 1));
+            let mut hb = latency_histogram();
+            let mut hl = latency_histogram();
+            if k % 2 == 0 {
+                bare.run(n, Some(&mut hb))?;
+            }
+            if let Some(l) = &mut load {
+                l.run(n, Some(&mut hl))?;
+            }
+            if k % 2 == 1 {
+                bare.run(n, Some(&mut hb))?;
+            }
+            self.floors.bare.push(hb);
+            if let Some(l) = &load {
+                self.floors.loaded.push(hl);
+                self.floors.loaded_streams = l.stream_bytes();
+            }
+            if k == blocks {
+                break;
+            }
+            self.stats.block_allowed.store(k + 1, Ordering::Release);
+            if !self.wait_for(|s| s.blocks_done.load(Ordering::Acquire) > k) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
 }

@@ -4,7 +4,8 @@
 //! ```text
 //! binance-exec bench [--orders N] [--rate R] [--entry rest|ws-api] [--wait W]
 //!     [--net-wait W] [--exec-wait W] [--strategy-wait W] [--cores N,N,N] [--tls]
-//!     [--sim-url URL | --config FILE] [--warmup N] [--json] [--out DIR]
+//!     [--sim-url URL | --config FILE] [--warmup N] [--blocks N] [--no-loaded-floor]
+//!     [--alloc-trace[=K]] [--json] [--out DIR]
 //! ```
 //!
 //! Prints one table (or `--json` one object) and writes `.hgrm` files, an
@@ -104,6 +105,18 @@ pub struct Args {
     /// Orders before measuring starts.
     #[arg(long, default_value_t = 500)]
     pub warmup: u64,
+    /// Measured blocks; floor blocks run before, between and after them,
+    /// and each block's ratio is taken against its neighbouring floors.
+    #[arg(long, default_value_t = 10)]
+    pub blocks: u64,
+    /// Skip the loaded floor (the floor client that also holds and reads a
+    /// user-data stream and the engine's market streams).
+    #[arg(long)]
+    pub no_loaded_floor: bool,
+    /// Capture a backtrace for the first K allocations of each engine thread
+    /// after warm-up and print where in the crate they happen.
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "20")]
+    pub alloc_trace: Option<usize>,
     /// Upper bound on the engine run, seconds.
     #[arg(long, default_value_t = 600)]
     pub max_secs: u64,
@@ -158,6 +171,9 @@ pub fn settings(args: &Args) -> Result<BenchSettings, String> {
         symbol: args.symbol.clone(),
         qty_tick,
         max_runtime: Duration::from_secs(args.max_secs.max(1)),
+        blocks: args.blocks.max(1),
+        loaded_floor: !args.no_loaded_floor,
+        alloc_trace: args.alloc_trace.unwrap_or(0),
     })
 }
 
@@ -182,6 +198,9 @@ pub fn run(args: Args) -> i32 {
         }
     };
     let mut report = BenchReport::new(&s, &outcome);
+    if s.alloc_trace > 0 {
+        report.set_alloc_trace(&crate::bench::alloc::take_traces());
+    }
     let dir = args.out.clone().unwrap_or_else(default_out_dir);
     if let Err(e) = report.write_files(&outcome, &dir) {
         eprintln!("bench: cannot write {}: {e}", dir.display());

@@ -325,6 +325,9 @@ impl Venue {
         x: ExecutionType,
         out: &mut Outbox,
     ) {
+        if let Some(stamps) = &self.fill_stamps {
+            stamps.stamp(trade_id, crate::latency::now_ns());
+        }
         let now = self.now;
         let Some(o) = self.orders.get_mut(&id) else {
             return;

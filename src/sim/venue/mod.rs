@@ -14,6 +14,7 @@ pub mod book;
 pub mod brackets;
 pub mod control;
 pub mod fasthash;
+pub mod fill_stamps;
 pub mod info;
 pub mod json;
 pub mod market;

@@ -130,6 +130,8 @@ pub struct Venue {
     /// ORDERS/10 s. The transport sets its enforced limits here so clients
     /// that size their own limiter from exchangeInfo agree with it.
     pub(crate) advertised_limits: [u32; 3],
+    /// Opt-in fill instants for exact benchmark latency (`None` = off).
+    pub(crate) fill_stamps: Option<std::sync::Arc<super::fill_stamps::FillStamps>>,
 }
 
 impl Venue {
@@ -143,6 +145,13 @@ impl Venue {
         orders_per_10s: u32,
     ) {
         self.advertised_limits = [weight_per_minute, orders_per_minute, orders_per_10s];
+    }
+
+    /// Installs (or removes) the table the matching engine stamps each
+    /// fill's monotonic instant into, so a benchmark can measure
+    /// fill-to-strategy exactly instead of from the millisecond `T`.
+    pub fn stamp_fills(&mut self, stamps: Option<std::sync::Arc<super::fill_stamps::FillStamps>>) {
+        self.fill_stamps = stamps;
     }
 
     /// A venue with the configured accounts and symbols, at time `now_ms`.
@@ -213,6 +222,7 @@ impl Venue {
             now: now_ms,
             triggers_dirty: false,
             advertised_limits: [2400, 1200, 300],
+            fill_stamps: None,
         };
         for i in 0..v.markets.len() {
             v.regenerate_book(i);

@@ -282,9 +282,14 @@ impl Shared {
         };
         // Taken only for requests the venue (or the transport) really
         // handles: a mangled answer hides a real outcome.
-        let mangled = |reply: Reply| Answer {
-            bad: lock(&self.faults).take_reply_fault(ep.order_write),
-            ..simple(reply)
+        let mangled = |reply: Reply| {
+            // Own statement: the guard must be gone before `simple` reads
+            // the (skewed) clock, which locks the faults again.
+            let bad = lock(&self.faults).take_reply_fault(ep.order_write);
+            Answer {
+                bad,
+                ..simple(reply)
+            }
         };
         match injected {
             Injected::ServerError(status) => {

@@ -775,6 +775,7 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("openOrders unreadable: {e}"));
+                    self.counters.bad_input.add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },
@@ -787,6 +788,7 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("openAlgoOrders unreadable: {e}"));
+                    self.counters.bad_input.add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },
@@ -807,6 +809,7 @@ impl Exec {
                     }
                     Err(e) => {
                         self.note(format!("{}: order query unreadable: {e}", p.client_id));
+                        self.counters.bad_input.add(crate::engine::bad_input::BadKind::RestResponse);
                         self.recon_mark_failed();
                     }
                 }
@@ -850,6 +853,7 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("userTrades unreadable: {e}"));
+                    self.counters.bad_input.add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },

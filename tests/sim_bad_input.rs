@@ -174,7 +174,10 @@ fn targets_keep_faults_off_other_frames_and_the_default_limit_is_the_engines() {
     let sim = start();
     let (mut c, mut ws) = user_stream(&sim);
     // Market-only fault: a user frame passes untouched and keeps it armed.
-    patch(&sim, r#"{"non_json_next_frames":1,"bad_frames_on":"market"}"#);
+    patch(
+        &sim,
+        r#"{"non_json_next_frames":1,"bad_frames_on":"market"}"#,
+    );
     place(&mut c, "tg-1");
     let v: sonic_rs::Value = sonic_rs::from_str(&next_text(&mut ws)).expect("JSON");
     assert_eq!(v["o"]["c"].as_str(), Some("tg-1"));
@@ -274,7 +277,11 @@ fn rest_reply_faults_hide_an_executed_order() {
     assert!(r.json()["serverTime"].as_i64().is_some());
     let r = place(&mut c, "rr-trunc");
     assert_eq!(r.status, 200);
-    assert!(sonic_rs::from_str::<sonic_rs::Value>(&r.body).is_err(), "{}", r.body);
+    assert!(
+        sonic_rs::from_str::<sonic_rs::Value>(&r.body).is_err(),
+        "{}",
+        r.body
+    );
     assert!(r.body.starts_with('{'));
 
     patch(&sim, r#"{"html_502_next":1}"#);

@@ -192,7 +192,10 @@ pub fn is_venue_error_body(body: &[u8]) -> bool {
 pub fn salvage_ws_id(frame: &[u8]) -> Option<u64> {
     let text = std::str::from_utf8(frame.get(..frame.len().min(64))?).ok()?;
     let rest = text.trim_start().strip_prefix('{')?.trim_start();
-    let rest = rest.strip_prefix("\"id\"")?.trim_start().strip_prefix(':')?;
+    let rest = rest
+        .strip_prefix("\"id\"")?
+        .trim_start()
+        .strip_prefix(':')?;
     let rest = rest.trim_start();
     let end = rest
         .find(|c: char| !c.is_ascii_digit())
@@ -242,7 +245,9 @@ mod tests {
 
     #[test]
     fn venue_errors_and_ids_are_recognised() {
-        assert!(is_venue_error_body(br#"{"code":-2011,"msg":"Unknown order sent."}"#));
+        assert!(is_venue_error_body(
+            br#"{"code":-2011,"msg":"Unknown order sent."}"#
+        ));
         assert!(!is_venue_error_body(b"<html>502</html>"));
         assert!(!is_venue_error_body(br#"[{"code":-2011,"msg":"x"}]"#));
         assert_eq!(salvage_ws_id(br#"{"id":42,"status":200,"res"#), Some(42));

@@ -39,14 +39,16 @@ impl Exec {
             RestOutcome::Unknown(NetFailure::Http(HttpError::Parse(e)))
             | RestOutcome::NotSent(NetFailure::Http(HttpError::Parse(e))) => {
                 let e = e.to_string();
-                self.bad_input(BadKind::RestResponse, || format!("broken REST response: {e}"));
+                self.bad_input(BadKind::RestResponse, || {
+                    format!("broken REST response: {e}")
+                });
             }
             RestOutcome::Response { status, body, .. }
                 if !(200..300).contains(status) && !is_venue_error_body(body.as_bytes()) =>
             {
                 let status = *status;
-                let head = String::from_utf8_lossy(body.as_bytes().get(..40).unwrap_or(&[]))
-                    .into_owned();
+                let head =
+                    String::from_utf8_lossy(body.as_bytes().get(..40).unwrap_or(&[])).into_owned();
                 self.bad_input(BadKind::RestResponse, || {
                     format!("HTTP {status} without a venue error body: {head:?}")
                 });

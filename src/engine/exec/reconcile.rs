@@ -775,7 +775,9 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("openOrders unreadable: {e}"));
-                    self.counters.bad_input.add(crate::engine::bad_input::BadKind::RestResponse);
+                    self.counters
+                        .bad_input
+                        .add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },
@@ -788,7 +790,9 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("openAlgoOrders unreadable: {e}"));
-                    self.counters.bad_input.add(crate::engine::bad_input::BadKind::RestResponse);
+                    self.counters
+                        .bad_input
+                        .add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },
@@ -809,7 +813,9 @@ impl Exec {
                     }
                     Err(e) => {
                         self.note(format!("{}: order query unreadable: {e}", p.client_id));
-                        self.counters.bad_input.add(crate::engine::bad_input::BadKind::RestResponse);
+                        self.counters
+                            .bad_input
+                            .add(crate::engine::bad_input::BadKind::RestResponse);
                         self.recon_mark_failed();
                     }
                 }
@@ -853,7 +859,9 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("userTrades unreadable: {e}"));
-                    self.counters.bad_input.add(crate::engine::bad_input::BadKind::RestResponse);
+                    self.counters
+                        .bad_input
+                        .add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },

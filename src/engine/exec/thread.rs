@@ -19,8 +19,8 @@ use crate::binance::requests::{
 };
 use crate::binance::rest::{AlgoOrderResponse, OrderResponse, decode};
 use crate::config::{Backoff, Config, PositionMode, SplitMix64};
-use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::bad_input::BadKind;
+use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::clock::mono_ns;
 use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome, StreamKind};
 use crate::engine::pool::OrderHandle;
@@ -948,7 +948,9 @@ impl Exec {
                     // A 2xx we cannot read: the request executed in some way we
                     // cannot see. Resolve by query.
                     let id = p.client_id;
-                    self.bad_input(BadKind::OrderReply, || format!("{id}: unreadable reply ({e})"));
+                    self.bad_input(BadKind::OrderReply, || {
+                        format!("{id}: unreadable reply ({e})")
+                    });
                     self.unknown(p, 0, t);
                 }
             }
@@ -1234,7 +1236,10 @@ impl Exec {
             }
             UserEvent::ListenKeyExpired(_) => self.recon_renew_key("listenKey expired"),
             UserEvent::Unknown { event_type } => self.bad_input(BadKind::UnknownEvent, || {
-                format!("user event of unknown type {:?} skipped", event_type.as_str())
+                format!(
+                    "user event of unknown type {:?} skipped",
+                    event_type.as_str()
+                )
             }),
             _ => {}
         }
@@ -1279,7 +1284,10 @@ impl Exec {
             }
             MarketEvent::Unknown { event_type } if !event_type.as_str().is_empty() => {
                 self.bad_input(BadKind::UnknownEvent, || {
-                    format!("market event of unknown type {:?} skipped", event_type.as_str())
+                    format!(
+                        "market event of unknown type {:?} skipped",
+                        event_type.as_str()
+                    )
                 });
             }
             _ => {}

@@ -312,9 +312,15 @@ impl FaultSettings {
             (&mut self.corrupt_next_frames, FrameFault::Truncated),
             (&mut self.oversized_next_frames, FrameFault::Oversized),
             (&mut self.at_limit_next_frames, FrameFault::AtLimit),
-            (&mut self.unknown_event_next_frames, FrameFault::UnknownEvent),
+            (
+                &mut self.unknown_event_next_frames,
+                FrameFault::UnknownEvent,
+            ),
             (&mut self.extra_fields_next_frames, FrameFault::ExtraFields),
-            (&mut self.missing_field_next_frames, FrameFault::MissingField),
+            (
+                &mut self.missing_field_next_frames,
+                FrameFault::MissingField,
+            ),
             (&mut self.non_json_next_frames, FrameFault::NonJson),
             (&mut self.binary_next_frames, FrameFault::Binary),
         ]
@@ -440,7 +446,11 @@ pub fn mangle_frame(
         FrameFault::ExtraFields => {
             let extra = "\"zzFuture\":{\"list\":[1,2.5,\"x\",null,{\"deep\":true}],\"n\":null},\"zzFlag\":false,";
             let j = match json.find('{') {
-                Some(i) if json.get(i + 1..).is_some_and(|r| r.trim_start().starts_with('"')) => {
+                Some(i)
+                    if json
+                        .get(i + 1..)
+                        .is_some_and(|r| r.trim_start().starts_with('"')) =>
+                {
                     let mut s = String::with_capacity(json.len() + extra.len());
                     s.push_str(json.get(..=i).unwrap_or(""));
                     s.push_str(extra);
@@ -452,9 +462,8 @@ pub fn mangle_frame(
             vec![WireFrame::Text(wrap(&j))]
         }
         FrameFault::MissingField => {
-            let j = remove_field(json, "s").unwrap_or_else(|| {
-                remove_field(json, "E").unwrap_or_else(|| json.to_string())
-            });
+            let j = remove_field(json, "s")
+                .unwrap_or_else(|| remove_field(json, "E").unwrap_or_else(|| json.to_string()));
             vec![WireFrame::Text(wrap(&j))]
         }
         FrameFault::NonJson => vec![WireFrame::Text(HTML_502.to_string())],

@@ -7,8 +7,8 @@
 //! socket plus a waker, so frames queued by the hub leave immediately and the
 //! thread sleeps otherwise.
 use super::auth::{self, SignedPayload};
-use super::http::{self, HttpRequest};
 use super::faults::{HTML_502, ReplyFault, WireFrame, corrupt, wrong_shape};
+use super::http::{self, HttpRequest};
 use super::hub::{FrameMeta, Out, Route, Subscriber, UserBinding, normalise_stream};
 use super::server::{Answer, Call, Io, Shared, lock};
 use crate::sim::venue::{Method, Params, Reply, api::push_json_str};

@@ -244,6 +244,34 @@ mod tests {
     }
 
     #[test]
+    fn the_metrics_family_shows_every_kind() {
+        let m = crate::metrics::Metrics::default();
+        let mut b = BadInput::default();
+        b.add(BadKind::Oversized);
+        b.add(BadKind::StreamFrame);
+        b.add(BadKind::StreamFrame);
+        m.set_bad_input(&b);
+        let mut out = String::new();
+        crate::metrics::render::render(&m, &mut out);
+        assert!(
+            out.contains("# TYPE binance_exec_bad_input_total counter"),
+            "{out}"
+        );
+        assert!(
+            out.contains("binance_exec_bad_input_total{kind=\"stream_frame\"} 2"),
+            "{out}"
+        );
+        assert!(
+            out.contains("binance_exec_bad_input_total{kind=\"oversized_frame\"} 1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("binance_exec_bad_input_total{kind=\"ws_api_reply\"} 0"),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn venue_errors_and_ids_are_recognised() {
         assert!(is_venue_error_body(
             br#"{"code":-2011,"msg":"Unknown order sent."}"#

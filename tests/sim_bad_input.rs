@@ -6,8 +6,7 @@ mod common;
 
 use binance_exec::sim::SimSettings;
 use binance_exec::sim::transport::faults::{
-    BINARY_MAGIC, DEFAULT_FRAME_LIMIT, FUTURE_EVENT, FUTURE_STATE, FaultPatch, FrameTarget,
-    ReplyTarget,
+    BINARY_MAGIC, DEFAULT_FRAME_LIMIT, FUTURE_EVENT, FUTURE_STATE, FaultPatch,
 };
 use binance_exec::sim::transport::{SimHandle, SimServer};
 use common::*;
@@ -231,7 +230,6 @@ fn targets_keep_faults_off_other_frames_and_the_default_limit_is_the_engines() {
     let t = next_text(&mut big);
     assert_eq!(t.len(), DEFAULT_FRAME_LIMIT + 1);
     assert!(t.contains("tg-2"));
-    let _ = FrameTarget::Any;
 }
 
 /// Raw HTTP: the announced Content-Length and the bytes that came before
@@ -397,5 +395,4 @@ fn ws_api_reply_faults() {
     for id in ["wa-trunc", "wa-shape", "wa-html", "wa-len"] {
         assert!(in_ledger(&mut c, id), "{id}: the venue did not execute it");
     }
-    let _ = ReplyTarget::Any;
 }

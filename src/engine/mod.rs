@@ -11,6 +11,7 @@
 //!   where they run, the venue clock estimate, the local rate limiter, and the
 //!   crash-safe order journal;
 //! - [`net_thread`]: the one thread that owns every socket.
+pub mod bad_input;
 pub mod buffers;
 pub mod client_ids;
 pub mod clock;

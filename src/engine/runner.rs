@@ -85,6 +85,9 @@ pub struct Counters {
     /// Order writes that went over REST although `order_entry = "ws_api"`
     /// (the WebSocket API was down or a frame was certainly not written).
     pub rest_fallbacks: u64,
+    /// The venue's bad input by kind (unreadable frames and replies,
+    /// unknown events and enum values, oversized messages).
+    pub bad_input: crate::engine::bad_input::BadInput,
 }
 
 impl Counters {

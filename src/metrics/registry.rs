@@ -283,6 +283,9 @@ pub(crate) struct LatencySlot {
     pub(crate) count: AtomicU64,
 }
 
+/// Kinds of the `binance_exec_bad_input_total` family.
+const BAD_INPUT_KINDS: usize = 7;
+
 /// The registry the engine increments and the scrape thread reads. Share it
 /// as `Arc<Metrics>`; every method takes `&self`.
 #[derive(Debug)]
@@ -292,6 +295,7 @@ pub struct Metrics {
     pub(crate) unknown_open: AtomicU64,
     pub(crate) rejects: [AtomicU64; REJECT_SLOTS],
     pub(crate) reconnects: [AtomicU64; STREAMS.len()],
+    pub(crate) bad_input: [AtomicU64; BAD_INPUT_KINDS],
     pub(crate) rate: [AtomicU64; RateGauge::COUNT],
     pub(crate) rate_limit: [AtomicU64; RateGauge::COUNT],
     pub(crate) latency: [LatencySlot; LatencyPath::COUNT],
@@ -307,6 +311,7 @@ impl Default for Metrics {
             // Longer than the 32 elements `Default` covers for arrays.
             rejects: std::array::from_fn(|_| AtomicU64::new(0)),
             reconnects: Default::default(),
+            bad_input: Default::default(),
             rate: Default::default(),
             rate_limit: Default::default(),
             latency: Default::default(),
@@ -406,6 +411,27 @@ impl Metrics {
         self.rejects
             .get(reject_slot(code))
             .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// Mirrors the engine's bad-input counters (kept by the execution
+    /// thread, published with the other summary counters).
+    pub fn set_bad_input(&self, b: &crate::engine::bad_input::BadInput) {
+        for (slot, (_, v)) in self.bad_input.iter().zip(b.by_kind()) {
+            slot.store(v, Ordering::Relaxed);
+        }
+    }
+
+    /// `(kind, count)` of the bad-input family, in exposition order.
+    pub fn bad_input(&self) -> [(&'static str, u64); BAD_INPUT_KINDS] {
+        let names = crate::engine::bad_input::BadInput::default().by_kind();
+        std::array::from_fn(|i| {
+            let name = names.get(i).map_or("", |(n, _)| n);
+            let v = self
+                .bad_input
+                .get(i)
+                .map_or(0, |a| a.load(Ordering::Relaxed));
+            (name, v)
+        })
     }
 
     /// Counts one reconnect of `stream`.

@@ -152,6 +152,17 @@ pub fn render(m: &Metrics, out: &mut String) {
         sample(out, name, &[("stream", stream_label(s))], m.reconnects(s));
     }
 
+    let name = "binance_exec_bad_input_total";
+    header(
+        out,
+        name,
+        "counter",
+        "Venue input the engine could not use, by kind (unreadable frames and replies, unknown events and enum values, oversized messages).",
+    );
+    for (kind, v) in m.bad_input() {
+        sample(out, name, &[("kind", kind)], v);
+    }
+
     rate_family(
         out,
         "binance_exec_rate_limit_used",

@@ -270,8 +270,18 @@ impl FaultPlan {
                 },
             },
             FaultKind::CorruptFrames => {
+                // Rotates through the simulator's bad-frame kinds.
                 let n = rng.range(1, 3) as u32;
-                patch(|p| p.corrupt_next_frames = Some(n))
+                match rng.below(8) {
+                    0 => patch(|p| p.corrupt_next_frames = Some(n)),
+                    1 => patch(|p| p.unknown_event_next_frames = Some(n)),
+                    2 => patch(|p| p.unknown_enum_next_frames = Some(n)),
+                    3 => patch(|p| p.extra_fields_next_frames = Some(n)),
+                    4 => patch(|p| p.missing_field_next_frames = Some(n)),
+                    5 => patch(|p| p.non_json_next_frames = Some(n)),
+                    6 => patch(|p| p.binary_next_frames = Some(n)),
+                    _ => patch(|p| p.oversized_next_frames = Some(1)),
+                }
             }
             FaultKind::StreamDelay => {
                 let ms = rng.range(50, 400);

@@ -332,11 +332,7 @@ fn audit(
     sum.retries = engine.counters.retries;
     sum.rate_limit_backoffs = engine.counters.rate_limit_backoffs;
     sum.reconnects = engine.counters.reconnects;
-    sum.bad_frames_logged = engine
-        .events
-        .iter()
-        .filter(|e| e.contains("undecodable") || e.contains("unreadable"))
-        .count() as u64;
+    sum.bad_frames_logged = engine.counters.bad_input.total();
     sum.latency_text = engine.latency.to_string();
     sum.latency_json = engine.latency.to_json();
     sum.comparison = Some(compare(

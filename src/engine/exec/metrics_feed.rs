@@ -187,6 +187,7 @@ impl ExecMetrics {
             counters.skipped_insufficient_margin,
         );
         m.set_unknown_open(unknown_open as u64);
+        m.set_bad_input(&counters.bad_input);
         for (kind, window, g) in [
             (LimitKind::Weight, 60_000, RateGauge::WeightPerMinute),
             (LimitKind::Orders, 10_000, RateGauge::OrdersPer10s),

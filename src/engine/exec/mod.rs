@@ -13,6 +13,7 @@
 //! - [`reconcile`]: reconnect / listenKey / silence / sweep reconciliation
 //!   and missed-fill recovery from `userTrades`.
 
+mod bad_input;
 pub mod claims;
 pub(crate) mod metrics_feed;
 pub mod persist;

@@ -809,6 +809,9 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("openOrders unreadable: {e}"));
+                    self.counters
+                        .bad_input
+                        .add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },
@@ -821,6 +824,9 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("openAlgoOrders unreadable: {e}"));
+                    self.counters
+                        .bad_input
+                        .add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },
@@ -841,6 +847,9 @@ impl Exec {
                     }
                     Err(e) => {
                         self.note(format!("{}: order query unreadable: {e}", p.client_id));
+                        self.counters
+                            .bad_input
+                            .add(crate::engine::bad_input::BadKind::RestResponse);
                         self.recon_mark_failed();
                     }
                 }
@@ -886,6 +895,9 @@ impl Exec {
                 }
                 Err(e) => {
                     self.note(format!("userTrades unreadable: {e}"));
+                    self.counters
+                        .bad_input
+                        .add(crate::engine::bad_input::BadKind::RestResponse);
                     self.recon_mark_failed();
                 }
             },

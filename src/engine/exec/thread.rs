@@ -19,6 +19,7 @@ use crate::binance::requests::{
 };
 use crate::binance::rest::{AlgoOrderResponse, OrderResponse, decode};
 use crate::config::{Backoff, Config, PositionMode, SplitMix64};
+use crate::engine::bad_input::BadKind;
 use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::clock::mono_ns;
 use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome, StreamKind};
@@ -111,6 +112,8 @@ pub struct Exec {
     pub(crate) hgrm_dir: Option<std::path::PathBuf>,
     pub(crate) counters: Counters,
     pub(crate) log: Vec<String>,
+    /// Rate limit of bad-input log lines.
+    pub(crate) bad_log: crate::engine::bad_input::BadInputLog,
     pub(crate) finished: Vec<Order>,
     pub(crate) lat: LatencyRecorder,
     /// Local limiter: throttles before the venue does (fed by X-MBX headers).
@@ -188,6 +191,7 @@ impl Exec {
             hgrm_dir: None,
             counters: Counters::default(),
             log: Vec::with_capacity(256),
+            bad_log: Default::default(),
             finished: Vec::new(),
             lat: LatencyRecorder::new(),
             limiter: RateLimiter::new(&[], backoff, 1),
@@ -707,6 +711,7 @@ impl Exec {
                 t_write_ns,
                 t_read_ns,
             } => {
+                self.check_rest_outcome(&outcome);
                 let Some(p) = self.pending.remove(&tag) else {
                     if let RestOutcome::Response { body, .. } = outcome {
                         self.net.bufs.put(body);
@@ -761,8 +766,11 @@ impl Exec {
             }
             NetEvent::MarketFrame { buf, t_read_ns } => {
                 let t = self.to_engine(t_read_ns);
-                if let Ok(e) = decode_market(buf.as_bytes()) {
-                    self.on_market(e, t);
+                match decode_market(buf.as_bytes()) {
+                    Ok(e) => self.on_market(e, t),
+                    Err(e) => self.bad_input(BadKind::StreamFrame, || {
+                        format!("undecodable market frame: {e}")
+                    }),
                 }
                 self.net.bufs.put(buf);
             }
@@ -797,6 +805,11 @@ impl Exec {
                         self.recon_on_user_down();
                     }
                     self.note(format!("{k:?} stream down: {f}"));
+                }
+                if crate::engine::exec::bad_input::is_oversized(&f) {
+                    self.bad_input(BadKind::Oversized, || {
+                        format!("{k:?} message over the size limit; reconnecting ({f})")
+                    });
                 }
             }
             NetEvent::Rejected(f) => self.note(format!("network thread refused a command: {f}")),
@@ -933,7 +946,10 @@ impl Exec {
                 Err(e) => {
                     // A 2xx we cannot read: the request executed in some way we
                     // cannot see. Resolve by query.
-                    self.note(format!("{}: unreadable reply ({e})", p.client_id));
+                    let id = p.client_id;
+                    self.bad_input(BadKind::OrderReply, || {
+                        format!("{id}: unreadable reply ({e})")
+                    });
                     self.unknown(p, 0, t);
                 }
             }
@@ -1094,7 +1110,7 @@ impl Exec {
             return;
         }
         let r = if (200..300).contains(&status) {
-            if p.algo {
+            let r = if p.algo {
                 decode::<AlgoOrderResponse>(body)
                     .ok()
                     .map(|a| reports::from_algo_response(&a, ReportSource::Query, t))
@@ -1102,7 +1118,14 @@ impl Exec {
                 decode::<OrderResponse>(body)
                     .ok()
                     .map(|o| reports::from_order_response(&o, ReportSource::Query, t))
+            };
+            if r.is_none() {
+                let id = p.client_id;
+                self.bad_input(BadKind::RestResponse, || {
+                    format!("{id}: order query reply unreadable; asking again")
+                });
             }
+            r
         } else {
             let e = VenueError::from_response(status, body);
             if e.code == -2013 || e.code == -2011 || e.code == -2026 {
@@ -1154,10 +1177,16 @@ impl Exec {
             Ok(Some(e)) => self.on_user(e, t),
             Ok(None) => self.on_account_update(),
             Err(e) => {
-                self.note(format!("undecodable user frame: {e}"));
+                self.bad_input(BadKind::StreamFrame, || {
+                    format!("undecodable user frame: {e}; reconciling")
+                });
                 // A key's death must not be missed over a field's format.
                 if reconcile::is_listen_key_expired(bytes) {
                     self.recon_renew_key("listenKey expired (undecodable notice)");
+                } else {
+                    // It may have been an order update or a fill: ask the
+                    // venue rather than wait for the next sweep.
+                    self.recon_start(reconcile::ReconcileReason::Sweep);
                 }
             }
         }
@@ -1168,6 +1197,21 @@ impl Exec {
             UserEvent::OrderTradeUpdate(u) => {
                 let r = reports::from_order_update(&u, t);
                 self.apply(&r, t);
+                if crate::engine::exec::bad_input::has_unknown_enum(&u) {
+                    // The tracker kept the order's state (it never guesses
+                    // an unknown status); the venue's query says what it is.
+                    let id = u.client_order_id;
+                    self.bad_input(BadKind::UnknownEnum, || {
+                        format!(
+                            "{id}: order update with status {:?} / execution type {:?}; querying",
+                            u.status, u.execution_type
+                        )
+                    });
+                    let inst = crate::model::ids::InstrumentId::perp(u.symbol);
+                    if self.tracker.find(&id).is_some() {
+                        self.recon_check_order(id, inst, false, false);
+                    }
+                }
             }
             UserEvent::TradeLite(tl) => {
                 let r = reports::from_trade_lite(&tl, t);
@@ -1182,6 +1226,12 @@ impl Exec {
                 self.on_account_update();
             }
             UserEvent::ListenKeyExpired(_) => self.recon_renew_key("listenKey expired"),
+            UserEvent::Unknown { event_type } => self.bad_input(BadKind::UnknownEvent, || {
+                format!(
+                    "user event of unknown type {:?} skipped",
+                    event_type.as_str()
+                )
+            }),
             _ => {}
         }
     }
@@ -1222,6 +1272,14 @@ impl Exec {
                     ts_recv_ns: t,
                 };
                 self.send_strategy(ToStrategy::Trade(tr));
+            }
+            MarketEvent::Unknown { event_type } if !event_type.as_str().is_empty() => {
+                self.bad_input(BadKind::UnknownEvent, || {
+                    format!(
+                        "market event of unknown type {:?} skipped",
+                        event_type.as_str()
+                    )
+                });
             }
             _ => {}
         }

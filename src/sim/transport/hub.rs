@@ -3,7 +3,7 @@
 //! wrapper, route rules, and the per-frame fault effects (delay, corruption).
 //! Connection threads own their sockets; the hub only queues text for them and
 //! wakes them.
-use super::faults::{FaultSettings, corrupt};
+use super::faults::{FaultSettings, WireFrame, mangle_frame};
 use crate::sim::venue::{AccountId, Outbox, api::push_json_str};
 use crossbeam_channel::Sender;
 use std::collections::HashMap;
@@ -66,10 +66,10 @@ pub struct FrameMeta {
 /// Something for a connection thread to do.
 #[derive(Debug)]
 pub enum Out {
-    /// Send a text frame, not before `due`.
+    /// Send a data frame, not before `due`.
     Frame {
-        /// Frame text.
-        text: String,
+        /// Frame payload (text, or binary from the binary-frame fault).
+        text: WireFrame,
         /// Earliest send time (stream-delay fault).
         due: Option<Instant>,
         /// For the event log.
@@ -128,7 +128,7 @@ impl Subscriber {
 
     fn send(
         &self,
-        text: String,
+        text: WireFrame,
         delay: Duration,
         meta: Arc<FrameMeta>,
         written: Option<&Sender<()>>,
@@ -156,8 +156,23 @@ pub struct StreamFaults<'a> {
     pub market_paused: bool,
     /// Delay each frame.
     pub delay: Duration,
-    /// Remaining frames to corrupt.
-    pub corrupt_left: &'a mut u32,
+    /// The bad-frame counters (consumed per frame sent).
+    pub settings: &'a mut FaultSettings,
+}
+
+impl StreamFaults<'_> {
+    /// The frames to send for one event on one connection: the event as is,
+    /// or as the next armed bad-frame fault mangles it.
+    fn frames(&mut self, json: &str, combined: bool, stream: &str, user: bool) -> Vec<WireFrame> {
+        let order_update = user && json.contains("\"ORDER_TRADE_UPDATE\"");
+        match self.settings.take_frame_fault(user, order_update) {
+            None => vec![WireFrame::Text(wrap(combined, stream, json))],
+            Some(f) => {
+                let limit = self.settings.frame_limit();
+                mangle_frame(f, json, &|j| wrap(combined, stream, j), limit)
+            }
+        }
+    }
 }
 
 /// The registry of stream connections.
@@ -255,13 +270,12 @@ impl Hub {
                     {
                         continue;
                     }
-                    let mut text = wrap(sub.combined, &b.key, &f.json);
-                    if FaultSettings::take(faults.corrupt_left) {
-                        text = corrupt(&text);
-                    }
                     let mut m = (*meta).clone();
                     m.stream.clone_from(&b.key);
-                    queued += usize::from(sub.send(text, faults.delay, Arc::new(m), written));
+                    let m = Arc::new(m);
+                    for text in faults.frames(&f.json, sub.combined, &b.key, true) {
+                        queued += usize::from(sub.send(text, faults.delay, m.clone(), written));
+                    }
                 }
             }
         }
@@ -282,11 +296,9 @@ impl Hub {
                 if !sub.wants_market(&name, self.strict_routes) {
                     continue;
                 }
-                let mut text = wrap(sub.combined, &name, &f.json);
-                if FaultSettings::take(faults.corrupt_left) {
-                    text = corrupt(&text);
+                for text in faults.frames(&f.json, sub.combined, &name, false) {
+                    queued += usize::from(sub.send(text, faults.delay, meta.clone(), written));
                 }
-                queued += usize::from(sub.send(text, faults.delay, meta.clone(), written));
             }
         }
         queued
@@ -314,7 +326,8 @@ impl Hub {
                     order_id: 0,
                     client_id: String::new(),
                 });
-                sub.send(wrap(sub.combined, key, &json), Duration::ZERO, meta, None);
+                let text = WireFrame::Text(wrap(sub.combined, key, &json));
+                sub.send(text, Duration::ZERO, meta, None);
             }
         }
     }

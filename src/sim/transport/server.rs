@@ -2,7 +2,9 @@
 //! request pipeline (faults → weight → auth → orders → venue → publish) used
 //! by REST and WS API alike, the loopback control endpoint, and shutdown.
 use super::auth::{self, Endpoint, KeyBook, SignedPayload};
-use super::faults::{FaultPatch, FaultSettings, Injected, unknown_reply};
+use super::faults::{
+    FaultPatch, FaultSettings, HTML_502, Injected, ReplyFault, corrupt, unknown_reply, wrong_shape,
+};
 use super::http::{self, HttpRequest};
 use super::hub::{Hub, StreamFaults};
 use super::limits::{RateLimiter, Refusal, Usage};
@@ -98,6 +100,9 @@ pub(crate) struct Answer {
     pub usage: Usage,
     pub endpoint: Endpoint,
     pub retry_after_s: Option<u64>,
+    /// How the transport must mangle this answer (bad-reply faults); the
+    /// venue has handled the request either way.
+    pub bad: Option<ReplyFault>,
 }
 
 impl Shared {
@@ -144,7 +149,7 @@ impl Shared {
         let mut sf = StreamFaults {
             market_paused: faults.market_paused,
             delay: Duration::from_millis(faults.stream_delay_ms),
-            corrupt_left: &mut faults.corrupt_next_frames,
+            settings: &mut faults,
         };
         let keys = lock(&self.listen_keys);
         let now = Instant::now();
@@ -179,6 +184,7 @@ impl Shared {
             usage: self.usage(ip, account),
             endpoint: ep,
             retry_after_s: Some(r.retry_after_s),
+            bad: None,
         }
     }
 
@@ -233,6 +239,7 @@ impl Shared {
                 usage: self.usage(call.ip, None),
                 endpoint: ep,
                 retry_after_s: None,
+                bad: None,
             };
             return early(ans, deliver);
         }
@@ -252,6 +259,7 @@ impl Shared {
                     usage: self.usage(call.ip, None),
                     endpoint: ep,
                     retry_after_s: None,
+                    bad: None,
                 };
                 return early(ans, deliver);
             }
@@ -270,6 +278,18 @@ impl Shared {
             usage: self.usage(call.ip, account),
             endpoint: ep,
             retry_after_s: None,
+            bad: None,
+        };
+        // Taken only for requests the venue (or the transport) really
+        // handles: a mangled answer hides a real outcome.
+        let mangled = |reply: Reply| {
+            // Own statement: the guard must be gone before `simple` reads
+            // the (skewed) clock, which locks the faults again.
+            let bad = lock(&self.faults).take_reply_fault(ep.order_write);
+            Answer {
+                bad,
+                ..simple(reply)
+            }
         };
         match injected {
             Injected::ServerError(status) => {
@@ -285,7 +305,7 @@ impl Shared {
         }
         if ep.local {
             let reply = self.local(call, account, now);
-            return early(simple(reply), deliver);
+            return early(mangled(reply), deliver);
         }
         let req = Request {
             method: call.method,
@@ -297,10 +317,12 @@ impl Shared {
         let venue = lock(&self.venue);
         let mut venue = venue;
         let mut reply = venue.handle(&req, now, &mut out);
-        if injected == Injected::UnknownPlaced {
+        let ans = if injected == Injected::UnknownPlaced {
             reply = unknown_reply(as_timeout);
-        }
-        let ans = simple(reply);
+            simple(reply)
+        } else {
+            mangled(reply)
+        };
         if !delay.is_zero() {
             // The slow-backend fault: events flow now, the reply comes late.
             self.publish(&out);
@@ -779,9 +801,59 @@ fn handle_http(
         if let Some(s) = ans.retry_after_s {
             headers.push(("Retry-After", s.to_string()));
         }
-        result = http::write_json(io, ans.reply.status, &headers, &ans.reply.body, keep);
+        result = match ans.bad {
+            None => http::write_json(io, ans.reply.status, &headers, &ans.reply.body, keep),
+            Some(bad) => write_bad_reply(io, bad, ans, &headers, keep),
+        };
     });
     result
+}
+
+/// Writes an answer as a bad-reply fault mangles it. `Err` ends the
+/// connection (the broken-length fault always does).
+fn write_bad_reply(
+    io: &mut Io,
+    bad: ReplyFault,
+    ans: &Answer,
+    headers: &[(&str, String)],
+    keep: bool,
+) -> std::io::Result<()> {
+    let status = ans.reply.status;
+    match bad {
+        ReplyFault::Truncated => {
+            http::write_json(io, status, headers, &corrupt(&ans.reply.body), keep)
+        }
+        ReplyFault::WrongShape => {
+            http::write_json(io, status, headers, &wrong_shape(&ans.reply.body), keep)
+        }
+        ReplyFault::Html502 => {
+            let head = format!(
+                "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
+                HTML_502.len(),
+                if keep { "keep-alive" } else { "close" }
+            );
+            io.write_all(head.as_bytes())?;
+            io.write_all(HTML_502.as_bytes())?;
+            io.flush()
+        }
+        ReplyFault::BadLength => {
+            let body = &ans.reply.body;
+            let mut head = format!(
+                "HTTP/1.1 {status} {}\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n",
+                http::reason(status),
+                body.len() + 100
+            );
+            for (k, v) in headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
+            io.write_all(head.as_bytes())?;
+            io.write_all(body.as_bytes())?;
+            io.flush()?;
+            let _ = io.tcp().shutdown(std::net::Shutdown::Both);
+            Err(std::io::ErrorKind::ConnectionAborted.into())
+        }
+    }
 }
 
 fn apply_patch(shared: &Shared, patch: &FaultPatch) {

@@ -7,7 +7,7 @@
 //! socket plus a waker, so frames queued by the hub leave immediately and the
 //! thread sleeps otherwise.
 use super::auth::{self, SignedPayload};
-use super::faults::FaultSettings;
+use super::faults::{FaultSettings, HTML_502, ReplyFault, WireFrame, corrupt, wrong_shape};
 use super::http::{self, HttpRequest};
 use super::hub::{FrameMeta, Out, Route, Subscriber, UserBinding, normalise_stream};
 use super::server::{Answer, Call, Io, Shared, lock};
@@ -200,7 +200,7 @@ struct ApiSession {
 /// A frame waiting for its due time (stream-delay fault).
 type Pending = (
     Instant,
-    String,
+    WireFrame,
     Arc<FrameMeta>,
     Option<crossbeam_channel::Sender<()>>,
 );
@@ -363,8 +363,16 @@ fn run(
             .is_some_and(|(due, _, _, _)| *due <= now)
         {
             if let Some((_, text, meta, written)) = conn.pending.pop_front() {
-                if conn.ws.write(Message::Text(text.into())).is_err() {
-                    return Ok(());
+                let msg = match text {
+                    WireFrame::Text(t) => Message::Text(t.into()),
+                    WireFrame::Binary(b) => Message::Binary(b.into()),
+                };
+                match conn.ws.write(msg) {
+                    Ok(()) => {}
+                    // Buffered by tungstenite; flushed as the socket drains
+                    // (large frames, e.g. the oversized-frame fault).
+                    Err(WsError::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Ok(()),
                 }
                 shared.hub.log_sent(id, &meta);
                 if let Some(w) = written {
@@ -767,10 +775,21 @@ fn handle_api(
             shared.serve(&call, &mut |ans: &Answer| {
                 let orders = ans.endpoint.orders_10s + ans.endpoint.orders_1m > 0;
                 let rl = want_rl.then(|| rate_limits_json(shared, ans.usage, orders));
-                send(
-                    conn,
-                    envelope(&id, ans.reply.status, &ans.reply.body, rl.as_deref()),
-                );
+                let text = envelope(&id, ans.reply.status, &ans.reply.body, rl.as_deref());
+                match ans.bad {
+                    None => send(conn, text),
+                    Some(ReplyFault::Truncated) => send(conn, corrupt(&text)),
+                    Some(ReplyFault::WrongShape) => {
+                        let body = wrong_shape(&ans.reply.body);
+                        send(conn, envelope(&id, ans.reply.status, &body, rl.as_deref()));
+                    }
+                    Some(ReplyFault::Html502) => send(conn, HTML_502.to_string()),
+                    Some(ReplyFault::BadLength) => {
+                        // The answer never comes: the connection just dies.
+                        let _ = conn.ws.get_ref().tcp().shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                }
                 let _ = conn.ws.flush();
             });
         }

@@ -358,18 +358,13 @@ impl Exec {
     }
 
     fn ws_reply(&mut self, frame: &[u8], t: u64) {
-        let Ok(text) = std::str::from_utf8(frame) else {
-            self.note("WS-API frame is not UTF-8".into());
-            return;
+        let reply = match std::str::from_utf8(frame) {
+            Ok(text) => decode_reply(text).map_err(|e| e.to_string()),
+            Err(_) => Err("not UTF-8".to_string()),
         };
-        let reply = match decode_reply(text) {
+        let reply = match reply {
             Ok(r) => r,
-            Err(e) => {
-                // Nothing can be matched: the request stays pending and is
-                // settled when the link drops (queried then).
-                self.note(format!("undecodable WS-API frame: {e}"));
-                return;
-            }
+            Err(e) => return self.ws_reply_unreadable(frame, &e, t),
         };
         let now = self.ts_ms();
         let mut digits = [0u8; 20];
@@ -490,6 +485,34 @@ impl Exec {
             Job::Cancel => o.state == OrderState::PendingCancel,
             Job::Modify { .. } => o.state == OrderState::PendingUpdate,
             _ => false,
+        }
+    }
+
+    /// A WS-API frame that is not a readable reply. When its `id` survived
+    /// (a cut-off reply) that request is settled by query; otherwise it could
+    /// have answered any request in flight, so every written one is. Never
+    /// resent: the venue may have executed it.
+    fn ws_reply_unreadable(&mut self, frame: &[u8], why: &str, t: u64) {
+        let id = crate::engine::bad_input::salvage_ws_id(frame);
+        self.bad_input(crate::engine::bad_input::BadKind::WsApiReply, || {
+            format!("undecodable WS-API frame (id {id:?}): {why}")
+        });
+        let tags: Vec<u64> = match (id, self.route.ws.as_ref()) {
+            (Some(tag), _) => vec![tag],
+            (None, Some(ws)) => ws
+                .inflight
+                .iter()
+                .filter(|(_, w)| **w != 0)
+                .map(|(t, _)| *t)
+                .collect(),
+            (None, None) => Vec::new(),
+        };
+        for tag in tags {
+            if let Some(p) = self.take_ws(tag)
+                && kind_of(p.job).is_some()
+            {
+                self.unknown(p, 0, t);
+            }
         }
     }
 

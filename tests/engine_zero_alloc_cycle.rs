@@ -8,7 +8,9 @@
 //! (`net::ws_frame::FrameReader` into per-connection buffers), unwrapping
 //! combined-stream frames (`decode::split_combined` scanner), decoding
 //! ORDER_TRADE_UPDATE and ACCOUNT_UPDATE (inline `Capped` lists), the
-//! tracker, positions, and event delivery to the strategy.
+//! tracker, positions, and event delivery to the strategy. The order pool
+//! is kept small (256) so finished orders are released from it about every
+//! hundred cycles: that path must not allocate either.
 
 use binance_exec::bench::alloc::CountingAllocator;
 use binance_exec::bench::run::{BenchSettings, run};
@@ -23,6 +25,7 @@ fn engine_threads_do_not_allocate_per_cycle_after_warmup() {
         orders: 2_000,
         warmup: 400,
         max_runtime: Duration::from_secs(25),
+        order_pool_size: Some(256),
         ..BenchSettings::default()
     };
     let out = run(&settings).expect("bench run starts");

@@ -83,6 +83,10 @@ pub struct BenchSettings {
     /// Capture a backtrace for the first this-many allocations per engine
     /// thread after warm-up (0 = off).
     pub alloc_trace: usize,
+    /// Overrides `[engine] order_pool_size`: a small pool makes the engine
+    /// release finished orders again and again, so a run proves that path
+    /// allocation-free too.
+    pub order_pool_size: Option<usize>,
 }
 
 impl Default for BenchSettings {
@@ -102,6 +106,7 @@ impl Default for BenchSettings {
             blocks: 10,
             loaded_floor: true,
             alloc_trace: 0,
+            order_pool_size: None,
         }
     }
 }
@@ -309,6 +314,9 @@ fn target(s: &BenchSettings) -> Result<Target, BenchError> {
 
 /// Applies the thread and entry options to the config.
 fn apply_options(config: &mut Config, s: &BenchSettings) -> Result<(), BenchError> {
+    if let Some(n) = s.order_pool_size {
+        config.engine.order_pool_size = n;
+    }
     let threads = [
         &mut config.threads.network,
         &mut config.threads.execution,

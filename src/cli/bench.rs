@@ -174,6 +174,7 @@ pub fn settings(args: &Args) -> Result<BenchSettings, String> {
         blocks: args.blocks.max(1),
         loaded_floor: !args.no_loaded_floor,
         alloc_trace: args.alloc_trace.unwrap_or(0),
+        order_pool_size: None,
     })
 }
 

@@ -114,7 +114,13 @@ pub struct Exec {
     pub(crate) log: Vec<String>,
     /// Rate limit of bad-input log lines.
     pub(crate) bad_log: crate::engine::bad_input::BadInputLog,
+    /// Terminal orders released from the pool, kept for the summary. Its
+    /// capacity is reserved up front (virtual memory; pages are touched only
+    /// as orders arrive) so releasing never reallocates on the order path.
     pub(crate) finished: Vec<Order>,
+    /// Handles `make_room` releases, reused so a release sweep allocates
+    /// nothing.
+    release_scratch: Vec<OrderHandle>,
     pub(crate) lat: LatencyRecorder,
     /// Local limiter: throttles before the venue does (fed by X-MBX headers).
     pub(crate) limiter: RateLimiter,
@@ -192,7 +198,8 @@ impl Exec {
             counters: Counters::default(),
             log: Vec::with_capacity(256),
             bad_log: Default::default(),
-            finished: Vec::new(),
+            finished: Vec::with_capacity(MAX_FINISHED),
+            release_scratch: Vec::with_capacity(cap),
             lat: LatencyRecorder::new(),
             limiter: RateLimiter::new(&[], backoff, 1),
             pending: HashMap::with_capacity(cap * 2),
@@ -458,18 +465,27 @@ impl Exec {
         if self.tracker.len() * 4 < cap * 3 {
             return;
         }
-        let done: Vec<OrderHandle> = self
-            .tracker
-            .orders()
-            .filter(|(_, o)| o.state.is_terminal())
-            .map(|(h, _)| h)
-            .collect();
-        for h in done {
-            if let Ok(o) = self.tracker.release(h)
-                && self.finished.len() < MAX_FINISHED
-            {
-                self.finished.push(o);
+        let mut done = std::mem::take(&mut self.release_scratch);
+        done.clear();
+        done.extend(
+            self.tracker
+                .orders()
+                .filter(|(_, o)| o.state.is_terminal())
+                .map(|(h, _)| h),
+        );
+        for h in done.drain(..) {
+            if let Ok(o) = self.tracker.release(h) {
+                self.keep_finished(o);
             }
+        }
+        self.release_scratch = done;
+    }
+
+    /// Keeps a final order copy for the summary, up to `MAX_FINISHED` (the
+    /// journal holds every order; the summary is a bounded view).
+    fn keep_finished(&mut self, o: Order) {
+        if self.finished.len() < MAX_FINISHED {
+            self.finished.push(o);
         }
     }
 
@@ -489,7 +505,7 @@ impl Exec {
         let mut fin = o;
         fin.state = OrderState::Rejected;
         fin.last_error = code;
-        self.finished.push(fin);
+        self.keep_finished(fin);
         if let Some(m) = &self.metrics {
             m.on_event(&ev, Some(&fin));
         }

@@ -7,6 +7,7 @@
 //! - [`faults`]: the seeded fault schedule, counted by kind;
 //! - [`compare`]: the audit (lost orders, duplicated/missed fills, position
 //!   mismatches, fill rate of fillable orders);
+//! - [`journal_audit`]: the crash audit (journal against ledger);
 //! - [`summary`]: the verdict, table and JSON;
 //! - [`secrets`]: the API-secret search over everything the run wrote;
 //! - [`sim_run`]: one in-process run; [`crash`]: the engine as a child
@@ -14,6 +15,7 @@
 pub mod compare;
 pub mod crash;
 pub mod faults;
+pub mod journal_audit;
 pub mod mix;
 pub mod rng;
 pub mod secrets;

@@ -520,3 +520,205 @@ fn audit_positions(a: &mut JournalAudit, engine: Option<&[PositionRow]>, venue: 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::journal::Intent;
+    use crate::engine::journal::record::encode;
+    use crate::model::{ClientOrderId, OrderStatus, Price, Quantity, Side, Symbol};
+    use crate::sim::venue::{LedgerFill, LedgerOrder, LedgerPosition};
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    fn vorder(id: i64, cid: &str, status: &str, executed: &str) -> LedgerOrder {
+        LedgerOrder {
+            account: 0,
+            symbol: "BTCUSDT".into(),
+            order_id: id,
+            client_order_id: cid.into(),
+            side: "BUY".into(),
+            order_type: "LIMIT".into(),
+            status: status.into(),
+            price: d("100"),
+            orig_qty: d("1"),
+            executed_qty: d(executed),
+            cum_quote: Decimal::ZERO,
+            position_side: "BOTH".into(),
+            algo_id: 0,
+            update_time: 0,
+        }
+    }
+
+    fn vfill(trade: i64, order: i64) -> LedgerFill {
+        LedgerFill {
+            account: 0,
+            symbol: "BTCUSDT".into(),
+            trade_id: trade,
+            order_id: order,
+            side: "BUY".into(),
+            price: d("100"),
+            qty: d("1"),
+            realized_pnl: Decimal::ZERO,
+            commission: Decimal::ZERO,
+            maker: false,
+            time: 0,
+        }
+    }
+
+    fn jorder(state: OrderState, filled: &str) -> JournaledOrder {
+        JournaledOrder {
+            order_type: OrderType::Limit,
+            state,
+            filled: d(filled),
+        }
+    }
+
+    fn jfill(cid: &str, trade: i64) -> JournaledFill {
+        JournaledFill {
+            client_id: cid.into(),
+            symbol: "BTCUSDT".into(),
+            trade_id: trade,
+            qty: d("1"),
+        }
+    }
+
+    fn venue() -> VenueView {
+        VenueView {
+            orders: vec![
+                vorder(1, "bx.a-1", "FILLED", "1"),
+                vorder(2, "bx.a-2", "CANCELED", "0"),
+            ],
+            fills: vec![vfill(10, 1)],
+            positions: vec![LedgerPosition {
+                account: 0,
+                symbol: "BTCUSDT".into(),
+                position_side: "BOTH".into(),
+                amount: d("1"),
+                entry_price: d("100"),
+                realized_pnl: Decimal::ZERO,
+            }],
+            algos: vec![],
+        }
+    }
+
+    fn pos(a: &str) -> Vec<PositionRow> {
+        vec![("BTCUSDT".into(), "BOTH".into(), d(a))]
+    }
+
+    #[test]
+    fn a_journal_that_matches_the_venue_has_no_differences() {
+        let mut j = JournalView::default();
+        j.orders.insert(
+            "bx.a-1".into(),
+            jorder(OrderState::Status(OrderStatus::Filled), "1"),
+        );
+        j.orders.insert(
+            "bx.a-2".into(),
+            jorder(OrderState::Status(OrderStatus::Canceled), "0"),
+        );
+        // Sent, never reached the venue, settled as never placed.
+        j.orders.insert(
+            "bx.a-3".into(),
+            jorder(OrderState::Status(OrderStatus::Rejected), "0"),
+        );
+        j.fills.push(jfill("bx.a-1", 10));
+        let a = audit_journal(&j, &venue(), Some(&pos("1")));
+        assert_eq!(a.total(), 0, "{:?}", a.problems);
+        assert_eq!(
+            (a.venue_orders, a.venue_fills, a.positions_compared),
+            (2, 1, 1)
+        );
+    }
+
+    #[test]
+    fn every_kind_of_loss_is_counted() {
+        let mut j = JournalView::default();
+        // bx.a-1 never journaled (unjournaled); bx.a-2 still Acked (unsettled).
+        j.orders
+            .insert("bx.a-2".into(), jorder(OrderState::Acked, "0"));
+        // Journaled FILLED, the venue never had it.
+        j.orders.insert(
+            "bx.a-9".into(),
+            jorder(OrderState::Status(OrderStatus::Filled), "1"),
+        );
+        j.fills.push(jfill("bx.a-9", 11)); // phantom
+        j.fills.push(jfill("bx.a-9", 11)); // and duplicated
+        let a = audit_journal(&j, &venue(), Some(&pos("2")));
+        assert_eq!(a.unjournaled_orders, 1);
+        assert_eq!(a.unsettled_orders, 2);
+        assert_eq!(a.missed_fills, 1);
+        assert_eq!(a.phantom_fills, 1);
+        assert_eq!(a.duplicate_fills, 1);
+        assert_eq!(a.position_mismatches, 1);
+        let mut c = Comparison::default();
+        a.fold_into(&mut c);
+        assert_eq!(c.lost, 3);
+        assert_eq!(c.duplicated_fills, 1);
+        assert!(c.mismatches() >= 3);
+        // No positions reported at all is a failure, not a pass.
+        let b = audit_journal(&j, &venue(), None);
+        assert_eq!(b.position_mismatches, 1);
+    }
+
+    #[test]
+    fn a_filled_order_journaled_canceled_is_a_state_mismatch() {
+        let mut j = JournalView::default();
+        j.orders.insert(
+            "bx.a-1".into(),
+            jorder(OrderState::Status(OrderStatus::Canceled), "1"),
+        );
+        j.orders.insert(
+            "bx.a-2".into(),
+            jorder(OrderState::Status(OrderStatus::Expired), "0"),
+        );
+        j.fills.push(jfill("bx.a-1", 10));
+        let a = audit_journal(&j, &venue(), Some(&pos("1")));
+        assert_eq!(a.state_mismatches, 1);
+        assert_eq!(a.total(), 1, "{:?}", a.problems);
+        // CANCELED vs EXPIRED is the same class: a note only.
+        assert_eq!(a.notes.len(), 1);
+    }
+
+    #[test]
+    fn the_journal_file_replays_with_a_torn_tail() {
+        let cid = ClientOrderId::new("bx.a-1").unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let mut bytes = MAGIC.to_vec();
+        for r in [
+            Record::Session {
+                started_ms: 1,
+                pid: 1,
+            },
+            Record::Intent(Intent {
+                seq: 1,
+                client_id: cid,
+                symbol: sym,
+                side: Side::Buy,
+                order_type: OrderType::Limit,
+                qty: Quantity::parse("1").unwrap(),
+                price: Price::parse("100").ok(),
+                time_ms: 1,
+            }),
+            Record::Fill {
+                client_id: cid,
+                symbol: sym,
+                trade_id: 10,
+                qty: Quantity::parse("1").unwrap(),
+                price: Price::parse("100").unwrap(),
+                time_ms: 2,
+            },
+        ] {
+            encode(&r, &mut bytes);
+        }
+        bytes.extend_from_slice(&[30, 0, 0, 0, 9, 9]); // the write a kill cut
+        let v = JournalView::from_bytes(Path::new("t"), &bytes).unwrap();
+        assert_eq!(v.sessions, 1);
+        assert_eq!(v.orders.len(), 1);
+        assert_eq!(v.fills.len(), 1);
+        assert_eq!(v.orders.get("bx.a-1").map(|o| o.filled), Some(d("1")));
+        assert!(v.torn_tail.is_some());
+    }
+}

@@ -17,7 +17,15 @@ fn crash_soak_journal_matches_the_ledger() {
     let out = std::env::temp_dir().join(format!("soak-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let run = Command::new(env!("CARGO_BIN_EXE_binance-exec"))
-        .args(["soak", "--crash", "--duration", "40s", "--seed", "7", "--json"])
+        .args([
+            "soak",
+            "--crash",
+            "--duration",
+            "40s",
+            "--seed",
+            "7",
+            "--json",
+        ])
         .arg("--out")
         .arg(&out)
         .env_remove("BINANCE_API_KEY")

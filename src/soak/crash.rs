@@ -88,8 +88,7 @@ pub fn run_crash(opts: &SoakOptions, exe: &Path) -> SoakSummary {
             opts,
             exe,
             &cfg_path,
-            &qty.to_string(),
-            &tick.to_string(),
+            (&qty.to_string(), &tick.to_string()),
             start,
             &mut rng,
         );
@@ -183,8 +182,7 @@ fn incarnations(
     opts: &SoakOptions,
     exe: &Path,
     cfg: &Path,
-    qty: &str,
-    tick: &str,
+    (qty, tick): (&str, &str),
     start: Instant,
     rng: &mut SoakRng,
 ) -> Result<Lives, String> {

@@ -18,7 +18,9 @@ use super::compare::{Comparison, VenueView};
 use super::faults::{FaultKind, FaultPlan, play};
 use super::journal_audit::{JournalView, PositionRow, audit_journal};
 use super::rng::SoakRng;
-use super::sim_run::{SimTarget, SoakOptions, finish_outputs, load_with_optional_keys, start_sim};
+use super::sim_run::{
+    SimTarget, SoakOptions, finish_outputs, load_with_optional_keys, optional_engine_keys, start_sim,
+};
 use super::summary::SoakSummary;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -41,17 +43,21 @@ pub fn run_crash(opts: &SoakOptions, exe: &Path) -> SoakSummary {
         out_dir: opts.out_dir.display().to_string(),
         ..Default::default()
     };
-    let Some((_, sim, tick, qty)) = start_sim(opts, &mut sum) else {
+    let Some((settings, sim, tick, qty)) = start_sim(opts, &mut sum) else {
         return sum;
     };
     let journal = opts.out_dir.join("journal.bin");
-    let optional = vec![
+    // The journal, plus what the in-process soak sets: a listenKey
+    // keepalive inside the compressed validity (with `rotation_24h` the
+    // venue's clock runs fast) and a periodic sweep.
+    let mut optional = vec![
         format!(
             "journal_path = {}",
             super::sim_run::toml_str(&journal.display().to_string())
         ),
         "journal_fsync = \"always\"".to_string(),
     ];
+    optional.extend(optional_engine_keys(&settings, opts));
     let (config, text, dropped) = match load_with_optional_keys(&sim, &opts.symbol, &optional) {
         Ok(x) => x,
         Err(e) => {

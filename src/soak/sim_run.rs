@@ -234,7 +234,7 @@ pub(crate) fn start_sim(
 
 /// Engine keys other helpers add; tried by name, dropped (and reported)
 /// when this build's loader refuses them.
-fn optional_engine_keys(settings: &SimSettings, opts: &SoakOptions) -> Vec<String> {
+pub(crate) fn optional_engine_keys(settings: &SimSettings, opts: &SoakOptions) -> Vec<String> {
     let mut keys = Vec::new();
     if opts.faults.contains(&FaultKind::Rotation) {
         // Keep the listenKey alive well inside its compressed validity.

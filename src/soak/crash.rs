@@ -19,7 +19,8 @@ use super::faults::{FaultKind, FaultPlan, play};
 use super::journal_audit::{JournalView, PositionRow, audit_journal};
 use super::rng::SoakRng;
 use super::sim_run::{
-    SimTarget, SoakOptions, finish_outputs, load_with_optional_keys, optional_engine_keys, start_sim,
+    SimTarget, SoakOptions, finish_outputs, load_with_optional_keys, optional_engine_keys,
+    start_sim,
 };
 use super::summary::SoakSummary;
 use std::path::Path;

@@ -282,6 +282,14 @@ fn counters_line(c: &Counters) -> String {
     s
 }
 
+/// One position leg in the JSON report.
+#[derive(serde::Serialize)]
+struct PositionJson<'a> {
+    symbol: &'a str,
+    position_side: &'a str,
+    amount: crate::model::Decimal,
+}
+
 #[derive(serde::Serialize)]
 struct CountersJson<'a> {
     submitted: u64,
@@ -358,6 +366,18 @@ pub(crate) fn render_json(
             out.push_str(&to_json(&cj));
             out.push_str(",\"events\":");
             out.push_str(&to_json(&s.events));
+            // The final positions: what a crash audit compares with the venue.
+            let positions: Vec<PositionJson<'_>> = s
+                .positions
+                .iter()
+                .map(|p| PositionJson {
+                    symbol: p.symbol.as_str(),
+                    position_side: p.position_side.as_str(),
+                    amount: p.amount,
+                })
+                .collect();
+            out.push_str(",\"positions\":");
+            out.push_str(&to_json(&positions));
         }
         Err(e) => {
             out.push_str(",\"error\":");

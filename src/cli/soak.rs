@@ -1,5 +1,6 @@
 //! `binance-exec soak [--duration 10m] [--rate 20] [--faults all|none|LIST]
-//! [--seed N] [--json] [--crash] [--out DIR] [--config FILE] [--venue sim|testnet]`.
+//! [--seed N] [--json] [--crash] [--out DIR] [--config FILE] [--venue sim|testnet]
+//! [--rest-audit]`.
 //!
 //! Runs the `soak-mix` strategy through the engine against the in-process
 //! simulator while the simulator injects faults, audits the engine's view
@@ -7,7 +8,8 @@
 //! duplicated or mismatched, the fill rate of fillable orders is under
 //! 99.9 %, or the API secret shows up in anything the run wrote. With
 //! `--venue testnet` the same cycle runs against the testnet named by
-//! `--config`, without fault injection.
+//! `--config`, without fault injection, audited against the venue's own
+//! lists read over signed REST.
 
 use crate::soak::{FaultKind, SoakOptions, SoakSummary, parse_fault_list};
 use std::path::PathBuf;
@@ -63,6 +65,12 @@ pub struct Args {
     /// Symbol to trade on the simulator.
     #[arg(long, default_value = "BTCUSDT")]
     pub symbol: String,
+    /// With the simulator: also read the venue's lists over signed REST
+    /// (allOrders, allAlgoOrders, userTrades, positionRisk) as a remote
+    /// venue's audit does, and compare them with the engine's view next to
+    /// the ledger audit (`--venue testnet` always audits this way).
+    #[arg(long)]
+    pub rest_audit: bool,
 }
 
 /// `90s`, `10m`, `2h`, `500ms` or plain seconds.
@@ -110,6 +118,7 @@ pub fn run(args: Args) -> i32 {
     opts.fault_every = Duration::from_secs_f64(args.fault_every.clamp(0.1, 3600.0));
     opts.seed = args.seed;
     opts.symbol = args.symbol.clone();
+    opts.rest_audit = args.rest_audit;
     if let Some(out) = &args.out {
         opts.out_dir = out.clone();
     }

@@ -175,15 +175,17 @@ impl Comparison {
     }
 }
 
+/// The state class both sides are compared in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Class {
+pub(crate) enum Class {
     Open,
     Filled,
     Closed,
     Unresolved,
 }
 
-fn venue_class(status: &str) -> Class {
+/// The class of a venue status string (plain or algo).
+pub(crate) fn venue_class(status: &str) -> Class {
     match status {
         "NEW" | "PARTIALLY_FILLED" | "TRIGGERING" | "TRIGGERED" => Class::Open,
         "FILLED" => Class::Filled,
@@ -207,7 +209,8 @@ fn engine_class(s: OrderState) -> Class {
     }
 }
 
-fn is_venue_generated(client_id: &str) -> bool {
+/// Liquidation and ADL orders the venue creates on our account.
+pub(crate) fn is_venue_generated(client_id: &str) -> bool {
     client_id.starts_with("autoclose-") || client_id.starts_with("adl_autoclose")
 }
 

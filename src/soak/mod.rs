@@ -7,6 +7,9 @@
 //! - [`faults`]: the seeded fault schedule, counted by kind;
 //! - [`compare`]: the audit (lost orders, duplicated/missed fills, position
 //!   mismatches, fill rate of fillable orders);
+//! - [`journal_audit`]: the crash audit (journal against ledger);
+//! - [`rest_client`], [`rest_audit`]: the venue's own lists over signed
+//!   REST, for the venue-side audit of a remote venue;
 //! - [`summary`]: the verdict, table and JSON;
 //! - [`secrets`]: the API-secret search over everything the run wrote;
 //! - [`sim_run`]: one in-process run; [`crash`]: the engine as a child
@@ -14,7 +17,10 @@
 pub mod compare;
 pub mod crash;
 pub mod faults;
+pub mod journal_audit;
 pub mod mix;
+pub mod rest_audit;
+pub mod rest_client;
 pub mod rng;
 pub mod secrets;
 pub mod sim_run;

@@ -39,6 +39,10 @@ pub struct SoakOptions {
     pub out_dir: PathBuf,
     /// Symbol to trade (any the simulator lists).
     pub symbol: String,
+    /// Also audit through the venue's REST lists (`allOrders`,
+    /// `userTrades`, `positionRisk`) as if the simulator were remote, next
+    /// to the ledger audit (`--rest-audit`).
+    pub rest_audit: bool,
 }
 
 impl SoakOptions {
@@ -53,6 +57,7 @@ impl SoakOptions {
             seed: 1,
             out_dir: std::env::temp_dir().join(format!("binance-exec-soak-{}", std::process::id())),
             symbol: "BTCUSDT".into(),
+            rest_audit: false,
         }
     }
 }
@@ -178,11 +183,20 @@ pub fn run_sim(opts: &SoakOptions) -> SoakSummary {
             return sum;
         }
     };
+    let rest = opts.rest_audit.then(|| config.clone());
+    let since_ms = crate::latency::clock::wall_ns() / 1_000_000 - 60_000;
     let outcome = trade(&sim, config, opts, instrument, qty, tick, &mut sum);
     let venue = VenueView::from_sim(&sim, 0);
+    // The same venue read as a remote one, over signed REST.
+    let rest_view = rest.map(|c| remote_view(&c, &opts.symbol, since_ms));
     sim.shutdown();
     if let Some((engine, mix)) = outcome {
         audit(&engine, &mix, &venue, &mut sum);
+        match rest_view {
+            Some(Ok(v)) => sum.rest_audit = Some(compare(engine_view(&engine, &mix), &v)),
+            Some(Err(e)) => sum.errors.push(format!("REST audit: {e}")),
+            None => {}
+        }
         let mut events = engine.events.join("\n");
         events.push('\n');
         write(&opts.out_dir.join("engine-events.log"), &events, &mut sum);
@@ -220,7 +234,7 @@ pub(crate) fn start_sim(
 
 /// Engine keys other helpers add; tried by name, dropped (and reported)
 /// when this build's loader refuses them.
-fn optional_engine_keys(settings: &SimSettings, opts: &SoakOptions) -> Vec<String> {
+pub(crate) fn optional_engine_keys(settings: &SimSettings, opts: &SoakOptions) -> Vec<String> {
     let mut keys = Vec::new();
     if opts.faults.contains(&FaultKind::Rotation) {
         // Keep the listenKey alive well inside its compressed validity.
@@ -312,7 +326,8 @@ fn trade(
     Some((engine, log))
 }
 
-fn audit(
+/// Counts and compares one finished run against `venue`.
+pub(crate) fn audit(
     engine: &EngineSummary,
     mix: &super::mix::MixLog,
     venue: &VenueView,
@@ -335,15 +350,33 @@ fn audit(
     sum.bad_frames_logged = engine.counters.bad_input.total();
     sum.latency_text = engine.latency.to_string();
     sum.latency_json = engine.latency.to_json();
-    sum.comparison = Some(compare(
-        EngineView {
-            submitted: &mix.submitted,
-            orders: &engine.orders,
-            fills: &mix.fills,
-            positions: &engine.positions,
-        },
-        venue,
-    ));
+    sum.comparison = Some(compare(engine_view(engine, mix), venue));
+}
+
+/// The engine's side of the audit: what the strategy sent and was told,
+/// and the engine's final orders and positions.
+pub(crate) fn engine_view<'a>(
+    engine: &'a EngineSummary,
+    mix: &'a super::mix::MixLog,
+) -> EngineView<'a> {
+    EngineView {
+        submitted: &mix.submitted,
+        orders: &engine.orders,
+        fills: &mix.fills,
+        positions: &engine.positions,
+    }
+}
+
+/// The venue's lists for `symbol` since `since_ms`, read over signed REST
+/// with `config`'s URL and credentials.
+pub(crate) fn remote_view(
+    config: &Config,
+    symbol: &str,
+    since_ms: i64,
+) -> Result<VenueView, super::rest_client::RestAuditError> {
+    let mut client = super::rest_client::SignedRest::from_config(config)?;
+    client.sync_clock()?;
+    super::rest_audit::fetch_venue_view(&client, symbol, since_ms)
 }
 
 fn write(path: &Path, text: &str, sum: &mut SoakSummary) {

@@ -7,6 +7,7 @@
 
 use super::compare::Comparison;
 use super::faults::{FaultCounts, FaultKind};
+use super::journal_audit::JournalAudit;
 use std::fmt::Write as _;
 
 /// Required share of fillable orders filled.
@@ -53,10 +54,17 @@ pub struct SoakSummary {
     pub bad_frames_logged: u64,
     /// The audit (None when it could not run).
     pub comparison: Option<Comparison>,
+    /// The crash audit of the journal against the ledger (`--crash`).
+    pub journal_audit: Option<JournalAudit>,
+    /// The venue-side audit over signed REST (`--venue testnet|config`).
+    pub rest_audit: Option<Comparison>,
     /// Faults delivered, by kind.
     pub faults: FaultCounts,
     /// Engine restarts after SIGKILL (`--crash`).
     pub crashes: u64,
+    /// Incarnations that exited by themselves (start-up refused during a
+    /// fault) and were restarted (`--crash`), with the engine's reason.
+    pub engine_restarts: Vec<String>,
     /// Latency table (text, µs).
     pub latency_text: String,
     /// Latency rows as JSON.
@@ -115,6 +123,12 @@ impl SoakSummary {
                     )),
                     Some(_) => {}
                 }
+            }
+        }
+        if let Some(r) = &self.rest_audit {
+            let n = r.lost + r.duplicated_fills + r.mismatches();
+            if n > 0 {
+                f.push(format!("{n} REST audit differences"));
             }
         }
         if !self.secret_leaks.is_empty() {
@@ -238,6 +252,38 @@ impl SoakSummary {
         if self.crashes > 0 {
             row(&mut o, "engine SIGKILL restarts", self.crashes.to_string());
         }
+        if !self.engine_restarts.is_empty() {
+            row(
+                &mut o,
+                "early exits (restarted)",
+                self.engine_restarts.len().to_string(),
+            );
+            for r in self.engine_restarts.iter().take(10) {
+                let _ = writeln!(o, "    {r}");
+            }
+        }
+        if let Some(j) = &self.journal_audit {
+            write_journal_audit(&mut o, j);
+        }
+        if let Some(r) = &self.rest_audit {
+            row(
+                &mut o,
+                "REST audit (venue lists)",
+                format!(
+                    "lost {}, duplicated fills {}, missed fills {}, phantom fills {}, \
+                     phantom orders {}, qty {}, positions {}, unexpected {} ({} orders)",
+                    r.lost,
+                    r.duplicated_fills,
+                    r.missed_fills,
+                    r.phantom_fills,
+                    r.phantom_orders,
+                    r.qty_mismatches,
+                    r.position_mismatches,
+                    r.unexpected_venue_orders,
+                    r.orders_checked
+                ),
+            );
+        }
         row(
             &mut o,
             "secret check",
@@ -249,6 +295,14 @@ impl SoakSummary {
         );
         if !self.latency_text.is_empty() {
             let _ = writeln!(o, "latency:\n{}", self.latency_text);
+        }
+        if let Some(r) = &self.rest_audit
+            && !r.problems.is_empty()
+        {
+            let _ = writeln!(o, "first REST audit differences:");
+            for p in r.problems.iter().take(20) {
+                let _ = writeln!(o, "  {p}");
+            }
         }
         if let Some(c) = &self.comparison
             && !c.problems.is_empty()
@@ -310,6 +364,9 @@ impl SoakSummary {
             faults: Vec<(&'static str, u64)>,
             faults_skipped: Vec<(&'static str, u64)>,
             crashes: u64,
+            engine_restarts: &'a [String],
+            journal_audit: Option<&'a JournalAudit>,
+            rest_audit: Option<RestJson<'a>>,
             files_scanned: usize,
             secret_leaks: &'a [String],
             errors: &'a [String],
@@ -366,6 +423,9 @@ impl SoakSummary {
                 .map(|(k, n)| (k.name(), *n))
                 .collect(),
             crashes: self.crashes,
+            engine_restarts: &self.engine_restarts,
+            journal_audit: self.journal_audit.as_ref(),
+            rest_audit: self.rest_audit.as_ref().map(RestJson::from),
             files_scanned: self.files_scanned,
             secret_leaks: &self.secret_leaks,
             errors: &self.errors,
@@ -383,6 +443,73 @@ impl SoakSummary {
             s.push('}');
         }
         s
+    }
+}
+
+/// The crash audit's rows in the text report.
+fn write_journal_audit(o: &mut String, j: &JournalAudit) {
+    let _ = writeln!(
+        o,
+        "  {:<26} {} incarnations, {} orders journaled / {} at the venue, {} fills journaled / {} at the venue",
+        "journal audit",
+        j.sessions,
+        j.orders_journaled,
+        j.venue_orders,
+        j.journaled_fills,
+        j.venue_fills
+    );
+    let _ = writeln!(
+        o,
+        "  {:<26} unjournaled orders {}, duplicate intents {}, unsettled {}, state {}, qty {}",
+        "  orders",
+        j.unjournaled_orders,
+        j.duplicate_intents,
+        j.unsettled_orders,
+        j.state_mismatches,
+        j.qty_mismatches
+    );
+    let _ = writeln!(
+        o,
+        "  {:<26} missed {}, duplicated {}, phantom {} (+{} venue-generated ADL/liquidation fills not journaled, not failed); positions {} of {} differ",
+        "  fills / positions",
+        j.missed_fills,
+        j.duplicate_fills,
+        j.phantom_fills,
+        j.unjournaled_external_fills,
+        j.position_mismatches,
+        j.positions_compared
+    );
+}
+
+/// The REST audit's counts in the JSON report.
+#[derive(serde::Serialize)]
+struct RestJson<'a> {
+    orders_checked: u64,
+    lost: u64,
+    duplicated_fills: u64,
+    missed_fills: u64,
+    phantom_fills: u64,
+    phantom_orders: u64,
+    qty_mismatches: u64,
+    position_mismatches: u64,
+    unexpected_venue_orders: u64,
+    problems: &'a [String],
+}
+
+impl<'a> From<&'a Comparison> for RestJson<'a> {
+    fn from(c: &'a Comparison) -> Self {
+        RestJson {
+            orders_checked: c.orders_checked,
+            lost: c.lost,
+            duplicated_fills: c.duplicated_fills,
+            missed_fills: c.missed_fills,
+            phantom_fills: c.phantom_fills,
+            phantom_orders: c.phantom_orders,
+            qty_mismatches: c.qty_mismatches,
+            position_mismatches: c.position_mismatches,
+            unexpected_venue_orders: c.unexpected_venue_orders,
+            problems: &c.problems,
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use crate::binance::rest::{
 use crate::config::Config;
 use crate::engine::client_ids::is_engine_id;
 use crate::engine::clock::mono_ns;
-use crate::engine::journal::Record;
+use crate::engine::journal::{Record, Replay};
 use crate::engine::positions::{PositionBook, PositionSnapshot};
 use crate::engine::ratelimit::{Cost, Decision, LimitKind, LimitSpec, RateLimiter};
 use crate::engine::report::{Report, ReportSource};
@@ -353,7 +353,11 @@ pub fn reconcile(
             };
             match outcome {
                 Ok((Some(status), r, ..)) => {
-                    if let Some(v) = r.venue_order_id {
+                    // A finished conditional order's fills are its child's.
+                    for v in [r.venue_order_id, r.child_venue_order_id]
+                        .into_iter()
+                        .flatten()
+                    {
                         venue_map.insert(v, (cid, id, r.side));
                     }
                     let _ = p.append(&Record::Terminal {
@@ -458,18 +462,32 @@ fn recover_fills(
     st: &mut StartState,
 ) -> Result<(), EngineError> {
     let replay = p.journal().replay();
-    // Symbols the journal ever traded, with the resume point.
+    // Symbols the journal ever traded, with the resume point: after the
+    // last journaled trade id, unless some order's fills may be missing
+    // (fills are not journaled in trade-id order: a stream gap's fills are
+    // recovered after later trades were booked, and a kill can fall in
+    // between), then from the oldest such order's send time.
     let mut cursors: Vec<(Symbol, Option<i64>, i64)> = Vec::new();
     for o in replay.orders.values() {
         if instruments.by_symbol(o.symbol.as_str()).is_none() {
             continue;
         }
+        let incomplete = Replay::fills_may_be_missing(o);
         match cursors.iter_mut().find(|(s, ..)| *s == o.symbol) {
-            Some(c) => c.2 = c.2.min(o.sent_ms),
+            Some(c) => {
+                if incomplete {
+                    c.1 = None;
+                    c.2 = c.2.min(o.sent_ms);
+                }
+            }
             None => cursors.push((
                 o.symbol,
-                replay.last_trade_id.get(&o.symbol).copied(),
-                o.sent_ms,
+                if incomplete {
+                    None
+                } else {
+                    replay.last_trade_id.get(&o.symbol).copied()
+                },
+                if incomplete { o.sent_ms } else { i64::MAX },
             )),
         }
     }
@@ -477,6 +495,9 @@ fn recover_fills(
     for (sym, last, oldest_ms) in cursors {
         if last.is_none() && venue_map.is_empty() {
             continue;
+        }
+        if last.is_none() && oldest_ms == i64::MAX {
+            continue; // nothing can be missing on this symbol
         }
         let mut from_id = last.map(|l| l + 1);
         let start_ms = oldest_ms.saturating_sub(5_000).max((cx.now_ms)() - week_ms);
@@ -516,6 +537,9 @@ fn recover_fills(
                 let Some(&(cid, instrument, _)) = venue_map.get(&t.order_id) else {
                     continue;
                 };
+                if p.journal().replay().has_fill(sym, t.id, cid) {
+                    continue; // journaled (and delivered) by an earlier session
+                }
                 let fill = Fill {
                     instrument,
                     client_id: cid,

@@ -103,6 +103,25 @@ impl Replay {
         self.orders.iter().filter(|(_, o)| !o.state.is_closed())
     }
 
+    /// True when this exact fill (symbol, trade id, client id) is already
+    /// journaled: what a fill recovery checks before journaling one, since
+    /// fills are not journaled in trade-id order (a stream gap's fills are
+    /// recovered after later ones were booked).
+    pub fn has_fill(&self, symbol: Symbol, trade_id: TradeId, client_id: ClientOrderId) -> bool {
+        self.fills.contains(&(symbol, trade_id, client_id))
+    }
+
+    /// True when the journal cannot prove it holds all of this order's
+    /// fills: it is not closed, or it is journaled FILLED with fewer fills
+    /// than its quantity (settled by a start-up query whose fill recovery
+    /// did not finish).
+    pub fn fills_may_be_missing(o: &ReplayedOrder) -> bool {
+        match o.state {
+            OrderState::Status(OrderStatus::Filled) => o.filled.value() < o.qty.value(),
+            s => !s.is_closed(),
+        }
+    }
+
     pub(super) fn apply(&mut self, r: &Record) {
         self.records += 1;
         match *r {

@@ -358,7 +358,12 @@ impl StrategyOutbox {
 /// Pins the current thread to `core` if one is configured. The core was
 /// checked to exist when the config was loaded; failing to pin is reported
 /// but not fatal (a cpuset may forbid it).
+///
+/// Also asks for a short scheduler slice
+/// ([`request_short_slice`](super::wait::request_short_slice)), so a woken
+/// engine thread does not wait for another task's slice to end.
 pub(crate) fn pin_current(core: Option<usize>) -> Result<(), String> {
+    super::wait::request_short_slice();
     let Some(id) = core else { return Ok(()) };
     if core_affinity::set_for_current(core_affinity::CoreId { id }) {
         Ok(())

@@ -44,6 +44,17 @@ impl PollMode {
     }
 }
 
+/// What ended a [`Poller::park_unless`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parked {
+    /// Work was already waiting: polled without sleeping.
+    Pending,
+    /// A socket or the waker ended the sleep.
+    Woken,
+    /// Nothing happened for the whole timeout (or the sleep was interrupted).
+    TimedOut,
+}
+
 /// A handle other threads use to interrupt the network thread's `poll`.
 #[derive(Debug, Clone)]
 pub struct NetWaker {
@@ -159,17 +170,32 @@ impl Poller {
     /// Block for at most `timeout`, announcing the sleep to
     /// [`NetWaker::wake_if_sleeping`]; polls without blocking instead when
     /// `pending()` reports work that arrived before the announcement.
+    ///
+    /// Says what ended the wait, so a caller (or a test) can tell a wake-up
+    /// from a timeout: work found after a [`Parked::TimedOut`] that was
+    /// already queued before the park is a lost wake-up.
     pub fn park_unless(
         &mut self,
         timeout: Duration,
         pending: impl FnOnce() -> bool,
-    ) -> io::Result<()> {
+    ) -> io::Result<Parked> {
         self.sleeping.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        let timeout = if pending() { Duration::ZERO } else { timeout };
+        let (timeout, how) = if pending() {
+            (Duration::ZERO, Parked::Pending)
+        } else {
+            (timeout, Parked::TimedOut)
+        };
         let r = self.poll_for(timeout);
         self.sleeping.store(false, Ordering::Relaxed);
-        r
+        r?;
+        if how == Parked::Pending {
+            Ok(Parked::Pending)
+        } else if self.events.is_empty() {
+            Ok(Parked::TimedOut)
+        } else {
+            Ok(Parked::Woken)
+        }
     }
 
     /// Events of the last `poll`.
@@ -180,5 +206,90 @@ impl Poller {
     /// Split borrow for the loop body: events to iterate and the registry to update interests.
     pub fn events_and_registry(&self) -> (&Events, &Registry) {
         (&self.events, self.poll.registry())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// The announce-then-check handshake between `park_unless` and
+    /// `wake_if_sleeping` must never let the network thread sleep through a
+    /// command: every park that had work queued before it ended is ended by
+    /// the waker (or skipped), never by the timeout. The producer sends at
+    /// varying small delays so sends land before, during and after the
+    /// consumer's announcement. The park timeout is long (2 s), so a lost
+    /// wake-up shows as a `TimedOut` park with a message waiting; the test
+    /// stops at the first one, so it is bounded even when broken.
+    #[test]
+    fn park_unless_never_sleeps_through_a_wake() {
+        const N: u64 = 3_000;
+        let mut p = Poller::new(PollMode::Park(Duration::from_secs(2)), 16).unwrap();
+        let waker = p.waker();
+        let (tx, rx) = crossbeam_channel::unbounded::<u64>();
+        let (ack_tx, ack_rx) = crossbeam_channel::unbounded::<u64>();
+        let producer = std::thread::spawn(move || {
+            for i in 0..N {
+                // 0..~20 µs of busy delay, varied per message.
+                let until = Instant::now() + Duration::from_nanos((i * 7919) % 20_000);
+                while Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+                if tx.send(i).is_err() {
+                    return;
+                }
+                let _ = waker.wake_if_sleeping();
+                if ack_rx.recv_timeout(Duration::from_secs(5)).is_err() {
+                    return;
+                }
+            }
+        });
+        let (mut woken, mut pending, mut lost) = (0u64, 0u64, 0u64);
+        let mut got = 0u64;
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while got < N && Instant::now() < give_up {
+            let how = p
+                .park_unless(Duration::from_secs(2), || !rx.is_empty())
+                .unwrap();
+            let msg = rx.try_recv();
+            match (how, msg.is_ok()) {
+                (Parked::TimedOut, true) => {
+                    lost += 1;
+                    break;
+                }
+                (Parked::Woken, _) => woken += 1,
+                (Parked::Pending, _) => pending += 1,
+                (Parked::TimedOut, false) => {}
+            }
+            if let Ok(i) = msg {
+                assert_eq!(i, got, "in order");
+                got += 1;
+                let _ = ack_tx.send(i);
+            }
+        }
+        drop(ack_tx);
+        let _ = producer.join();
+        assert_eq!(lost, 0, "a park slept through a queued command");
+        assert_eq!(got, N, "every command arrived");
+        assert!(woken + pending >= N, "woken {woken} pending {pending}");
+    }
+
+    #[test]
+    fn park_says_what_ended_it() {
+        let mut p = Poller::new(PollMode::Park(Duration::from_millis(1)), 16).unwrap();
+        assert_eq!(
+            p.park_unless(Duration::from_millis(1), || true).unwrap(),
+            Parked::Pending
+        );
+        assert_eq!(
+            p.park_unless(Duration::from_millis(1), || false).unwrap(),
+            Parked::TimedOut
+        );
+        p.waker().wake().unwrap();
+        assert_eq!(
+            p.park_unless(Duration::from_secs(5), || false).unwrap(),
+            Parked::Woken
+        );
     }
 }

@@ -391,6 +391,7 @@ pub fn spawn(settings: NetSettings) -> Result<NetHandle, NetError> {
                 let _ = ready_tx.send(Err(NetError::Pin(id)));
                 return Err(NetError::Pin(id));
             }
+            crate::engine::wait::request_short_slice();
             let _ = ready_tx.send(Ok(()));
             net.run()
         })?;

@@ -112,6 +112,8 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
             net: &net,
             held: &mut held,
             next_tag: startup::STARTUP_TAG,
+            backoff: config.backoff(),
+            retried: Vec::new(),
         };
         let offset_ms = startup::clock_offset_ms(&mut b, &mut rb)?;
         log.push(format!("clock offset {offset_ms} ms (server - local)"));
@@ -161,6 +163,9 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
             &mut positions,
             persist.as_mut(),
         )?;
+        for r in b.retried.drain(..) {
+            log.push(format!("start-up retry: {r}"));
+        }
         Ok((offset_ms, instruments, limits, key, start))
     })();
     let (offset_ms, instruments, limits, key, start) = match result {

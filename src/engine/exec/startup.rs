@@ -8,11 +8,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::binance::errors::VenueError;
+use crate::binance::errors::{Reaction, VenueError};
 use crate::binance::exchange_info::ExchangeInfo;
 use crate::binance::requests::{RequestBuilder, RestRequest};
 use crate::binance::rest::{ListenKey, PositionMode as VenuePositionMode, ServerTime, decode};
-use crate::config::{Config, PositionMode};
+use crate::config::{Backoff, Config, PositionMode, SplitMix64};
 use crate::engine::buffers::mono_ns as net_ns;
 use crate::engine::net_thread::{NetCommand, NetEvent, NetHandle, RestOutcome, StreamKind};
 use crate::engine::ratelimit::{LimitSpec, specs_from_exchange_info};
@@ -36,6 +36,12 @@ pub struct Blocking<'a> {
     pub held: &'a mut VecDeque<NetEvent>,
     /// Next tag.
     pub next_tag: u64,
+    /// How transient failures are retried (the config's `max_retries` and
+    /// retry delays): a start-up that gives up on one 429 or 503 leaves a
+    /// supervisor restarting the engine into the same storm.
+    pub backoff: Backoff,
+    /// Retries made, with why, for the start-up log.
+    pub retried: Vec<String>,
 }
 
 /// Turns a built request into a network command.
@@ -61,12 +67,69 @@ pub fn to_command(
     }
 }
 
+/// Longest `Retry-After` start-up waits out before it gives up instead.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Whether a failed start-up call may simply be sent again: every start-up
+/// call is a read (or the idempotent listenKey create), so a retry cannot
+/// duplicate anything. Clock (-1021), signature and parameter errors repeat
+/// and are not retried here.
+fn transient(e: &EngineError) -> bool {
+    match e {
+        EngineError::Startup { source, .. } => matches!(
+            source.reaction(),
+            Reaction::Retry | Reaction::BackOff | Reaction::RateLimited | Reaction::ResolveUnknown
+        ),
+        EngineError::StartupIo { reason, .. } => reason != NO_NET_THREAD,
+        _ => false,
+    }
+}
+
+const NO_NET_THREAD: &str = "no answer from the network thread";
+
 impl Blocking<'_> {
-    /// Sends `req` and waits for its answer: `(status, body)`.
+    /// Sends `req` and waits for its answer: `(status, body)`. Transient
+    /// failures (network, 5xx, 429/418 with `Retry-After`, -1001/-1008) are
+    /// retried with the config's backoff; `Retry-After` is honoured (up to
+    /// 30 s) so a rate-limited start-up never earns a ban.
     pub fn call(
         &mut self,
         step: &'static str,
         req: &RestRequest<'_>,
+    ) -> Result<(u16, Vec<u8>), EngineError> {
+        let mut jitter = SplitMix64(self.next_tag);
+        let mut attempt = 0u32;
+        loop {
+            let mut retry_after = None;
+            let e = match self.call_once(step, req, &mut retry_after) {
+                Ok(x) => return Ok(x),
+                Err(e) => e,
+            };
+            attempt += 1;
+            if !transient(&e) {
+                return Err(e);
+            }
+            let Some(backoff) = self.backoff.delay(attempt, &mut jitter) else {
+                return Err(e);
+            };
+            let wait = match retry_after {
+                Some(s) if Duration::from_secs(s) > MAX_RETRY_AFTER => return Err(e),
+                Some(s) => backoff.max(Duration::from_secs(s)),
+                None => backoff,
+            };
+            self.retried.push(format!(
+                "{step}: {e}; retry {attempt} in {} ms",
+                wait.as_millis()
+            ));
+            std::thread::sleep(wait);
+        }
+    }
+
+    fn call_once(
+        &mut self,
+        step: &'static str,
+        req: &RestRequest<'_>,
+        retry_after: &mut Option<u64>,
     ) -> Result<(u16, Vec<u8>), EngineError> {
         let tag = self.next_tag;
         self.next_tag += 1;
@@ -84,7 +147,7 @@ impl Blocking<'_> {
             if left.is_zero() {
                 return Err(EngineError::StartupIo {
                     step,
-                    reason: "no answer from the network thread".into(),
+                    reason: NO_NET_THREAD.into(),
                 });
             }
             match self.net.events.recv_timeout(left) {
@@ -92,7 +155,12 @@ impl Blocking<'_> {
                     tag: t, outcome, ..
                 }) if t == tag => {
                     return match outcome {
-                        RestOutcome::Response { status, body, .. } => {
+                        RestOutcome::Response {
+                            status,
+                            body,
+                            limits,
+                        } => {
+                            *retry_after = limits.retry_after_s;
                             let b = body.as_bytes().to_vec();
                             self.net.bufs.put(body);
                             if (200..300).contains(&status) {

@@ -230,7 +230,7 @@ fn truncated_account_update_is_completed_from_position_risk() {
     let reads: Vec<&String> = summary
         .events
         .iter()
-        .filter(|l| l.starts_with("positionRisk after a truncated ACCOUNT_UPDATE"))
+        .filter(|l| l.starts_with("positionRisk read"))
         .collect();
     assert_eq!(reads.len(), 2, "{reads:?}");
     let fixed = CHANGED - MAX_POSITION_CHANGES;

@@ -1201,6 +1201,7 @@ impl Exec {
             }
         }
         let mut fixes = 0u64;
+        let mut unrecovered = 0u64;
         for (r, _) in &pass.reports {
             let Some(h) = self.tracker.lookup_report(r) else {
                 continue;
@@ -1209,6 +1210,14 @@ impl Exec {
                 continue;
             };
             if o.state.is_terminal() {
+                continue;
+            }
+            if pass.failed && r.cum_qty.is_some_and(|c| c.raw() > o.filled_qty.raw()) {
+                // The pass ended before it recovered this order's trades:
+                // taking the venue's state now would mark the order filled
+                // without its fills, and no later pass would look again.
+                // The retry pass queries it afresh and fetches them.
+                unrecovered += 1;
                 continue;
             }
             if r.error_code == -2013
@@ -1265,6 +1274,11 @@ impl Exec {
             pass.untracked,
             if pass.failed { "; incomplete, will retry" } else { "" }
         ));
+        if unrecovered > 0 {
+            self.note(format!(
+                "{unrecovered} order(s) filled at the venue kept as they were until their trades are recovered"
+            ));
+        }
         if pass.failed && self.recon.retry_pass_ns == 0 {
             self.recon.retry_pass_ns = now.saturating_add(RETRY_PASS_NS).max(1);
         }
@@ -1317,6 +1331,15 @@ impl Exec {
             ));
             self.recon_read_account(positions, balances, tx_ms);
         }
+    }
+
+    /// A fill recovered out of band (from `userTrades`) may or may not be in
+    /// the venue's last position snapshot: both carry millisecond times, so
+    /// a trade in the same millisecond as the snapshot is ambiguous. One
+    /// positionRisk read (deduplicated, paced) settles it with the venue's
+    /// word instead of a guess.
+    pub(super) fn recon_positions_check(&mut self, fill_ms: i64) {
+        self.recon_read_account(true, false, fill_ms);
     }
 
     /// Queues positionRisk and/or the account read (weight 5 each, paced
@@ -1407,9 +1430,7 @@ impl Exec {
             match decode::<Vec<PositionRisk>>(body) {
                 Ok(risks) => {
                     let fixed = self.apply_position_risk(&risks);
-                    self.note(format!(
-                        "positionRisk after a truncated ACCOUNT_UPDATE: {fixed} position(s) corrected"
-                    ));
+                    self.note(format!("positionRisk read: {fixed} position(s) corrected"));
                 }
                 Err(e) => return self.account_read_failed(call, p, &e.to_string()),
             }

@@ -1357,6 +1357,9 @@ impl Exec {
                     if f.ts_venue_ms > 0 {
                         st.fill_wall_ns = (f.ts_venue_ms - self.offset_ms) * 1_000_000;
                     }
+                    if f.recovered {
+                        self.recon_positions_check(f.ts_venue_ms);
+                    }
                     if f.recovered && self.positions.covers(f) {
                         // Recovered late: the venue's position snapshot since
                         // then already holds it; booking it again would

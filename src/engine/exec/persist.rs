@@ -11,7 +11,7 @@ use crate::engine::clock::local_wall_ms;
 use crate::engine::journal::{Intent, Journal, JournalError, Record};
 use crate::engine::runner::EngineError;
 use crate::model::enums::OrderStatus;
-use crate::model::{Order, OrderEvent, OrderEventKind, OrderState};
+use crate::model::{ClientOrderId, Order, OrderEvent, OrderEventKind, OrderState};
 
 /// The open journal plus what the execution thread needs to write to it.
 #[derive(Debug)]
@@ -90,7 +90,14 @@ impl Persist {
                     put(&mut self.journal, r, &mut self.failures);
                 }
             }
-            OrderEventKind::Filled(f) | OrderEventKind::ExternalFill(f) => {
+            // A fill nobody owns (a venue-generated ADL/liquidation trade
+            // recovered from userTrades, which carries no client id) is not
+            // an order of ours and has no id a record can hold: journaling
+            // it would write a record replay refuses, a hole that stops
+            // every later start. Positions come from positionRisk anyway.
+            OrderEventKind::Filled(f) | OrderEventKind::ExternalFill(f)
+                if journalable(&f.client_id) =>
+            {
                 let r = Record::Fill {
                     client_id: f.client_id,
                     symbol: f.instrument.symbol,
@@ -140,6 +147,12 @@ impl Persist {
     }
 }
 
+/// True when a record can hold this client id: replay refuses an empty
+/// one (it would read back as damage in the middle of the journal).
+fn journalable(id: &ClientOrderId) -> bool {
+    !id.as_str().is_empty()
+}
+
 /// The venue status a terminal local state is journaled as.
 pub fn final_status(s: OrderState) -> Option<OrderStatus> {
     match s {
@@ -163,4 +176,70 @@ pub fn open(config: &Config) -> Result<Option<Journal>, EngineError> {
             step: "journal",
             reason: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::journal::{FsyncPolicy, read_journal};
+    use crate::model::fill::{AssetCode, Fill, FillKind, Liquidity};
+    use crate::model::ids::{InstrumentId, Symbol};
+    use crate::model::{Money, PositionSide, Price, Quantity, Side};
+
+    fn ownerless_fill(trade_id: i64) -> OrderEvent {
+        let sym = Symbol::new("BTCUSDT").expect("symbol");
+        let f = Fill {
+            instrument: InstrumentId::perp(sym),
+            client_id: ClientOrderId::default(),
+            venue_order_id: 42,
+            trade_id,
+            side: Side::Sell,
+            position_side: PositionSide::Both,
+            price: Price::from_raw(6_000_000_000_000),
+            quantity: Quantity::from_raw(300_000),
+            commission: Money::ZERO,
+            commission_asset: AssetCode::EMPTY,
+            liquidity: Liquidity::Unknown,
+            realized_pnl: Money::ZERO,
+            ts_venue_ms: 1,
+            kind: FillKind::Normal,
+            recovered: true,
+        };
+        OrderEvent {
+            client_id: ClientOrderId::default(),
+            instrument: f.instrument,
+            venue_order_id: Some(42),
+            ts_venue_ms: 1,
+            ts_local_ns: 1,
+            kind: OrderEventKind::ExternalFill(f),
+        }
+    }
+
+    /// A recovered ADL trade has no client id: journaling it wrote a record
+    /// replay refuses, and every later start stopped at the "hole".
+    #[test]
+    fn a_fill_without_a_client_id_never_makes_the_journal_unreadable() {
+        let dir = std::env::temp_dir().join(format!(
+            "bx-persist-{}-{}",
+            std::process::id(),
+            local_wall_ms()
+        ));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("j.journal");
+        let journal = Journal::open(&path, FsyncPolicy::Always).expect("open");
+        let ids = ClientIdGenerator::new("bx.t").expect("ids");
+        let mut p = Persist::new(journal, ids);
+        assert!(p.event(&ownerless_fill(7), None).is_none());
+        // A record after it: a bad record in the middle is a hole.
+        p.append(&Record::Session {
+            started_ms: 2,
+            pid: 1,
+        })
+        .expect("append");
+        p.sync().expect("sync");
+        let replay = read_journal(&path).expect("journal stays readable");
+        assert_eq!(replay.sessions, 2);
+        assert!(replay.trades.is_empty(), "an ownerless fill is not ours");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

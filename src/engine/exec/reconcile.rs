@@ -231,6 +231,18 @@ pub fn keepalive_period_ns(config: &Config) -> u64 {
     ((base / scale) as u64).max(MIN_KEEPALIVE_NS)
 }
 
+/// How long the settlement at shutdown may take to query `open` orders:
+/// the queries are paced by the reconciliation weight budget (one weight
+/// each, at [`BUDGET_PER_SEC`]), plus slack for the lists, the round trips
+/// and a retry. Bounded by the pass timeout: a shutdown never hangs.
+pub fn settle_window_ns(open: usize) -> u64 {
+    let paced = (open as u64)
+        .saturating_add(4)
+        .saturating_mul(1_000_000_000)
+        / BUDGET_PER_SEC;
+    paced.saturating_add(3_000_000_000).min(PASS_TIMEOUT_NS)
+}
+
 /// A token bucket of request weight, refilled continuously.
 #[derive(Debug, Clone)]
 pub struct WeightBudget {
@@ -252,11 +264,32 @@ impl WeightBudget {
         }
     }
 
+    /// Adds the weight earned since the last refill. Only the time actually
+    /// converted into whole milli-weight is consumed: a loop that polls
+    /// every few microseconds earns less than one milli-weight per call,
+    /// and dropping that remainder each time would never refill the bucket
+    /// (reconciliation would stall after its first burst).
     fn refill(&mut self, now_ns: u64) {
-        let dt = now_ns.saturating_sub(self.last_ns);
-        self.last_ns = now_ns.max(self.last_ns);
+        let cap = self.burst * 1000;
+        if now_ns <= self.last_ns {
+            return;
+        }
+        if self.milli >= cap || self.per_sec == 0 {
+            self.last_ns = now_ns;
+            return;
+        }
+        let dt = now_ns - self.last_ns;
         let add = dt.saturating_mul(self.per_sec) / 1_000_000;
-        self.milli = (self.milli.saturating_add(add)).min(self.burst * 1000);
+        if add == 0 {
+            return;
+        }
+        // The exact time `add` took (rounded up so it never gains weight).
+        let used = add.saturating_mul(1_000_000).div_ceil(self.per_sec).min(dt);
+        self.last_ns += used;
+        self.milli = self.milli.saturating_add(add).min(cap);
+        if self.milli >= cap {
+            self.last_ns = now_ns;
+        }
     }
 
     /// Takes `weight` if the bucket holds it.
@@ -1576,6 +1609,20 @@ impl Exec {
     }
 
     /// Applies the held user frames (duplicates are dropped by the tracker).
+    /// Ends the engine's last pass before it exits: a pass still running
+    /// is closed with what it learned (its answered queries are applied and
+    /// journaled), and every user event it held back is applied, so nothing
+    /// the venue already said is dropped with the process.
+    pub(super) fn recon_conclude_for_exit(&mut self) {
+        if let Some(p) = self.recon.pass.as_mut() {
+            p.failed = true;
+            self.recon.next = None;
+            self.recon_finish();
+        }
+        self.recon.retry_pass_ns = 0;
+        self.recon_release_buffer();
+    }
+
     fn recon_release_buffer(&mut self) {
         self.recon.buffering = false;
         while let Some((bytes, t)) = self.recon.buffered.pop_front() {
@@ -1613,6 +1660,23 @@ mod tests {
         // A long idle period refills only up to the burst.
         assert!(b.try_take(40, 3_600_000_000_000));
         assert!(!b.try_take(1, 3_600_000_000_000));
+    }
+
+    #[test]
+    fn budget_refills_when_polled_every_few_microseconds() {
+        let mut b = WeightBudget::new(10, 40, 0);
+        assert!(b.try_take(40, 0));
+        // A spinning loop asks every 4 µs: each call earns 0.04 milli-weight,
+        // which must add up (1 s at 10/s = 10 weight), not be dropped.
+        let mut taken = 0;
+        let mut now = 0u64;
+        while now < 1_000_000_000 {
+            now += 4_000;
+            if b.try_take(1, now) {
+                taken += 1;
+            }
+        }
+        assert!((9..=10).contains(&taken), "{taken} taken in 1 s at 10/s");
     }
 
     #[test]

@@ -286,7 +286,19 @@ impl Exec {
             self.pump(Duration::from_millis(1));
             crate::bench::alloc::publish(crate::bench::alloc::EngineThread::Execution);
         }
-        self.shutdown()
+        self.shutdown(next_keepalive)
+    }
+
+    /// Keeps the listenKey alive while shutting down: the cancel-all's
+    /// events arrive on the user stream, and a key that expires meanwhile
+    /// (a shutdown can take seconds; against the simulator's compressed
+    /// clock a key lives about one) turns them into a reconnect and a gap.
+    fn keep_key_alive(&mut self, next_keepalive: &mut u64) {
+        let now = mono_ns();
+        if now >= *next_keepalive {
+            *next_keepalive = now + reconcile::keepalive_period_ns(&self.config);
+            self.send_job(idle(Job::Keepalive));
+        }
     }
 
     /// Handles whatever is ready; when idle, waits the configured way
@@ -1425,26 +1437,51 @@ impl Exec {
 
     /// After a cancel-all, waits (bounded) for the venue's events so every
     /// order's end is booked (and journaled) before the user stream closes;
-    /// what is still open after that is queried by client id.
-    fn settle_before_exit(&mut self) {
-        let open = |x: &Self| {
-            x.tracker.orders().any(|(_, o)| {
-                o.state.is_open() && !x.foreign_symbols.contains(&o.instrument.symbol)
-            })
+    /// what is still open after that is queried by client id until the
+    /// venue's word is booked. The queries are paced by the reconciliation
+    /// budget, so the wait scales with the number of open orders (dozens of
+    /// conditional orders need seconds), and a pass already running (a
+    /// reconnect's) is waited for with the sweep queued behind it. Whatever
+    /// the last pass learned and the events it held back are applied before
+    /// returning: an order the venue closed must not stay open in the
+    /// journal because the engine exited first.
+    fn settle_before_exit(&mut self, next_keepalive: &mut u64) {
+        let open_count = |x: &Self| {
+            x.tracker
+                .orders()
+                .filter(|(_, o)| {
+                    o.state.is_open() && !x.foreign_symbols.contains(&o.instrument.symbol)
+                })
+                .count()
         };
         let until = mono_ns() + 2_000_000_000;
-        while open(self) && mono_ns() < until {
+        while open_count(self) > 0 && mono_ns() < until {
+            self.keep_key_alive(next_keepalive);
             self.pump(Duration::from_millis(5));
         }
-        if open(self) {
-            self.recon_start(super::reconcile::ReconcileReason::Sweep);
-            let until = mono_ns() + 2_000_000_000;
-            while (self.recon.active() || !self.pending.is_empty()) && mono_ns() < until {
+        let n = open_count(self);
+        if n > 0 {
+            self.recon_start(reconcile::ReconcileReason::Sweep);
+            let until = mono_ns() + reconcile::settle_window_ns(n);
+            // A pass that ends with orders still open (it listed them before
+            // the cancel-all took) is followed by one more sweep, at most
+            // this many times.
+            let mut sweeps_left = 2u32;
+            while open_count(self) > 0 && mono_ns() < until {
+                if !self.recon.active() {
+                    if sweeps_left == 0 {
+                        break;
+                    }
+                    sweeps_left -= 1;
+                    self.recon_start(reconcile::ReconcileReason::Sweep);
+                }
+                self.keep_key_alive(next_keepalive);
                 self.fire_due_retries(mono_ns());
                 self.recon_tick(mono_ns());
                 self.pump(Duration::from_millis(5));
             }
         }
+        self.recon_conclude_for_exit();
     }
 
     /// Disarms the switch (countdown 0) on a clean shutdown.
@@ -1471,7 +1508,7 @@ impl Exec {
 
     // ---------------------------------------------------------------- shutdown
 
-    fn shutdown(mut self) -> Result<EngineSummary, EngineError> {
+    fn shutdown(mut self, mut next_keepalive: u64) -> Result<EngineSummary, EngineError> {
         self.note("shutting down".into());
         // Stop goes behind every queued event, so the strategy sees them all.
         self.to_strategy.send(ToStrategy::Stop);
@@ -1493,6 +1530,7 @@ impl Exec {
             while let Ok(ev) = self.net.events.try_recv() {
                 self.on_net(ev);
             }
+            self.keep_key_alive(&mut next_keepalive);
         }
         if self.config.engine.cancel_all_on_shutdown {
             let ids: Vec<InstrumentId> = self
@@ -1522,12 +1560,13 @@ impl Exec {
         // Let in-flight requests (on_stop cancels, cancel-all) finish.
         let until = mono_ns() + 3_000_000_000;
         while !self.pending.is_empty() && mono_ns() < until {
+            self.keep_key_alive(&mut next_keepalive);
             self.fire_due_retries(mono_ns());
             self.pump(Duration::from_millis(5));
         }
         self.note_route_summary();
         if self.config.engine.cancel_all_on_shutdown {
-            self.settle_before_exit();
+            self.settle_before_exit(&mut next_keepalive);
         }
         let _ = self.net.send(NetCommand::CloseUserStream);
         self.send_job(idle(Job::DeleteKey));

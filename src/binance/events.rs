@@ -414,37 +414,62 @@ impl<'de> Visitor<'de> for OrderBody<'_> {
     }
 }
 
-/// The ORDER_TRADE_UPDATE envelope `{e, E, T, o}`.
-struct OrderEnvelope<'a>(&'a mut OrderUpdate);
+/// A user event of the shape `{e, E, T, <body>}` decoded in place: its two
+/// times and its body object. ORDER_TRADE_UPDATE (`o`) and ACCOUNT_UPDATE
+/// (`a`) share it, so one visitor serves both.
+trait EventBody {
+    /// What serde's error says was expected.
+    const EXPECTING: &'static str;
+    /// The body's key.
+    const KEY: &'static str;
+    /// Where `E` and `T` go.
+    fn times(&mut self) -> (&mut i64, &mut i64);
+    /// Decodes the body value in place.
+    fn body<'de, A: MapAccess<'de>>(&mut self, m: &mut A) -> Result<(), A::Error>;
+}
 
-impl<'de> Visitor<'de> for OrderEnvelope<'_> {
+impl EventBody for OrderUpdate {
+    const EXPECTING: &'static str = "an ORDER_TRADE_UPDATE event";
+    const KEY: &'static str = "o";
+    fn times(&mut self) -> (&mut i64, &mut i64) {
+        (&mut self.event_time, &mut self.transaction_time)
+    }
+    fn body<'de, A: MapAccess<'de>>(&mut self, m: &mut A) -> Result<(), A::Error> {
+        m.next_value_seed(OrderBody(self))
+    }
+}
+
+/// The envelope visitor over any [`EventBody`].
+struct Envelope<'a, B>(&'a mut B);
+
+impl<'de, B: EventBody> Visitor<'de> for Envelope<'_, B> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an ORDER_TRADE_UPDATE event")
+        f.write_str(B::EXPECTING)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
         use serde::de::Error;
-        let mut has_o = false;
+        let mut has_body = false;
         while let Some(k) = m.next_key_seed(de::StrMap(|k: &str| match k.as_bytes() {
             b"E" => 1u8,
             b"T" => 2,
-            b"o" => 3,
+            k if k == B::KEY.as_bytes() => 3,
             _ => 0,
         }))? {
             match k {
-                1 => self.0.event_time = m.next_value_seed(IntSeed)?.unwrap_or(0),
-                2 => self.0.transaction_time = m.next_value_seed(IntSeed)?.unwrap_or(0),
+                1 => *self.0.times().0 = m.next_value_seed(IntSeed)?.unwrap_or(0),
+                2 => *self.0.times().1 = m.next_value_seed(IntSeed)?.unwrap_or(0),
                 3 => {
-                    m.next_value_seed(OrderBody(&mut *self.0))?;
-                    has_o = true;
+                    self.0.body(&mut m)?;
+                    has_body = true;
                 }
                 _ => {
                     m.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        if !has_o {
-            return Err(A::Error::missing_field("o"));
+        if !has_body {
+            return Err(A::Error::missing_field(B::KEY));
         }
         Ok(())
     }
@@ -454,7 +479,7 @@ impl<'de> Deserialize<'de> for OrderUpdate {
     /// Decodes the whole event (envelope + `o`).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut u = OrderUpdate::empty();
-        d.deserialize_map(OrderEnvelope(&mut u))?;
+        d.deserialize_map(Envelope(&mut u))?;
         Ok(u)
     }
 }
@@ -656,39 +681,14 @@ impl Default for AccountUpdate {
 
 seed_fn!(ReasonSeed, Tag, de::tag);
 
-/// The ACCOUNT_UPDATE envelope `{e, E, T, a}`, decoded in place.
-struct AccountEnvelope<'a>(&'a mut AccountUpdate);
-
-impl<'de> Visitor<'de> for AccountEnvelope<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an ACCOUNT_UPDATE event")
+impl EventBody for AccountUpdate {
+    const EXPECTING: &'static str = "an ACCOUNT_UPDATE event";
+    const KEY: &'static str = "a";
+    fn times(&mut self) -> (&mut i64, &mut i64) {
+        (&mut self.event_time, &mut self.transaction_time)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
-        use serde::de::Error;
-        let mut has_a = false;
-        while let Some(k) = m.next_key_seed(de::StrMap(|k: &str| match k.as_bytes() {
-            b"E" => 1u8,
-            b"T" => 2,
-            b"a" => 3,
-            _ => 0,
-        }))? {
-            match k {
-                1 => self.0.event_time = m.next_value_seed(IntSeed)?.unwrap_or(0),
-                2 => self.0.transaction_time = m.next_value_seed(IntSeed)?.unwrap_or(0),
-                3 => {
-                    m.next_value_seed(AccountBody(&mut self.0.data))?;
-                    has_a = true;
-                }
-                _ => {
-                    m.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        if !has_a {
-            return Err(A::Error::missing_field("a"));
-        }
-        Ok(())
+    fn body<'de, A: MapAccess<'de>>(&mut self, m: &mut A) -> Result<(), A::Error> {
+        m.next_value_seed(AccountBody(&mut self.data))
     }
 }
 
@@ -750,7 +750,7 @@ fn account_update_into(data: &[u8], out: &mut AccountUpdate) -> Result<(), Decod
     out.data.positions.clear();
     let err = |e| DecodeError::from_sonic("AccountUpdate", e);
     let mut d = sonic_rs::Deserializer::from_slice(data);
-    serde::Deserializer::deserialize_map(&mut d, AccountEnvelope(out)).map_err(err)?;
+    serde::Deserializer::deserialize_map(&mut d, Envelope(out)).map_err(err)?;
     d.end().map_err(err)
 }
 

@@ -1385,23 +1385,12 @@ impl Exec {
         };
         let r = &mut self.recon.refresh;
         r.since_ms = r.since_ms.max(since_ms);
-        let mut calls = [None, None];
-        if positions {
-            if r.positions_busy {
-                r.positions_again = true;
-            } else {
-                r.positions_busy = true;
-                calls[0] = Some(ReconCall::Positions);
-            }
-        }
-        if balances {
-            if r.balances_busy {
-                r.balances_again = true;
-            } else {
-                r.balances_busy = true;
-                calls[1] = Some(ReconCall::Balances);
-            }
-        }
+        let calls = [
+            (positions && claim_slot(&mut r.positions_busy, &mut r.positions_again))
+                .then_some(ReconCall::Positions),
+            (balances && claim_slot(&mut r.balances_busy, &mut r.balances_again))
+                .then_some(ReconCall::Balances),
+        ];
         for call in calls.into_iter().flatten() {
             self.recon
                 .waiting
@@ -1633,6 +1622,18 @@ impl Exec {
 
 /// Whether the venue's report says something our order does not know:
 /// more filled, closed, or a state we are unsure of.
+/// One account read of a kind at a time: takes the slot when it is free,
+/// else owes exactly one more read after the one in flight.
+fn claim_slot(busy: &mut bool, again: &mut bool) -> bool {
+    if *busy {
+        *again = true;
+        false
+    } else {
+        *busy = true;
+        true
+    }
+}
+
 fn differs(o: &crate::model::Order, r: &Report) -> bool {
     if o.state == OrderState::Unknown {
         return true;

@@ -1597,7 +1597,6 @@ impl Exec {
         }
     }
 
-    /// Applies the held user frames (duplicates are dropped by the tracker).
     /// Ends the engine's last pass before it exits: a pass still running
     /// is closed with what it learned (its answered queries are applied and
     /// journaled), and every user event it held back is applied, so nothing
@@ -1612,6 +1611,7 @@ impl Exec {
         self.recon_release_buffer();
     }
 
+    /// Applies the held user frames (duplicates are dropped by the tracker).
     fn recon_release_buffer(&mut self) {
         self.recon.buffering = false;
         while let Some((bytes, t)) = self.recon.buffered.pop_front() {

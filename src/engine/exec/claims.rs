@@ -492,6 +492,10 @@ fn recover_fills(
         }
     }
     let week_ms = 7 * 24 * 3_600_000 - 60_000;
+    // Trades of orders the journal does not know: the venue's own orders
+    // (ADL, liquidation, settlement) or another process's. Asked about
+    // after the scan, a bounded number of orders.
+    let mut foreign: Vec<(Symbol, UserTrade)> = Vec::new();
     for (sym, last, oldest_ms) in cursors {
         if last.is_none() && venue_map.is_empty() {
             continue;
@@ -535,6 +539,9 @@ fn recover_fills(
                     continue;
                 }
                 let Some(&(cid, instrument, _)) = venue_map.get(&t.order_id) else {
+                    if foreign.len() < MAX_FOREIGN_TRADES {
+                        foreign.push((sym, *t));
+                    }
                     continue;
                 };
                 if p.journal().replay().has_fill(sym, t.id, cid) {
@@ -586,6 +593,102 @@ fn recover_fills(
             if n < 1000 {
                 break;
             }
+        }
+    }
+    recover_venue_fills(cx, p, instruments, tracker, &foreign, st)
+}
+
+/// Most foreign trades looked at, and most orders queried, per start-up:
+/// a shared account with another busy process must not turn a restart into
+/// hundreds of queries.
+const MAX_FOREIGN_TRADES: usize = 256;
+const MAX_FOREIGN_ORDER_QUERIES: usize = 16;
+
+/// Fills the venue made on its own orders while the engine was down (ADL,
+/// liquidation, settlement): `userTrades` carries no client id, so each
+/// unknown order is queried once and only the venue's own orders (by their
+/// client id, e.g. `adl_autoclose`) are delivered, marked by kind and
+/// journaled; another process's trades are left alone. Positions are not
+/// touched here: they come from positionRisk, which already includes them.
+fn recover_venue_fills(
+    cx: &mut Ctx<'_, '_>,
+    p: &mut Persist,
+    instruments: &InstrumentProvider,
+    tracker: &mut OrderTracker,
+    foreign: &[(Symbol, UserTrade)],
+    st: &mut StartState,
+) -> Result<(), EngineError> {
+    let mut asked: Vec<(Symbol, VenueOrderId)> = Vec::new();
+    for (sym, t) in foreign {
+        if asked.iter().any(|&(s, o)| s == *sym && o == t.order_id)
+            || asked.len() >= MAX_FOREIGN_ORDER_QUERIES
+        {
+            continue;
+        }
+        asked.push((*sym, t.order_id));
+        let body = cx.call_with("venue order query", 1, |rb, ts| {
+            rb.query_order(sym, &OrderRef::VenueId(t.order_id), ts)
+        })?;
+        let order: OrderResponse = decode(&body).map_err(|e| unreadable("venue order query", e))?;
+        let cid = order.client_order_id;
+        let kind = FillKind::from_client_id(&cid);
+        if kind == FillKind::Normal {
+            continue; // another process's order: not ours to report
+        }
+        let Some(instrument) = instruments.by_symbol(sym.as_str()).map(|i| i.id) else {
+            continue;
+        };
+        for (_, t) in foreign
+            .iter()
+            .filter(|(s, x)| s == sym && x.order_id == t.order_id)
+        {
+            if p.journal().replay().has_fill(*sym, t.id, cid)
+                || tracker.has_trade(*sym, t.id, t.side)
+            {
+                continue;
+            }
+            let fill = Fill {
+                instrument,
+                client_id: cid,
+                venue_order_id: t.order_id,
+                trade_id: t.id,
+                side: t.side,
+                position_side: t.position_side.unwrap_or(PositionSide::Both),
+                price: t.price,
+                quantity: t.qty,
+                commission: t.commission.unwrap_or(Money::ZERO),
+                commission_asset: t
+                    .commission_asset
+                    .map(|a| AssetCode::truncated(a.as_str()))
+                    .unwrap_or(AssetCode::EMPTY),
+                liquidity: Liquidity::Unknown,
+                realized_pnl: t.realized_pnl.unwrap_or(Money::ZERO),
+                ts_venue_ms: t.time,
+                kind,
+                recovered: true,
+            };
+            tracker.mark_fill_seen(*sym, t.id, t.side);
+            let _ = p.append(&Record::Fill {
+                client_id: cid,
+                symbol: *sym,
+                trade_id: t.id,
+                qty: t.qty,
+                price: t.price,
+                time_ms: t.time,
+            });
+            st.recovered_fills += 1;
+            st.log.push(format!(
+                "recovered {kind:?} fill made while down: {} {:?} {} @ {} (trade {})",
+                cid, t.side, t.qty, t.price, t.id
+            ));
+            st.events.push(OrderEvent {
+                client_id: cid,
+                instrument,
+                venue_order_id: Some(t.order_id),
+                ts_venue_ms: t.time,
+                ts_local_ns: mono_ns(),
+                kind: OrderEventKind::ExternalFill(fill),
+            });
         }
     }
     Ok(())

@@ -547,48 +547,8 @@ fn recover_fills(
                 if p.journal().replay().has_fill(sym, t.id, cid) {
                     continue; // journaled (and delivered) by an earlier session
                 }
-                let fill = Fill {
-                    instrument,
-                    client_id: cid,
-                    venue_order_id: t.order_id,
-                    trade_id: t.id,
-                    side: t.side,
-                    position_side: t.position_side.unwrap_or(PositionSide::Both),
-                    price: t.price,
-                    quantity: t.qty,
-                    commission: t.commission.unwrap_or(Money::ZERO),
-                    commission_asset: t
-                        .commission_asset
-                        .map(|a| AssetCode::truncated(a.as_str()))
-                        .unwrap_or(AssetCode::EMPTY),
-                    liquidity: match t.maker {
-                        Some(true) => Liquidity::Maker,
-                        Some(false) => Liquidity::Taker,
-                        None => Liquidity::Unknown,
-                    },
-                    realized_pnl: t.realized_pnl.unwrap_or(Money::ZERO),
-                    ts_venue_ms: t.time,
-                    kind: FillKind::Normal,
-                    recovered: true,
-                };
-                tracker.mark_fill_seen(sym, t.id, t.side);
-                let _ = p.append(&Record::Fill {
-                    client_id: cid,
-                    symbol: sym,
-                    trade_id: t.id,
-                    qty: t.qty,
-                    price: t.price,
-                    time_ms: t.time,
-                });
-                st.recovered_fills += 1;
-                st.events.push(OrderEvent {
-                    client_id: cid,
-                    instrument,
-                    venue_order_id: Some(t.order_id),
-                    ts_venue_ms: t.time,
-                    ts_local_ns: mono_ns(),
-                    kind: OrderEventKind::Filled(fill),
-                });
+                let fill = recovered_fill(t, instrument, cid, FillKind::Normal);
+                book_recovered(p, tracker, st, OrderEventKind::Filled(fill));
             }
             if n < 1000 {
                 break;
@@ -596,6 +556,70 @@ fn recover_fills(
         }
     }
     recover_venue_fills(cx, p, instruments, tracker, &foreign, st)
+}
+
+/// A fill recovered from `userTrades` at start-up, owned by `cid`.
+fn recovered_fill(
+    t: &UserTrade,
+    instrument: InstrumentId,
+    cid: ClientOrderId,
+    kind: FillKind,
+) -> Fill {
+    Fill {
+        instrument,
+        client_id: cid,
+        venue_order_id: t.order_id,
+        trade_id: t.id,
+        side: t.side,
+        position_side: t.position_side.unwrap_or(PositionSide::Both),
+        price: t.price,
+        quantity: t.qty,
+        commission: t.commission.unwrap_or(Money::ZERO),
+        commission_asset: t
+            .commission_asset
+            .map(|a| AssetCode::truncated(a.as_str()))
+            .unwrap_or(AssetCode::EMPTY),
+        liquidity: match t.maker {
+            Some(true) => Liquidity::Maker,
+            Some(false) => Liquidity::Taker,
+            None => Liquidity::Unknown,
+        },
+        realized_pnl: t.realized_pnl.unwrap_or(Money::ZERO),
+        ts_venue_ms: t.time,
+        kind,
+        recovered: true,
+    }
+}
+
+/// Marks a recovered fill seen, journals it, and queues it for the strategy:
+/// journaled first, so the next start knows it was delivered.
+fn book_recovered(
+    p: &mut Persist,
+    tracker: &mut OrderTracker,
+    st: &mut StartState,
+    kind: OrderEventKind,
+) {
+    let (OrderEventKind::Filled(f) | OrderEventKind::ExternalFill(f)) = kind else {
+        return;
+    };
+    tracker.mark_fill_seen(f.instrument.symbol, f.trade_id, f.side);
+    let _ = p.append(&Record::Fill {
+        client_id: f.client_id,
+        symbol: f.instrument.symbol,
+        trade_id: f.trade_id,
+        qty: f.quantity,
+        price: f.price,
+        time_ms: f.ts_venue_ms,
+    });
+    st.recovered_fills += 1;
+    st.events.push(OrderEvent {
+        client_id: f.client_id,
+        instrument: f.instrument,
+        venue_order_id: Some(f.venue_order_id),
+        ts_venue_ms: f.ts_venue_ms,
+        ts_local_ns: mono_ns(),
+        kind,
+    });
 }
 
 /// Most foreign trades looked at, and most orders queried, per start-up:
@@ -647,48 +671,12 @@ fn recover_venue_fills(
             {
                 continue;
             }
-            let fill = Fill {
-                instrument,
-                client_id: cid,
-                venue_order_id: t.order_id,
-                trade_id: t.id,
-                side: t.side,
-                position_side: t.position_side.unwrap_or(PositionSide::Both),
-                price: t.price,
-                quantity: t.qty,
-                commission: t.commission.unwrap_or(Money::ZERO),
-                commission_asset: t
-                    .commission_asset
-                    .map(|a| AssetCode::truncated(a.as_str()))
-                    .unwrap_or(AssetCode::EMPTY),
-                liquidity: Liquidity::Unknown,
-                realized_pnl: t.realized_pnl.unwrap_or(Money::ZERO),
-                ts_venue_ms: t.time,
-                kind,
-                recovered: true,
-            };
-            tracker.mark_fill_seen(*sym, t.id, t.side);
-            let _ = p.append(&Record::Fill {
-                client_id: cid,
-                symbol: *sym,
-                trade_id: t.id,
-                qty: t.qty,
-                price: t.price,
-                time_ms: t.time,
-            });
-            st.recovered_fills += 1;
             st.log.push(format!(
                 "recovered {kind:?} fill made while down: {} {:?} {} @ {} (trade {})",
                 cid, t.side, t.qty, t.price, t.id
             ));
-            st.events.push(OrderEvent {
-                client_id: cid,
-                instrument,
-                venue_order_id: Some(t.order_id),
-                ts_venue_ms: t.time,
-                ts_local_ns: mono_ns(),
-                kind: OrderEventKind::ExternalFill(fill),
-            });
+            let fill = recovered_fill(t, instrument, cid, kind);
+            book_recovered(p, tracker, st, OrderEventKind::ExternalFill(fill));
         }
     }
     Ok(())

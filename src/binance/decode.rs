@@ -83,20 +83,12 @@ pub fn check_depth(b: &[u8]) -> Result<(), DecodeError> {
     if openers < MAX_DEPTH {
         return Ok(());
     }
-    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    let (mut depth, mut strings) = (0usize, StringState::default());
     for &c in b {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if c == b'\\' {
-                esc = true;
-            } else if c == b'"' {
-                in_str = false;
-            }
+        if strings.inside(c) {
             continue;
         }
         match c {
-            b'"' => in_str = true,
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -108,6 +100,36 @@ pub fn check_depth(b: &[u8]) -> Result<(), DecodeError> {
         }
     }
     Ok(())
+}
+
+/// Where a byte scan is relative to JSON strings, so brackets inside a
+/// string (`"a{b"`, `"x\\"]"`) are never counted as structure.
+#[derive(Default)]
+struct StringState {
+    in_str: bool,
+    esc: bool,
+}
+
+impl StringState {
+    /// Feeds one byte; true when it belongs to a string (its quotes
+    /// included), i.e. it is not structure.
+    fn inside(&mut self, c: u8) -> bool {
+        if self.in_str {
+            if self.esc {
+                self.esc = false;
+            } else if c == b'\\' {
+                self.esc = true;
+            } else if c == b'"' {
+                self.in_str = false;
+            }
+            return true;
+        }
+        if c == b'"' {
+            self.in_str = true;
+            return true;
+        }
+        false
+    }
 }
 
 /// Short type name for error messages (`OrderResponse`, not the full path).
@@ -257,20 +279,12 @@ fn container_end(b: &[u8], start: usize) -> Option<usize> {
     if !matches!(b.get(start), Some(b'{' | b'[')) {
         return None;
     }
-    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    let (mut depth, mut strings) = (0usize, StringState::default());
     for (off, &c) in b.get(start..)?.iter().enumerate() {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if c == b'\\' {
-                esc = true;
-            } else if c == b'"' {
-                in_str = false;
-            }
+        if strings.inside(c) {
             continue;
         }
         match c {
-            b'"' => in_str = true,
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
                 depth = depth.checked_sub(1)?;

@@ -650,10 +650,25 @@ fn recover_venue_fills(
             continue;
         }
         asked.push((*sym, t.order_id));
-        let body = cx.call_with("venue order query", 1, |rb, ts| {
-            rb.query_order(sym, &OrderRef::VenueId(t.order_id), ts)
-        })?;
-        let order: OrderResponse = decode(&body).map_err(|e| unreadable("venue order query", e))?;
+        // Only an enrichment of what was delivered: an order the venue no
+        // longer answers for must not stop the engine from starting.
+        let answer = cx
+            .call_with("venue order query", 1, |rb, ts| {
+                rb.query_order(sym, &OrderRef::VenueId(t.order_id), ts)
+            })
+            .and_then(|body| {
+                decode::<OrderResponse>(&body).map_err(|e| unreadable("venue order query", e))
+            });
+        let order = match answer {
+            Ok(o) => o,
+            Err(e) => {
+                st.log.push(format!(
+                    "trade {} of unknown order {} not classified: {e}",
+                    t.id, t.order_id
+                ));
+                continue;
+            }
+        };
         let cid = order.client_order_id;
         let kind = FillKind::from_client_id(&cid);
         if kind == FillKind::Normal {

@@ -12,6 +12,7 @@
 //! takes the proportional cost out, rounded half-even at 1e-16.
 
 use super::hash::{FxHashMap, map_with_room};
+use crate::model::ids::TradeId;
 use crate::model::order::div_half_even;
 use crate::model::{Decimal, Fill, Money, PositionEvent, PositionSide, Price, Symbol};
 
@@ -39,6 +40,14 @@ pub enum PositionError {
     /// More (symbol, side) pairs than the book was sized for.
     #[error("position book full ({0} positions)")]
     Full(usize),
+    /// A stream snapshot older than what the book already holds: the book
+    /// has booked a fill (recovered out of band, or a newer snapshot) that
+    /// this snapshot predates, so applying it would undo that fill.
+    #[error("stale position snapshot of {symbol}")]
+    Stale {
+        /// Symbol.
+        symbol: Symbol,
+    },
 }
 
 /// A venue position report (ACCOUNT_UPDATE `P[]`, positionRisk row).
@@ -118,7 +127,30 @@ pub struct PositionBook {
     /// Venue time (ms) of the latest snapshot per position: a fill recovered
     /// late (from `userTrades`) at or before it is already in that snapshot.
     snapshot_ms: FxHashMap<(Symbol, PositionSide), i64>,
+    /// Highest trade id booked into each position (live or recovered).
+    booked_trade: FxHashMap<(Symbol, PositionSide), TradeId>,
+    /// Highest trade id the user stream itself has delivered per symbol
+    /// (duplicates included): an ACCOUNT_UPDATE on the stream reflects the
+    /// account as of that trade, no later.
+    stream_trade: FxHashMap<Symbol, TradeId>,
+    /// Stream snapshots that disagree with the book, waiting briefly for
+    /// the fill they already include (the venue may send a fill's
+    /// ACCOUNT_UPDATE before its ORDER_TRADE_UPDATE); preallocated.
+    held: Vec<HeldSnapshot>,
     capacity: usize,
+}
+
+/// How long a stream snapshot that disagrees with the book waits for the
+/// fill event it may already include. The events of one fill travel on the
+/// same socket back to back, so this only has to cover the execution
+/// loop's scheduling; after it the venue's word is applied.
+pub const HOLD_SNAPSHOT_NS: u64 = 100_000_000;
+
+/// A stream snapshot waiting for the book to catch up.
+#[derive(Debug, Clone, Copy)]
+struct HeldSnapshot {
+    snap: PositionSnapshot,
+    until_ns: u64,
 }
 
 impl PositionBook {
@@ -127,6 +159,9 @@ impl PositionBook {
         PositionBook {
             map: map_with_room(capacity),
             snapshot_ms: map_with_room(capacity),
+            booked_trade: map_with_room(capacity),
+            stream_trade: map_with_room(capacity),
+            held: Vec::with_capacity(capacity),
             capacity,
         }
     }
@@ -141,18 +176,110 @@ impl PositionBook {
         self.map.values()
     }
 
-    /// True when the venue's latest snapshot of the fill's position (an
-    /// ACCOUNT_UPDATE) is at or after the fill's venue time, i.e. already
-    /// includes it. Only meaningful for fills that arrive late and out of
-    /// band (recovered from `userTrades` after the stream moved on): booking
-    /// such a fill again would count it twice. Live fills are always booked;
-    /// the next snapshot corrects any transient difference.
+    /// True when the venue's latest snapshot of the fill's position already
+    /// includes the fill, so booking it would count it twice.
+    ///
+    /// A fill recovered late (from `userTrades`, after the stream moved on)
+    /// is covered by a snapshot at or after its venue time; the same
+    /// millisecond is a guess, which the positionRisk read every recovered
+    /// fill triggers settles. A stream fill is covered only by a snapshot
+    /// strictly after it: the venue computed that one (positionRisk, or an
+    /// update released from a reconciliation's hold) after the trade, while
+    /// the stream's own update for the fill comes in the same millisecond
+    /// and after it.
     pub fn covers(&self, f: &Fill) -> bool {
         f.ts_venue_ms > 0
             && self
                 .snapshot_ms
                 .get(&(f.instrument.symbol, f.position_side))
-                .is_some_and(|&ms| ms >= f.ts_venue_ms)
+                .is_some_and(|&ms| ms > f.ts_venue_ms || (f.recovered && ms == f.ts_venue_ms))
+    }
+
+    /// Records that the user stream delivered trade `trade_id` of `symbol`
+    /// (booked or a duplicate): the stream's ACCOUNT_UPDATEs that follow
+    /// are the account as of that trade.
+    pub fn note_stream_trade(&mut self, symbol: Symbol, trade_id: TradeId) {
+        let t = self.stream_trade.entry(symbol).or_insert(0);
+        *t = (*t).max(trade_id);
+    }
+
+    /// Takes an ACCOUNT_UPDATE leg from the user stream. Refused
+    /// ([`PositionError::Stale`]) when the book already holds something
+    /// newer: a fill booked with a trade id the stream has not reached yet
+    /// (recovered during a gap, so this update was sent before it), or a
+    /// snapshot with a later venue time (a positionRisk read); held frames
+    /// released after a reconciliation are the usual source, and applying
+    /// one would undo the fills recovered meanwhile. Applied at once when
+    /// it agrees with the book (`Some`, the usual case). When it disagrees
+    /// it is held (`None`) until the fill it already includes is booked —
+    /// the venue can send a fill's ACCOUNT_UPDATE before the fill itself,
+    /// and applying it first would count that fill twice — or until
+    /// [`HOLD_SNAPSHOT_NS`] pass ([`PositionBook::expire_held`]): then the
+    /// venue's word wins.
+    ///
+    /// `from_order` is whether the update's reason is a trade (`m=ORDER`);
+    /// other reasons (funding, adjustments, insurance clear) have no fill
+    /// to wait for and apply at once.
+    pub fn offer_stream_snapshot(
+        &mut self,
+        s: &PositionSnapshot,
+        from_order: bool,
+        now_ns: u64,
+    ) -> Result<Option<PositionEvent>, PositionError> {
+        self.check_fresh(s)?;
+        let key = (s.symbol, s.position_side);
+        self.held
+            .retain(|h| (h.snap.symbol, h.snap.position_side) != key);
+        let book = self.map.get(&key).map_or(Decimal::ZERO, |p| p.amount);
+        if book == s.amount || !from_order {
+            return self.apply_snapshot(s).map(Some);
+        }
+        if self.held.len() >= self.capacity {
+            // Never grow: the oldest held update gets the venue's word now.
+            let oldest = self.held.remove(0);
+            let _ = self.apply_snapshot(&oldest.snap);
+        }
+        self.held.push(HeldSnapshot {
+            snap: *s,
+            until_ns: now_ns.saturating_add(HOLD_SNAPSHOT_NS),
+        });
+        Ok(None)
+    }
+
+    /// Applies one held stream snapshot whose wait is over (unless
+    /// something newer was booked meanwhile) and returns its event; call
+    /// until `None`. The book disagreed with it and no fill explained it: a
+    /// fill the stream never delivered, which reconciliation will find (and
+    /// [`PositionBook::covers`] keeps from being counted again).
+    pub fn expire_held(&mut self, now_ns: u64) -> Option<PositionEvent> {
+        while let Some(i) = self.held.iter().position(|h| h.until_ns <= now_ns) {
+            let h = self.held.swap_remove(i);
+            if self.check_fresh(&h.snap).is_ok()
+                && let Ok(ev) = self.apply_snapshot(&h.snap)
+            {
+                return Some(ev);
+            }
+        }
+        None
+    }
+
+    /// How many stream snapshots are waiting (for tests and logs).
+    pub fn held_snapshots(&self) -> usize {
+        self.held.len()
+    }
+
+    fn check_fresh(&self, s: &PositionSnapshot) -> Result<(), PositionError> {
+        let key = (s.symbol, s.position_side);
+        let booked = self.booked_trade.get(&key).copied().unwrap_or(0);
+        let streamed = self.stream_trade.get(&s.symbol).copied().unwrap_or(0);
+        let newer_in_book = self
+            .map
+            .get(&key)
+            .is_some_and(|p| s.ts_venue_ms > 0 && p.ts_venue_ms > s.ts_venue_ms);
+        if booked > streamed || newer_in_book {
+            return Err(PositionError::Stale { symbol: s.symbol });
+        }
+        Ok(())
     }
 
     /// Books a fill (ours or external). On error nothing changes.
@@ -197,8 +324,25 @@ impl PositionBook {
             p.amount = to_decimal(rest)?;
         }
         check_hedge_sign(&p)?;
-        p.ts_venue_ms = f.ts_venue_ms;
+        p.ts_venue_ms = p.ts_venue_ms.max(f.ts_venue_ms);
         self.map.insert((symbol, side), p);
+        if f.trade_id != 0 {
+            let t = self.booked_trade.entry((symbol, side)).or_insert(0);
+            *t = (*t).max(f.trade_id);
+        }
+        // The venue's update for this fill may have come first: now that
+        // the book agrees with it, take its entry price and time.
+        if let Some(i) = self.held.iter().position(|h| {
+            (h.snap.symbol, h.snap.position_side) == (symbol, side) && h.snap.amount == p.amount
+        }) {
+            let h = self.held.swap_remove(i);
+            if let Ok(ev) = self.apply_snapshot(&h.snap) {
+                return Ok(PositionEvent {
+                    from_snapshot: false,
+                    ..ev
+                });
+            }
+        }
         Ok(p.event(false))
     }
 

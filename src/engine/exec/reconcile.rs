@@ -737,6 +737,9 @@ impl Exec {
             }
         }
         self.recon_settle_deferred(now);
+        while let Some(ev) = self.positions.expire_held(now) {
+            self.send_strategy(ToStrategy::Position(ev));
+        }
         if self.recon.retry_pass_ns != 0 && now >= self.recon.retry_pass_ns {
             self.recon.retry_pass_ns = 0;
             self.recon_start(ReconcileReason::Sweep);
@@ -1338,6 +1341,8 @@ impl Exec {
     /// corrects is delivered once more.
     pub(super) fn on_account_update(&mut self) {
         let tx_ms = self.recon.account.transaction_time;
+        let from_order = self.recon.account.data.reason.as_str() == "ORDER";
+        let now = mono_ns();
         let n = self.recon.account.data.positions.len();
         for i in 0..n {
             let Some(p) = self.recon.account.data.positions.get(i).copied() else {
@@ -1350,7 +1355,10 @@ impl Exec {
                 entry_price: p.entry_price,
                 ts_venue_ms: tx_ms,
             };
-            if let Ok(ev) = self.positions.apply_snapshot(&snap) {
+            // A stale update (released from a hold after fills it predates
+            // were recovered) is skipped: the book is newer. One that
+            // disagrees waits briefly for the fill it may already include.
+            if let Ok(Some(ev)) = self.positions.offer_stream_snapshot(&snap, from_order, now) {
                 self.send_strategy(ToStrategy::Position(ev));
             }
         }
@@ -1609,6 +1617,11 @@ impl Exec {
         }
         self.recon.retry_pass_ns = 0;
         self.recon_release_buffer();
+        // Stream position updates still waiting for their fill: the venue's
+        // word is the last one there will be.
+        while let Some(ev) = self.positions.expire_held(u64::MAX) {
+            self.send_strategy(ToStrategy::Position(ev));
+        }
     }
 
     /// Applies the held user frames (duplicates are dropped by the tracker).

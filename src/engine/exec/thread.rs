@@ -1224,6 +1224,9 @@ impl Exec {
         match e {
             UserEvent::OrderTradeUpdate(u) => {
                 let r = reports::from_order_update(&u, t);
+                if r.trade_id != 0 {
+                    self.positions.note_stream_trade(r.symbol, r.trade_id);
+                }
                 self.apply(&r, t);
                 if crate::engine::exec::bad_input::has_unknown_enum(&u) {
                     // The tracker kept the order's state (it never guesses
@@ -1243,6 +1246,9 @@ impl Exec {
             }
             UserEvent::TradeLite(tl) => {
                 let r = reports::from_trade_lite(&tl, t);
+                if r.trade_id != 0 {
+                    self.positions.note_stream_trade(r.symbol, r.trade_id);
+                }
                 self.apply(&r, t);
             }
             UserEvent::AlgoUpdate(a) => {
@@ -1372,12 +1378,14 @@ impl Exec {
                     if f.recovered {
                         self.recon_positions_check(f.ts_venue_ms);
                     }
-                    if f.recovered && self.positions.covers(f) {
-                        // Recovered late: the venue's position snapshot since
-                        // then already holds it; booking it again would
-                        // count it twice.
+                    if self.positions.covers(f) {
+                        // Recovered late, or released from a reconciliation's
+                        // hold after a positionRisk read: the venue's position
+                        // snapshot since then already holds it; booking it
+                        // again would count it twice.
                         self.note(format!(
-                            "recovered fill trade {} already in the venue's position snapshot",
+                            "{} fill trade {} already in the venue's position snapshot",
+                            if f.recovered { "recovered" } else { "stream" },
                             f.trade_id
                         ));
                     } else if let Ok(pe) = self.positions.apply_fill(f) {

@@ -409,6 +409,10 @@ impl Venue {
         ex.trade_id = trade_id;
         ex.maker = maker;
         ex.realized = eff.realized;
+        let first = self.cfg.account_update_first;
+        if first {
+            self.account_update(acct, sym, ps, "ORDER", out);
+        }
         let t = self.stamp(acct, EventType::TradeLite);
         if let Some(o) = self.orders.get(&id) {
             let mut s = String::with_capacity(300);
@@ -416,7 +420,9 @@ impl Venue {
             push_user(out, acct, EventType::TradeLite, s, t, id, &o.client_id);
         }
         self.order_event(id, ex, out);
-        self.account_update(acct, sym, ps, "ORDER", out);
+        if !first {
+            self.account_update(acct, sym, ps, "ORDER", out);
+        }
         if filled && algo != 0 {
             self.after_order_closed(id, out);
         }

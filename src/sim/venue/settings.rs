@@ -29,6 +29,12 @@ pub struct VenueSettings {
     pub history_retention_ms: i64,
     /// Maximum open conditional orders per account across all symbols.
     pub max_algo_orders: usize,
+    /// Send a fill's ACCOUNT_UPDATE before its TRADE_LITE and
+    /// ORDER_TRADE_UPDATE instead of after them. The docs do not fix the
+    /// order of different event types; client logs from the live venue show
+    /// the account update before the order update. A client must keep its
+    /// positions right either way, so the soak runs both.
+    pub account_update_first: bool,
 }
 
 impl Default for VenueSettings {
@@ -49,6 +55,7 @@ impl Default for VenueSettings {
             default_stp: StpMode::ExpireMaker,
             history_retention_ms: 3 * 24 * 3600 * 1000,
             max_algo_orders: 200,
+            account_update_first: false,
         }
     }
 }

@@ -14,7 +14,7 @@ use binance_exec::engine::{
 };
 use binance_exec::model::{
     ClientOrderId, Decimal, Fill, InstrumentId, Order, OrderError, OrderEvent, OrderEventKind,
-    PositionEvent, Price, Quantity, Rounding, Side, Symbol, TimeInForce,
+    OrderState, PositionEvent, Price, Quantity, Rounding, Side, Symbol, TimeInForce,
 };
 use binance_exec::sim::SimSettings;
 use binance_exec::sim::transport::{SimHandle, SimServer};
@@ -77,6 +77,48 @@ impl Sim {
     /// Open orders of account 0 at the venue.
     pub fn open_orders(&self) -> usize {
         self.handle.with_venue(|v| v.open_order_count(0))
+    }
+
+    /// A probe on `symbol` sending `specs` that switches the simulator's
+    /// `faults` on just before its first order, so the fault hits that order
+    /// and not start-up.
+    pub fn probe_with_faults(&self, symbol: &str, specs: Vec<Spec>, faults: &'static str) -> Probe {
+        let (tick, _) = self.size(symbol);
+        let mut probe = Probe::new(instrument(symbol), tick, specs);
+        let control = self.control.clone();
+        probe.before = Some(Box::new(move || {
+            let _ = control.post("/sim/faults", faults);
+        }));
+        probe
+    }
+
+    /// One MARKET buy on `symbol` through an engine on `config`, with
+    /// `faults` switched on just before it is sent. Waits up to `limit` until
+    /// it is filled (by the stream, or by the query that resolved an unknown
+    /// fate, which can beat the stream's fill), lets `linger` pass for late
+    /// frames, stops the engine and asserts the order was filled.
+    pub fn one_market_buy(
+        &self,
+        symbol: &str,
+        config: Config,
+        faults: &'static str,
+        limit: Duration,
+        linger: Duration,
+    ) -> (EngineSummary, Seen) {
+        let (_, q) = self.size(symbol);
+        let probe = self.probe_with_faults(symbol, vec![Spec::MarketBuy(q)], faults);
+        let seen_ = probe.seen.clone();
+        let h = start_probe(config, probe);
+        let done = wait_until(&seen_, limit, |s| {
+            s.sent
+                .first()
+                .is_some_and(|id| filled_or_resolved_filled(s, *id))
+        });
+        std::thread::sleep(linger);
+        let summary = h.stop().unwrap_or_else(|e| panic!("{e}"));
+        assert!(done, "order not filled: {:?}", summary.events);
+        let s = seen_.lock().map(|s| s.clone()).unwrap_or_default();
+        (summary, s)
     }
 }
 
@@ -317,4 +359,19 @@ pub fn filled(s: &Seen, id: ClientOrderId) -> bool {
     kinds_of(s, id)
         .iter()
         .any(|k| matches!(k, OrderEventKind::Filled(_)))
+}
+
+/// True when `id` has a fill or was resolved as FILLED (by the query that
+/// settles an unknown fate, which can come before the stream's fill).
+pub fn filled_or_resolved_filled(s: &Seen, id: ClientOrderId) -> bool {
+    kinds_of(s, id).iter().any(|k| {
+        matches!(
+            k,
+            OrderEventKind::Filled(_)
+                | OrderEventKind::Resolved {
+                    state: OrderState::Filled,
+                    ..
+                }
+        )
+    })
 }

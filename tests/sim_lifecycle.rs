@@ -20,12 +20,7 @@ fn setup(sim: &SimHandle) -> (Http, Ws) {
     let mut c = Http::connect(sim.local_addr());
     let r = c.request("POST", "/sim/pause", &[], r#"{"paused":true}"#);
     assert_eq!(r.status, 200, "{}", r.body);
-    let key = c
-        .keyed("POST", "/fapi/v1/listenKey")
-        .json()
-        .get("listenKey")
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap();
+    let key = c.listen_key();
     let ws = ws_connect(
         sim.local_addr(),
         &format!("{}/private/ws?listenKey={key}", sim.stream_url()),

@@ -139,6 +139,17 @@ impl Http {
         self.request(method, target, &[("X-MBX-APIKEY", KEY)], "")
     }
 
+    /// `POST /fapi/v1/listenKey`: the key a user stream is opened with.
+    /// Panics when the reply has none, as every caller needs one to go on.
+    pub fn listen_key(&mut self) -> String {
+        use sonic_rs::JsonValueTrait;
+        self.keyed("POST", "/fapi/v1/listenKey")
+            .json()
+            .get("listenKey")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .expect("listenKey")
+    }
+
     /// The socket (tests that race it against a stream).
     pub fn tcp(&self) -> &TcpStream {
         &self.tcp

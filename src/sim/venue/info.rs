@@ -438,10 +438,7 @@ impl Venue {
 
     /// `GET /fapi/v2/positionRisk` (all symbols) and v3 (active only).
     pub(crate) fn position_risk(&self, acct: usize, p: &Params, version: u8) -> VResult<String> {
-        let only = match params::optional(p, "symbol") {
-            Some(s) => Some(self.sym_of(s)?),
-            None => None,
-        };
+        let only = self.optional_symbol_param(p)?;
         let a = &self.accounts[acct];
         let mut s = String::from("[");
         for sym in 0..self.markets.len() {
@@ -655,10 +652,7 @@ impl Venue {
 
     /// `GET /fapi/v1/forceOrders`: the account's liquidation and ADL orders.
     pub(crate) fn force_orders_json(&self, acct: usize, p: &Params) -> VResult<String> {
-        let only = match params::optional(p, "symbol") {
-            Some(s) => Some(self.sym_of(s)?),
-            None => None,
-        };
+        let only = self.optional_symbol_param(p)?;
         let kind = params::optional(p, "autoCloseType");
         let limit = params::integer(p, "limit")?.unwrap_or(50).clamp(1, 100) as usize;
         let mut s = String::from("[");

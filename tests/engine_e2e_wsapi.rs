@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{
-    Probe, RUN_LIMIT, Sim, Spec, filled, filled_or_resolved_filled, instrument, kinds_of, options,
-    start_probe, wait_until,
+    Probe, RUN_LIMIT, Sim, Spec, filled, filled_or_resolved_filled, instrument, kinds_of, noted,
+    options, start_probe, wait_until,
 };
 
 const SYM: &str = "BTCUSDT";
@@ -326,18 +326,12 @@ fn dropped_ws_api_socket_falls_back_to_rest() {
     let s = seen.lock().map(|s| s.clone()).unwrap_or_default();
     assert_eq!(sim.ledger_count(s.sent[0].as_str()), 1, "exactly once");
     assert!(
-        summary
-            .events
-            .iter()
-            .any(|e| e.contains("WebSocket API up")),
+        noted(&summary, "WebSocket API up"),
         "the WS API was up before the drop: {:?}",
         summary.events
     );
     assert!(
-        summary
-            .events
-            .iter()
-            .any(|e| e.contains("WebSocket API down")),
+        noted(&summary, "WebSocket API down"),
         "{:?}",
         summary.events
     );
@@ -441,10 +435,7 @@ fn unknown_outcome_not_placed_is_resubmitted_after_the_settle_delay() {
     );
     assert_eq!(sim.ledger_count(id.as_str()), 1, "exactly one order");
     assert!(
-        summary
-            .events
-            .iter()
-            .any(|e| e.contains("resubmitting with the same id")),
+        noted(&summary, "resubmitting with the same id"),
         "{:?}",
         summary.events
     );
@@ -458,10 +449,7 @@ fn unknown_outcome_not_placed_over_rest_is_resubmitted_too() {
     let id = s.sent[0];
     assert_eq!(sim.ledger_count(id.as_str()), 1, "exactly one order");
     assert!(
-        summary
-            .events
-            .iter()
-            .any(|e| e.contains("resubmitting with the same id")),
+        noted(&summary, "resubmitting with the same id"),
         "{:?}",
         summary.events
     );
@@ -482,7 +470,7 @@ fn unknown_outcome_placed_is_adopted_not_duplicated() {
     );
     assert_eq!(sim.ledger_count(id.as_str()), 1, "no duplicate");
     assert!(
-        !summary.events.iter().any(|e| e.contains("resubmitting")),
+        !noted(&summary, "resubmitting"),
         "a placed order is never resubmitted: {:?}",
         summary.events
     );

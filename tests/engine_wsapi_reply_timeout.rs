@@ -11,7 +11,7 @@ use binance_exec::config::{Config, OrderEntry};
 use binance_exec::engine::EngineSummary;
 use binance_exec::model::{OrderEventKind, OrderState};
 use std::time::Duration;
-use support::{Sim, kinds_of};
+use support::{Sim, kinds_of, noted};
 
 const SYM: &str = "BTCUSDT";
 const WAIT: Duration = Duration::from_secs(15);
@@ -67,10 +67,6 @@ fn one_order_agreed(sim: &Sim, summary: &EngineSummary, s: &support::Seen) {
             && faults.contains("\"ws_api_no_reply_not_placed_next\":0"),
         "{faults}"
     );
-}
-
-fn noted(summary: &EngineSummary, what: &str) -> bool {
-    summary.events.iter().any(|e| e.contains(what))
 }
 
 #[test]

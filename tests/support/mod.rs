@@ -354,6 +354,12 @@ pub fn kinds_of(s: &Seen, id: ClientOrderId) -> Vec<OrderEventKind> {
     s.kinds_of(id)
 }
 
+/// True when some summary event line mentions `what`: how these tests check
+/// that the engine took a particular path (a resend, a fallback, a query).
+pub fn noted(summary: &EngineSummary, what: &str) -> bool {
+    summary.events.iter().any(|e| e.contains(what))
+}
+
 /// True when `id` has a fill.
 pub fn filled(s: &Seen, id: ClientOrderId) -> bool {
     kinds_of(s, id)

@@ -102,15 +102,12 @@ fn unknown_symbol_in_load_ids_fails_start_naming_it() {
 #[test]
 fn server_error_is_retried_and_the_order_lands_once() {
     let sim = Sim::start(false, |_| {});
-    let (tick, q) = sim.size(SYM);
-    let mut probe = Probe::new(instrument(SYM), tick, vec![Spec::MarketBuy(q)]);
-    let control = sim.control.clone();
-    probe.before = Some(Box::new(move || {
-        let _ = control.post(
-            "/sim/faults",
-            r#"{"server_error_next":1,"server_error_status":502}"#,
-        );
-    }));
+    let (_, q) = sim.size(SYM);
+    let probe = sim.probe_with_faults(
+        SYM,
+        vec![Spec::MarketBuy(q)],
+        r#"{"server_error_next":1,"server_error_status":502}"#,
+    );
     let seen = probe.seen.clone();
     let h = start_probe(sim.config(SYM, false), probe);
     let done = wait_until(&seen, WAIT, |s| {
@@ -133,15 +130,12 @@ fn server_error_is_retried_and_the_order_lands_once() {
 #[test]
 fn timeout_unknown_outcome_resolves_without_duplicate() {
     let sim = Sim::start(false, |_| {});
-    let (tick, q) = sim.size(SYM);
-    let mut probe = Probe::new(instrument(SYM), tick, vec![Spec::RestingBuy(q)]);
-    let control = sim.control.clone();
-    probe.before = Some(Box::new(move || {
-        let _ = control.post(
-            "/sim/faults",
-            r#"{"unknown_placed_next":1,"unknown_as_timeout":true}"#,
-        );
-    }));
+    let (_, q) = sim.size(SYM);
+    let probe = sim.probe_with_faults(
+        SYM,
+        vec![Spec::RestingBuy(q)],
+        r#"{"unknown_placed_next":1,"unknown_as_timeout":true}"#,
+    );
     let seen = probe.seen.clone();
     let h = start_probe(sim.config(SYM, false), probe);
     let resolved = wait_until(&seen, WAIT, |s| {

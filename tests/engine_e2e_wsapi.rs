@@ -15,8 +15,7 @@ mod support;
 use binance_exec::config::{Config, Environment, OrderEntry};
 use binance_exec::engine::{BookTicker, Context, Engine, EngineSummary, Strategy};
 use binance_exec::model::{
-    ClientOrderId, InstrumentId, OrderEvent, OrderEventKind, OrderState, Price, Quantity, Rounding,
-    Side,
+    ClientOrderId, InstrumentId, OrderEvent, OrderEventKind, Price, Quantity, Rounding, Side,
 };
 use binance_exec::strategies::{OrderCycle, OrderCycleSettings, Scenario};
 use std::io::{ErrorKind, Read, Write};
@@ -25,7 +24,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{
-    Probe, RUN_LIMIT, Sim, Spec, filled, instrument, kinds_of, options, start_probe, wait_until,
+    Probe, RUN_LIMIT, Sim, Spec, filled, filled_or_resolved_filled, instrument, kinds_of, noted,
+    options, start_probe, wait_until,
 };
 
 const SYM: &str = "BTCUSDT";
@@ -326,18 +326,12 @@ fn dropped_ws_api_socket_falls_back_to_rest() {
     let s = seen.lock().map(|s| s.clone()).unwrap_or_default();
     assert_eq!(sim.ledger_count(s.sent[0].as_str()), 1, "exactly once");
     assert!(
-        summary
-            .events
-            .iter()
-            .any(|e| e.contains("WebSocket API up")),
+        noted(&summary, "WebSocket API up"),
         "the WS API was up before the drop: {:?}",
         summary.events
     );
     assert!(
-        summary
-            .events
-            .iter()
-            .any(|e| e.contains("WebSocket API down")),
+        noted(&summary, "WebSocket API down"),
         "{:?}",
         summary.events
     );
@@ -363,17 +357,9 @@ fn frame_written_then_connection_lost_is_resolved_by_query_without_duplicate() {
     let seen = probe.seen.clone();
     let h = start_probe(ws_config(&sim, SYM, Some(&proxy.url())), probe);
     let done = wait_until(&seen, WAIT, |s| {
-        s.sent.first().is_some_and(|id| {
-            kinds_of(s, *id).iter().any(|k| {
-                matches!(
-                    k,
-                    OrderEventKind::Resolved {
-                        state: OrderState::Filled,
-                        ..
-                    } | OrderEventKind::Filled(_)
-                )
-            })
-        })
+        s.sent
+            .first()
+            .is_some_and(|id| filled_or_resolved_filled(s, *id))
     });
     let summary = h.stop().unwrap_or_else(|e| panic!("{e}"));
     let s = seen.lock().map(|s| s.clone()).unwrap_or_default();
@@ -414,35 +400,9 @@ fn one_market_order_via(
     entry: OrderEntry,
 ) -> (Sim, EngineSummary, support::Seen) {
     let sim = Sim::start(false, |_| {});
-    let (tick, q) = sim.size(SYM);
-    let mut probe = Probe::new(instrument(SYM), tick, vec![Spec::MarketBuy(q)]);
-    let control = sim.control.clone();
-    probe.before = Some(Box::new(move || {
-        let _ = control.post("/sim/faults", faults);
-    }));
-    let seen = probe.seen.clone();
     let mut config = ws_config(&sim, SYM, None);
     config.order_entry = entry;
-    let h = start_probe(config, probe);
-    // Filled by a fill event, or by the query that resolved an unknown fate
-    // (it can beat the stream's fill).
-    let done = wait_until(&seen, WAIT, |s| {
-        s.sent.first().is_some_and(|id| {
-            filled(s, *id)
-                || kinds_of(s, *id).iter().any(|k| {
-                    matches!(
-                        k,
-                        OrderEventKind::Resolved {
-                            state: OrderState::Filled,
-                            ..
-                        }
-                    )
-                })
-        })
-    });
-    let summary = h.stop().unwrap_or_else(|e| panic!("{e}"));
-    assert!(done, "order not filled: {:?}", summary.events);
-    let s = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let (summary, s) = sim.one_market_buy(SYM, config, faults, WAIT, Duration::ZERO);
     (sim, summary, s)
 }
 
@@ -475,10 +435,7 @@ fn unknown_outcome_not_placed_is_resubmitted_after_the_settle_delay() {
     );
     assert_eq!(sim.ledger_count(id.as_str()), 1, "exactly one order");
     assert!(
-        summary
-            .events
-            .iter()
-            .any(|e| e.contains("resubmitting with the same id")),
+        noted(&summary, "resubmitting with the same id"),
         "{:?}",
         summary.events
     );
@@ -492,10 +449,7 @@ fn unknown_outcome_not_placed_over_rest_is_resubmitted_too() {
     let id = s.sent[0];
     assert_eq!(sim.ledger_count(id.as_str()), 1, "exactly one order");
     assert!(
-        summary
-            .events
-            .iter()
-            .any(|e| e.contains("resubmitting with the same id")),
+        noted(&summary, "resubmitting with the same id"),
         "{:?}",
         summary.events
     );
@@ -516,7 +470,7 @@ fn unknown_outcome_placed_is_adopted_not_duplicated() {
     );
     assert_eq!(sim.ledger_count(id.as_str()), 1, "no duplicate");
     assert!(
-        !summary.events.iter().any(|e| e.contains("resubmitting")),
+        !noted(&summary, "resubmitting"),
         "a placed order is never resubmitted: {:?}",
         summary.events
     );

@@ -4,14 +4,14 @@
 //! strategy exactly once and in trade-id order, and the engine's position
 //! matches the venue's. Bounded in time.
 
-mod recover_support;
+mod support;
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use binance_exec::sim::transport::faults::FaultPatch;
-use recover_support::*;
+use support::recover::*;
 
 const ORDERS: usize = 4;
 

@@ -1,14 +1,14 @@
 //! The periodic open-order sweep, "unknown order" answers to cancels, and
 //! reconciliation pacing, against the in-process simulator. Bounded in time.
 
-mod recover_support;
+mod support;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use binance_exec::model::{OrderEventKind, OrderState};
 use binance_exec::sim::transport::faults::FaultPatch;
-use recover_support::*;
+use support::recover::*;
 
 #[test]
 fn order_cancelled_behind_the_engines_back_is_found_by_the_sweep() {
@@ -141,7 +141,7 @@ fn fifty_open_orders_reconcile_under_a_tight_weight_limit_without_a_429() {
     assert!(
         wait_until(&s, Duration::from_secs(30), |x| x.accepted() == N),
         "{:?}",
-        seen(&s).errors
+        seen(&s).submit_errors
     );
     sim.move_price_silently(scaled(sim.last_price(), "0.97", tick));
     let trades = sim.venue_trade_ids();

@@ -11,7 +11,7 @@ use binance_exec::config::{Config, OrderEntry};
 use binance_exec::engine::EngineSummary;
 use binance_exec::model::{OrderEventKind, OrderState};
 use std::time::Duration;
-use support::{Probe, Sim, Spec, filled, instrument, kinds_of, start_probe, wait_until};
+use support::{Sim, kinds_of, noted};
 
 const SYM: &str = "BTCUSDT";
 const WAIT: Duration = Duration::from_secs(15);
@@ -27,36 +27,12 @@ fn config(sim: &Sim) -> Config {
 }
 
 /// One MARKET buy over the WS API with `faults` switched on just before it
-/// is sent; waits until it is filled (by the stream or by the query).
+/// is sent; waits until it is filled (by the stream or by the query), then
+/// lets late stream frames and replies arrive before stopping.
 fn one_market_order(faults: &'static str) -> (Sim, EngineSummary, support::Seen) {
     let sim = Sim::start(false, |_| {});
-    let (tick, q) = sim.size(SYM);
-    let mut probe = Probe::new(instrument(SYM), tick, vec![Spec::MarketBuy(q)]);
-    let control = sim.control.clone();
-    probe.before = Some(Box::new(move || {
-        let _ = control.post("/sim/faults", faults);
-    }));
-    let seen = probe.seen.clone();
-    let h = start_probe(config(&sim), probe);
-    let done = wait_until(&seen, WAIT, |s| {
-        s.sent.first().is_some_and(|id| {
-            filled(s, *id)
-                || kinds_of(s, *id).iter().any(|k| {
-                    matches!(
-                        k,
-                        OrderEventKind::Resolved {
-                            state: OrderState::Filled,
-                            ..
-                        }
-                    )
-                })
-        })
-    });
-    // Let late stream frames and replies arrive before stopping.
-    std::thread::sleep(Duration::from_millis(300));
-    let summary = h.stop().unwrap_or_else(|e| panic!("{e}"));
-    assert!(done, "order not filled: {:?}", summary.events);
-    let s = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let (summary, s) =
+        sim.one_market_buy(SYM, config(&sim), faults, WAIT, Duration::from_millis(300));
     (sim, summary, s)
 }
 
@@ -91,10 +67,6 @@ fn one_order_agreed(sim: &Sim, summary: &EngineSummary, s: &support::Seen) {
             && faults.contains("\"ws_api_no_reply_not_placed_next\":0"),
         "{faults}"
     );
-}
-
-fn noted(summary: &EngineSummary, what: &str) -> bool {
-    summary.events.iter().any(|e| e.contains(what))
 }
 
 #[test]

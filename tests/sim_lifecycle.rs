@@ -20,12 +20,7 @@ fn setup(sim: &SimHandle) -> (Http, Ws) {
     let mut c = Http::connect(sim.local_addr());
     let r = c.request("POST", "/sim/pause", &[], r#"{"paused":true}"#);
     assert_eq!(r.status, 200, "{}", r.body);
-    let key = c
-        .keyed("POST", "/fapi/v1/listenKey")
-        .json()
-        .get("listenKey")
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap();
+    let key = c.listen_key();
     let ws = ws_connect(
         sim.local_addr(),
         &format!("{}/private/ws?listenKey={key}", sim.stream_url()),
@@ -47,10 +42,7 @@ fn otu(ws: &mut Ws, client_id: &str, x: &str, status: &str) -> Option<String> {
 fn limit_rests_then_fills_on_price_move_then_cancel_of_another() {
     let sim = start(|_| {});
     let (mut c, mut ws) = setup(&sim);
-    let r = c.signed(
-        "POST",
-        "/fapi/v1/order",
-        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=59000&newClientOrderId=lc-1",
+    let r = c.new_order("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=59000&newClientOrderId=lc-1",
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json().get("status").and_then(|v| v.as_str()), Some("NEW"));
@@ -67,10 +59,7 @@ fn limit_rests_then_fills_on_price_move_then_cancel_of_another() {
         "fill event"
     );
     // Another order, cancelled.
-    let r = c.signed(
-        "POST",
-        "/fapi/v1/order",
-        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=50000&newClientOrderId=lc-2",
+    let r = c.new_order("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=50000&newClientOrderId=lc-2",
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let r = c.signed(
@@ -98,18 +87,11 @@ fn limit_rests_then_fills_on_price_move_then_cancel_of_another() {
 fn market_order_fill_events_and_gtx_reject_without_event() {
     let sim = start(|_| {});
     let (mut c, mut ws) = setup(&sim);
-    let r = c.signed(
-        "POST",
-        "/fapi/v1/order",
-        "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01&newClientOrderId=mk-1",
-    );
+    let r = c.new_order("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01&newClientOrderId=mk-1");
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(otu(&mut ws, "mk-1", "TRADE", "FILLED").is_some());
     // A post-only BUY far above the ask would take: -5022, and no event.
-    let r = c.signed(
-        "POST",
-        "/fapi/v1/order",
-        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.01&price=61000&newClientOrderId=gtx-1",
+    let r = c.new_order("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.01&price=61000&newClientOrderId=gtx-1",
     );
     assert_eq!((r.status, r.code()), (400, Some(-5022)), "{}", r.body);
     assert!(ws_until(&mut ws, Duration::from_millis(500), |t| t.contains("gtx-1")).is_none());
@@ -132,11 +114,7 @@ fn algo_stop_market_triggers_via_price_hook() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     // The old endpoint refuses conditional types.
-    let r = c.signed(
-        "POST",
-        "/fapi/v1/order",
-        "symbol=BTCUSDT&side=SELL&type=STOP_MARKET&quantity=0.01&stopPrice=59000",
-    );
+    let r = c.new_order("symbol=BTCUSDT&side=SELL&type=STOP_MARKET&quantity=0.01&stopPrice=59000");
     assert_eq!(r.code(), Some(-4120));
     let r = c.request(
         "POST",
@@ -171,21 +149,11 @@ fn hedge_mode_requires_position_side() {
         "dualSidePosition=true",
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = c.signed(
-        "POST",
-        "/fapi/v1/order",
-        "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01",
-    );
+    let r = c.new_order("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01");
     assert_eq!(r.code(), Some(-4061), "{}", r.body);
-    let r = c.signed(
-        "POST",
-        "/fapi/v1/order",
-        "symbol=BTCUSDT&side=BUY&positionSide=LONG&type=MARKET&quantity=0.01",
-    );
+    let r = c.new_order("symbol=BTCUSDT&side=BUY&positionSide=LONG&type=MARKET&quantity=0.01");
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = c.signed(
-        "POST",
-        "/fapi/v1/order",
+    let r = c.new_order(
         "symbol=BTCUSDT&side=SELL&positionSide=LONG&type=MARKET&quantity=0.01&reduceOnly=false",
     );
     assert_eq!(r.code(), Some(-1106), "{}", r.body);
@@ -201,20 +169,14 @@ fn unknown_outcome_fault_places_or_not() {
         )
     };
     c.request("POST", "/sim/faults", &[], r#"{"unknown_placed_next":1}"#);
-    assert_eq!(
-        c.signed("POST", "/fapi/v1/order", &place("u-yes")).status,
-        503
-    );
+    assert_eq!(c.new_order(&place("u-yes")).status, 503);
     c.request(
         "POST",
         "/sim/faults",
         &[],
         r#"{"unknown_not_placed_next":1}"#,
     );
-    assert_eq!(
-        c.signed("POST", "/fapi/v1/order", &place("u-no")).status,
-        503
-    );
+    assert_eq!(c.new_order(&place("u-no")).status, 503);
     let yes = c.signed(
         "GET",
         "/fapi/v1/order",
@@ -239,12 +201,8 @@ fn injected_liquidation_reaches_the_user_stream() {
     let sim = start(|_| {});
     let (mut c, mut ws) = setup(&sim);
     assert_eq!(
-        c.signed(
-            "POST",
-            "/fapi/v1/order",
-            "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01"
-        )
-        .status,
+        c.new_order("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01")
+            .status,
         200
     );
     let r = c.request(
@@ -336,10 +294,7 @@ fn stream_faults_delay_corrupt_pause_and_event_log() {
     };
     // Corrupt the next frame: truncated JSON.
     c.request("POST", "/sim/faults", &[], r#"{"corrupt_next_frames":1}"#);
-    assert_eq!(
-        c.signed("POST", "/fapi/v1/order", &place("cf-1")).status,
-        200
-    );
+    assert_eq!(c.new_order(&place("cf-1")).status, 200);
     let t = ws_until(&mut ws, Duration::from_secs(3), |_| true).expect("a frame");
     assert!(
         sonic_rs::from_str::<sonic_rs::Value>(&t).is_err(),
@@ -348,10 +303,7 @@ fn stream_faults_delay_corrupt_pause_and_event_log() {
     // Delay frames by 300 ms.
     c.request("POST", "/sim/faults", &[], r#"{"stream_delay_ms":300}"#);
     let t0 = Instant::now();
-    assert_eq!(
-        c.signed("POST", "/fapi/v1/order", &place("cf-2")).status,
-        200
-    );
+    assert_eq!(c.new_order(&place("cf-2")).status, 200);
     assert!(otu(&mut ws, "cf-2", "NEW", "NEW").is_some());
     assert!(
         t0.elapsed() >= Duration::from_millis(280),

@@ -342,6 +342,52 @@ fn is_hedge(ps: Option<PositionSide>) -> bool {
     matches!(ps, Some(PositionSide::Long | PositionSide::Short))
 }
 
+/// `price` and `priceMatch` are exclusive on both order endpoints.
+fn price_or_match(has_price: bool, has_price_match: bool) -> Result<(), RequestError> {
+    if has_price && has_price_match {
+        return Err(RequestError::NotAllowed {
+            field: "priceMatch",
+            why: "price and priceMatch are exclusive",
+        });
+    }
+    Ok(())
+}
+
+/// The `reduceOnly` to send. In hedge mode (LONG/SHORT) the venue rejects
+/// reduceOnly with -1106, even "false": `true` is refused here, `false` is
+/// dropped. Both order endpoints follow the same rule.
+fn reduce_only_to_send(
+    position_side: Option<PositionSide>,
+    reduce_only: Option<bool>,
+) -> Result<Option<bool>, RequestError> {
+    match (is_hedge(position_side), reduce_only) {
+        (true, Some(true)) => Err(RequestError::NotAllowed {
+            field: "reduceOnly",
+            why: "hedge mode (LONG/SHORT) closes by side; the venue rejects reduceOnly with -1106",
+        }),
+        (true, _) => Ok(None),
+        (false, r) => Ok(r),
+    }
+}
+
+/// The last two optional parameters both order endpoints share.
+fn write_stp_and_gtd<S: ParamSink>(
+    stp: Option<&StpMode>,
+    good_till_date: Option<i64>,
+    s: &mut S,
+) -> Result<(), RequestError> {
+    if let Some(stp) = stp {
+        s.text(
+            "selfTradePreventionMode",
+            wire!("selfTradePreventionMode", stp)?,
+        );
+    }
+    if let Some(gtd) = good_till_date {
+        s.int("goodTillDate", gtd);
+    }
+    Ok(())
+}
+
 /// Writes a new order's parameters after checking the venue's rules.
 pub fn write_new_order<S: ParamSink>(o: &NewOrder, s: &mut S) -> Result<(), RequestError> {
     if o.order_type.is_conditional() {
@@ -354,12 +400,7 @@ pub fn write_new_order<S: ParamSink>(o: &NewOrder, s: &mut S) -> Result<(), Requ
     if !o.quantity.value().is_positive() {
         return Err(RequestError::NotPositive { field: "quantity" });
     }
-    if o.price.is_some() && o.price_match.is_some() {
-        return Err(RequestError::NotAllowed {
-            field: "priceMatch",
-            why: "price and priceMatch are exclusive",
-        });
-    }
+    price_or_match(o.price.is_some(), o.price_match.is_some())?;
     let is_limit = o.order_type == OrderType::Limit;
     if is_limit {
         if o.price.is_none() && o.price_match.is_none() {
@@ -391,17 +432,7 @@ pub fn write_new_order<S: ParamSink>(o: &NewOrder, s: &mut S) -> Result<(), Requ
             context: "timeInForce=GTD",
         });
     }
-    let reduce_only = match (is_hedge(o.position_side), o.reduce_only) {
-        (true, Some(true)) => {
-            return Err(RequestError::NotAllowed {
-                field: "reduceOnly",
-                why: "hedge mode (LONG/SHORT) closes by side; the venue rejects reduceOnly with -1106",
-            });
-        }
-        // Hedge mode: even "false" is rejected, so it is dropped.
-        (true, _) => None,
-        (false, r) => r,
-    };
+    let reduce_only = reduce_only_to_send(o.position_side, o.reduce_only)?;
 
     s.text("symbol", o.symbol.as_str());
     s.text("side", side);
@@ -424,16 +455,7 @@ pub fn write_new_order<S: ParamSink>(o: &NewOrder, s: &mut S) -> Result<(), Requ
     }
     s.text("newClientOrderId", o.client_order_id.as_str());
     s.text("newOrderRespType", wire!("newOrderRespType", &o.resp_type)?);
-    if let Some(stp) = &o.stp {
-        s.text(
-            "selfTradePreventionMode",
-            wire!("selfTradePreventionMode", stp)?,
-        );
-    }
-    if let Some(gtd) = o.good_till_date {
-        s.int("goodTillDate", gtd);
-    }
-    Ok(())
+    write_stp_and_gtd(o.stp.as_ref(), o.good_till_date, s)
 }
 
 /// Writes an algo order's parameters after checking the Algo Service rules.
@@ -482,12 +504,7 @@ pub fn write_new_algo_order<S: ParamSink>(o: &NewAlgoOrder, s: &mut S) -> Result
             Some(_) => {}
         }
     }
-    if o.price.is_some() && o.price_match.is_some() {
-        return Err(RequestError::NotAllowed {
-            field: "priceMatch",
-            why: "price and priceMatch are exclusive",
-        });
-    }
+    price_or_match(o.price.is_some(), o.price_match.is_some())?;
     if market_child {
         if o.price.is_some() || o.price_match.is_some() {
             return Err(RequestError::NotAllowed {
@@ -530,16 +547,7 @@ pub fn write_new_algo_order<S: ParamSink>(o: &NewAlgoOrder, s: &mut S) -> Result
             });
         }
     }
-    let reduce_only = match (is_hedge(o.position_side), o.reduce_only) {
-        (true, Some(true)) => {
-            return Err(RequestError::NotAllowed {
-                field: "reduceOnly",
-                why: "hedge mode (LONG/SHORT) closes by side; the venue rejects reduceOnly with -1106",
-            });
-        }
-        (true, _) => None,
-        (false, r) => r,
-    };
+    let reduce_only = reduce_only_to_send(o.position_side, o.reduce_only)?;
     if close
         && let Some(ps) = o.position_side
         && matches!(
@@ -597,16 +605,7 @@ pub fn write_new_algo_order<S: ParamSink>(o: &NewAlgoOrder, s: &mut S) -> Result
     if let Some(rt) = &o.resp_type {
         s.text("newOrderRespType", wire!("newOrderRespType", rt)?);
     }
-    if let Some(stp) = &o.stp {
-        s.text(
-            "selfTradePreventionMode",
-            wire!("selfTradePreventionMode", stp)?,
-        );
-    }
-    if let Some(gtd) = o.good_till_date {
-        s.int("goodTillDate", gtd);
-    }
-    Ok(())
+    write_stp_and_gtd(o.stp.as_ref(), o.good_till_date, s)
 }
 
 /// Writes a modify's parameters; exactly one of price / priceMatch.

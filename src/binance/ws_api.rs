@@ -267,11 +267,7 @@ impl WsRequestBuilder {
         order: &OrderRef,
         timestamp_ms: i64,
     ) -> Result<&[u8], RequestError> {
-        self.signed(id, "order.cancel", timestamp_ms, |p| {
-            p.text("symbol", symbol.as_str());
-            write_order_ref(order, p);
-            Ok(())
-        })
+        self.symbol_and_ref(id, "order.cancel", symbol, order, timestamp_ms)
     }
 
     /// `order.status` (= GET /fapi/v1/order).
@@ -282,7 +278,19 @@ impl WsRequestBuilder {
         order: &OrderRef,
         timestamp_ms: i64,
     ) -> Result<&[u8], RequestError> {
-        self.signed(id, "order.status", timestamp_ms, |p| {
+        self.symbol_and_ref(id, "order.status", symbol, order, timestamp_ms)
+    }
+
+    /// `order.cancel` and `order.status` name an order the same way: symbol plus one id.
+    fn symbol_and_ref(
+        &mut self,
+        id: WsId<'_>,
+        method: &str,
+        symbol: &Symbol,
+        order: &OrderRef,
+        timestamp_ms: i64,
+    ) -> Result<&[u8], RequestError> {
+        self.signed(id, method, timestamp_ms, |p| {
             p.text("symbol", symbol.as_str());
             write_order_ref(order, p);
             Ok(())
@@ -469,8 +477,11 @@ pub enum WsDecodeError {
     BadId,
 }
 
+/// The envelope as it stands on the wire. `L` is how `rateLimits` is kept:
+/// decoded items for [`decode_response`], raw JSON for [`decode_reply`].
 #[derive(serde::Deserialize)]
-struct RawEnvelope<'a> {
+#[serde(bound(deserialize = "L: serde::Deserialize<'de>"))]
+struct RawEnvelope<'a, L> {
     #[serde(borrow, default)]
     id: Option<sonic_rs::LazyValue<'a>>,
     #[serde(default)]
@@ -479,8 +490,42 @@ struct RawEnvelope<'a> {
     result: Option<sonic_rs::LazyValue<'a>>,
     #[serde(borrow, default)]
     error: Option<WsErrorBody<'a>>,
-    #[serde(rename = "rateLimits", borrow, default)]
-    rate_limits: Option<Vec<WsRateLimit<'a>>>,
+    #[serde(rename = "rateLimits", default)]
+    rate_limits: Option<L>,
+}
+
+/// An envelope with `id` and `result` checked; both decoders share this so a
+/// frame is judged the same way whichever path reads it.
+struct Envelope<'a, L> {
+    id: WsResponseId<'a>,
+    status: u16,
+    result: Option<Cow<'a, str>>,
+    error: Option<WsErrorBody<'a>>,
+    rate_limits: Option<L>,
+}
+
+fn decode_envelope<'a, L>(frame: &'a str) -> Result<Envelope<'a, L>, WsDecodeError>
+where
+    L: serde::Deserialize<'a>,
+{
+    let raw: RawEnvelope<'a, L> =
+        sonic_rs::from_str(frame).map_err(|e| WsDecodeError::Malformed(e.to_string()))?;
+    let status = raw.status.ok_or(WsDecodeError::MissingStatus)?;
+    let id = match raw.id {
+        None => WsResponseId::Null,
+        Some(v) => decode_id(v.as_raw_cow())?,
+    };
+    let result = raw
+        .result
+        .map(|v| v.as_raw_cow())
+        .filter(|t| t.as_ref() != "null");
+    Ok(Envelope {
+        id,
+        status,
+        result,
+        error: raw.error,
+        rate_limits: raw.rate_limits,
+    })
 }
 
 fn decode_id<'a>(raw: Cow<'a, str>) -> Result<WsResponseId<'a>, WsDecodeError> {
@@ -504,23 +549,13 @@ fn decode_id<'a>(raw: Cow<'a, str>) -> Result<WsResponseId<'a>, WsDecodeError> {
 
 /// Decodes a WS API response text frame.
 pub fn decode_response(frame: &str) -> Result<WsResponse<'_>, WsDecodeError> {
-    let raw: RawEnvelope<'_> =
-        sonic_rs::from_str(frame).map_err(|e| WsDecodeError::Malformed(e.to_string()))?;
-    let status = raw.status.ok_or(WsDecodeError::MissingStatus)?;
-    let id = match raw.id {
-        None => WsResponseId::Null,
-        Some(v) => decode_id(v.as_raw_cow())?,
-    };
-    let result = raw
-        .result
-        .map(|v| v.as_raw_cow())
-        .filter(|t| t.as_ref() != "null");
+    let e = decode_envelope::<Vec<WsRateLimit<'_>>>(frame)?;
     Ok(WsResponse {
-        id,
-        status,
-        result,
-        error: raw.error,
-        rate_limits: raw.rate_limits.unwrap_or_default(),
+        id: e.id,
+        status: e.status,
+        result: e.result,
+        error: e.error,
+        rate_limits: e.rate_limits.unwrap_or_default(),
     })
 }
 
@@ -540,20 +575,6 @@ pub struct WsReply<'a> {
     pub error: Option<WsErrorBody<'a>>,
     /// Raw JSON array of `rateLimits` (absent when suppressed).
     pub rate_limits: Option<Cow<'a, str>>,
-}
-
-#[derive(serde::Deserialize)]
-struct RawReply<'a> {
-    #[serde(borrow, default)]
-    id: Option<sonic_rs::LazyValue<'a>>,
-    #[serde(default)]
-    status: Option<u16>,
-    #[serde(borrow, default)]
-    result: Option<sonic_rs::LazyValue<'a>>,
-    #[serde(borrow, default)]
-    error: Option<WsErrorBody<'a>>,
-    #[serde(rename = "rateLimits", borrow, default)]
-    rate_limits: Option<sonic_rs::LazyValue<'a>>,
 }
 
 impl<'a> WsReply<'a> {
@@ -593,23 +614,13 @@ impl<'a> WsReply<'a> {
 
 /// Decodes a WS API response text frame without allocating (see [`WsReply`]).
 pub fn decode_reply(frame: &str) -> Result<WsReply<'_>, WsDecodeError> {
-    let raw: RawReply<'_> =
-        sonic_rs::from_str(frame).map_err(|e| WsDecodeError::Malformed(e.to_string()))?;
-    let status = raw.status.ok_or(WsDecodeError::MissingStatus)?;
-    let id = match raw.id {
-        None => WsResponseId::Null,
-        Some(v) => decode_id(v.as_raw_cow())?,
-    };
-    let result = raw
-        .result
-        .map(|v| v.as_raw_cow())
-        .filter(|t| t.as_ref() != "null");
+    let e = decode_envelope::<sonic_rs::LazyValue<'_>>(frame)?;
     Ok(WsReply {
-        id,
-        status,
-        result,
-        error: raw.error,
-        rate_limits: raw.rate_limits.map(|v| v.as_raw_cow()),
+        id: e.id,
+        status: e.status,
+        result: e.result,
+        error: e.error,
+        rate_limits: e.rate_limits.map(|v| v.as_raw_cow()),
     })
 }
 
@@ -827,6 +838,9 @@ mod tests {
         let ok = r#"{"id":17,"status":200,"result":{"orderId":1},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":2400,"count":3},{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":300,"count":7}]}"#;
         let r = decode_reply(ok).unwrap();
         assert_eq!(r.id, WsResponseId::Num(17));
+        // The allocation-free path keeps `result` and `rateLimits` borrowed from the frame.
+        assert!(matches!(r.result, Some(Cow::Borrowed(_))));
+        assert!(matches!(r.rate_limits, Some(Cow::Borrowed(_))));
         let mut seen = Vec::new();
         r.for_each_rate_limit(|l| {
             seen.push((l.rate_limit_type.to_string(), l.interval_num, l.count))

@@ -160,7 +160,7 @@ pub(super) fn resolve(
         );
     }
 
-    let clock_sync_interval_secs = int_in(
+    let clock_sync_interval_secs = number_in(
         &ctx,
         "clock_sync_interval_secs",
         &file.clock_sync_interval_secs,
@@ -169,7 +169,7 @@ pub(super) fn resolve(
         CLOCK_SYNC_MAX,
         "1..=86400 seconds",
     )? as u64;
-    let max_retries = int_in(
+    let max_retries = number_in(
         &ctx,
         "max_retries",
         &file.max_retries,
@@ -178,7 +178,7 @@ pub(super) fn resolve(
         MAX_RETRIES,
         "0..=10",
     )? as u32;
-    let retry_delay_secs = float_in(
+    let retry_delay_secs = number_in(
         &ctx,
         "retry_delay_secs",
         &file.retry_delay_secs,
@@ -187,7 +187,7 @@ pub(super) fn resolve(
         RETRY_DELAY_MAX,
         "0.001..=60 seconds",
     )?;
-    let retry_delay_max_secs = float_in(
+    let retry_delay_max_secs = number_in(
         &ctx,
         "retry_delay_max_secs",
         &file.retry_delay_max_secs,
@@ -204,7 +204,7 @@ pub(super) fn resolve(
             line: ctx.opt_at(&file.retry_delay_max_secs),
         });
     }
-    let recv_window_ms = int_in(
+    let recv_window_ms = number_in(
         &ctx,
         "recv_window_ms",
         &file.recv_window_ms,
@@ -233,7 +233,7 @@ pub(super) fn resolve(
     let threads = threads(&ctx, &file, env)?;
 
     let latency = LatencyBudgets {
-        submit_ack: Duration::from_millis(int_in(
+        submit_ack: Duration::from_millis(number_in(
             &ctx,
             "latency.submit_ack_ms",
             &file.latency.submit_ack_ms,
@@ -242,7 +242,7 @@ pub(super) fn resolve(
             BUDGET_MAX_MS,
             "1..=60000 ms",
         )? as u64),
-        fill_notify: Duration::from_millis(int_in(
+        fill_notify: Duration::from_millis(number_in(
             &ctx,
             "latency.fill_notify_ms",
             &file.latency.fill_notify_ms,
@@ -253,7 +253,7 @@ pub(super) fn resolve(
         )? as u64),
     };
     let engine = EngineSettings {
-        order_pool_size: int_in(
+        order_pool_size: number_in(
             &ctx,
             "engine.order_pool_size",
             &file.engine.order_pool_size,
@@ -263,7 +263,7 @@ pub(super) fn resolve(
             "16..=1048576",
         )? as usize,
         cancel_all_on_shutdown: file.engine.cancel_all_on_shutdown.unwrap_or(false),
-        reconcile_interval: Duration::from_secs(int_in(
+        reconcile_interval: Duration::from_secs(number_in(
             &ctx,
             "engine.reconcile_interval_secs",
             &file.engine.reconcile_interval_secs,
@@ -272,7 +272,7 @@ pub(super) fn resolve(
             86_400,
             "0..=86400 s (0 = off)",
         )? as u64),
-        user_stream_silence: Duration::from_secs(int_in(
+        user_stream_silence: Duration::from_secs(number_in(
             &ctx,
             "engine.user_stream_silence_secs",
             &file.engine.user_stream_silence_secs,
@@ -281,7 +281,7 @@ pub(super) fn resolve(
             86_400,
             "0..=86400 s (0 = off)",
         )? as u64),
-        listen_key_keepalive: Duration::from_secs(int_in(
+        listen_key_keepalive: Duration::from_secs(number_in(
             &ctx,
             "engine.listen_key_keepalive_secs",
             &file.engine.listen_key_keepalive_secs,
@@ -292,7 +292,7 @@ pub(super) fn resolve(
         )? as u64),
         journal_path: journal_path(&ctx, &file, base_dir)?,
         journal_fsync: journal_fsync(&ctx, &file)?,
-        dead_man_switch_secs: int_in(
+        dead_man_switch_secs: number_in(
             &ctx,
             "engine.dead_man_switch_secs",
             &file.engine.dead_man_switch_secs,
@@ -301,7 +301,7 @@ pub(super) fn resolve(
             DEAD_MAN_MAX_SECS,
             "0 (off) or 1..=86400 s",
         )? as u64,
-        ws_api_reply_timeout: Duration::from_millis(int_in(
+        ws_api_reply_timeout: Duration::from_millis(number_in(
             &ctx,
             "engine.ws_api_reply_timeout_ms",
             &file.engine.ws_api_reply_timeout_ms,
@@ -426,40 +426,25 @@ fn parse_env_flag(v: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn int_in(
+/// One bounds check for every numeric key, so each reports a bad value with
+/// its field, allowed range and line the same way. Written as
+/// `!(min <= x && x <= max)` so a NaN is refused too (all bounds are finite,
+/// so an infinity is refused by the same test).
+fn number_in<T>(
     ctx: &Ctx<'_>,
     field: &'static str,
-    v: &Option<Spanned<i64>>,
-    default: i64,
-    min: i64,
-    max: i64,
+    v: &Option<Spanned<T>>,
+    default: T,
+    min: T,
+    max: T,
     allowed: &'static str,
-) -> Result<i64, ConfigError> {
+) -> Result<T, ConfigError>
+where
+    T: Copy + PartialOrd + std::fmt::Display,
+{
     let Some(s) = v else { return Ok(default) };
     let x = *s.get_ref();
-    if x < min || x > max {
-        return Err(ConfigError::OutOfRange {
-            field,
-            value: x.to_string(),
-            allowed,
-            line: ctx.at(s),
-        });
-    }
-    Ok(x)
-}
-
-fn float_in(
-    ctx: &Ctx<'_>,
-    field: &'static str,
-    v: &Option<Spanned<f64>>,
-    default: f64,
-    min: f64,
-    max: f64,
-    allowed: &'static str,
-) -> Result<f64, ConfigError> {
-    let Some(s) = v else { return Ok(default) };
-    let x = *s.get_ref();
-    if !x.is_finite() || x < min || x > max {
+    if !(min <= x && x <= max) {
         return Err(ConfigError::OutOfRange {
             field,
             value: x.to_string(),

@@ -205,45 +205,19 @@ mod tests {
 
     #[test]
     fn refuses_bad_urls() {
-        assert!(
-            Endpoint::parse("wss://x", Protocol::Http, true)
-                .unwrap_err()
-                .contains("https://")
-        );
-        assert!(
-            Endpoint::parse("https://x", Protocol::WebSocket, true)
-                .unwrap_err()
-                .contains("wss://")
-        );
-        assert!(
-            Endpoint::parse("fapi.binance.com", Protocol::Http, true)
-                .unwrap_err()
-                .contains("scheme")
-        );
-        assert!(
-            Endpoint::parse("https://:443", Protocol::Http, true)
-                .unwrap_err()
-                .contains("host")
-        );
-        assert!(
-            Endpoint::parse("https://h:0", Protocol::Http, true)
-                .unwrap_err()
-                .contains("port")
-        );
-        assert!(
-            Endpoint::parse("https://h:99999", Protocol::Http, true)
-                .unwrap_err()
-                .contains("port")
-        );
-        assert!(
-            Endpoint::parse("https://u:p@h", Protocol::Http, true)
-                .unwrap_err()
-                .contains("credentials")
-        );
-        assert!(
-            Endpoint::parse("https://h/?a=1", Protocol::Http, true)
-                .unwrap_err()
-                .contains("query")
-        );
+        let cases = [
+            ("wss://x", Protocol::Http, "https://"),
+            ("https://x", Protocol::WebSocket, "wss://"),
+            ("fapi.binance.com", Protocol::Http, "scheme"),
+            ("https://:443", Protocol::Http, "host"),
+            ("https://h:0", Protocol::Http, "port"),
+            ("https://h:99999", Protocol::Http, "port"),
+            ("https://u:p@h", Protocol::Http, "credentials"),
+            ("https://h/?a=1", Protocol::Http, "query"),
+        ];
+        for (url, protocol, why) in cases {
+            let e = Endpoint::parse(url, protocol, true).unwrap_err();
+            assert!(e.contains(why), "{url}: {e}");
+        }
     }
 }

@@ -157,6 +157,35 @@ impl<const N: usize> std::borrow::Borrow<str> for InlineStr<N> {
 /// Longest symbol we store inline, in UTF-8 bytes (`币安人生USDT` is 16).
 pub const SYMBOL_CAP: usize = 40;
 
+/// Display, Debug, FromStr and Serialize of the inline-string ids: the
+/// same text in and out for each, so they are written once. (Deserialize
+/// differs: a venue client id is accepted leniently, a symbol is checked.)
+macro_rules! text_id_impls {
+    ($t:ident) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($t), "({:?})"), self.as_str())
+            }
+        }
+        impl FromStr for $t {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                $t::new(s)
+            }
+        }
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
 /// A venue symbol such as `BTCUSDT` or `币安人生USDT`: opaque UTF-8.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Symbol(InlineStr<SYMBOL_CAP>);
@@ -195,27 +224,7 @@ impl Symbol {
     }
 }
 
-impl fmt::Display for Symbol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-impl fmt::Debug for Symbol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Symbol({:?})", self.as_str())
-    }
-}
-impl FromStr for Symbol {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, IdError> {
-        Symbol::new(s)
-    }
-}
-impl serde::Serialize for Symbol {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+text_id_impls!(Symbol);
 impl<'de> serde::Deserialize<'de> for Symbol {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
@@ -365,27 +374,7 @@ impl ClientOrderId {
     }
 }
 
-impl fmt::Display for ClientOrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-impl fmt::Debug for ClientOrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ClientOrderId({:?})", self.as_str())
-    }
-}
-impl FromStr for ClientOrderId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, IdError> {
-        ClientOrderId::new(s)
-    }
-}
-impl serde::Serialize for ClientOrderId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+text_id_impls!(ClientOrderId);
 impl<'de> serde::Deserialize<'de> for ClientOrderId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
@@ -403,6 +392,20 @@ pub type TradeId = i64;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_ids_format_parse_and_serialize_as_their_text() {
+        let s: Symbol = "币安人生USDT".parse().unwrap();
+        assert_eq!(format!("{s}"), "币安人生USDT");
+        assert_eq!(format!("{s:?}"), "Symbol(\"币安人生USDT\")");
+        assert_eq!(sonic_rs::to_string(&s).unwrap(), "\"币安人生USDT\"");
+        assert!("BTC USDT".parse::<Symbol>().is_err());
+        let c: ClientOrderId = "web_1".parse().unwrap();
+        assert_eq!(format!("{c:>7}"), "  web_1");
+        assert_eq!(format!("{c:?}"), "ClientOrderId(\"web_1\")");
+        assert_eq!(sonic_rs::to_string(&c).unwrap(), "\"web_1\"");
+        assert!("".parse::<ClientOrderId>().is_err());
+    }
 
     #[test]
     fn instrument_ids() {

@@ -139,6 +139,23 @@ impl Http {
         self.request(method, target, &[("X-MBX-APIKEY", KEY)], "")
     }
 
+    /// A signed `POST /fapi/v1/order` with these params: the call most
+    /// lifecycle tests are made of.
+    pub fn new_order(&mut self, params: &str) -> Resp {
+        self.signed("POST", "/fapi/v1/order", params)
+    }
+
+    /// `POST /fapi/v1/listenKey`: the key a user stream is opened with.
+    /// Panics when the reply has none, as every caller needs one to go on.
+    pub fn listen_key(&mut self) -> String {
+        use sonic_rs::JsonValueTrait;
+        self.keyed("POST", "/fapi/v1/listenKey")
+            .json()
+            .get("listenKey")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .expect("listenKey")
+    }
+
     /// The socket (tests that race it against a stream).
     pub fn tcp(&self) -> &TcpStream {
         &self.tcp

@@ -369,78 +369,25 @@ mod tests {
             body: b"",
         };
         let now = 1591702613943 + 100;
-        let ok = authenticate(
-            &book,
-            Security::Trade,
-            Some(DEMO_API_KEY),
-            &p,
-            pay,
-            sig.as_deref(),
-            now,
-        );
-        assert_eq!(ok.ok(), Some(Some(0)));
-        let late = authenticate(
-            &book,
-            Security::Trade,
-            Some(DEMO_API_KEY),
-            &p,
-            pay,
-            sig.as_deref(),
-            now + 5000,
-        );
+        let auth = |key: Option<&str>, sig: Option<&str>, at: i64| {
+            authenticate(&book, Security::Trade, key, &p, pay, sig, at)
+        };
+        let good = sig.as_deref();
+        assert_eq!(auth(Some(DEMO_API_KEY), good, now).ok(), Some(Some(0)));
+        let late = auth(Some(DEMO_API_KEY), good, now + 5000);
         assert_eq!(late.err().and_then(|r| r.code), Some(-1021));
-        let early = authenticate(
-            &book,
-            Security::Trade,
-            Some(DEMO_API_KEY),
-            &p,
-            pay,
-            sig.as_deref(),
-            1591702613943 - 1000,
-        );
+        let early = auth(Some(DEMO_API_KEY), good, 1591702613943 - 1000);
         assert_eq!(early.err().and_then(|r| r.code), Some(-1021));
-        let nosig = authenticate(
-            &book,
-            Security::Trade,
-            Some(DEMO_API_KEY),
-            &p,
-            pay,
-            None,
-            now,
-        );
+        let nosig = auth(Some(DEMO_API_KEY), None, now);
         assert_eq!(nosig.err().and_then(|r| r.code), Some(-1102));
-        let bad = authenticate(
-            &book,
-            Security::Trade,
-            Some(DEMO_API_KEY),
-            &p,
-            pay,
-            Some(&"0".repeat(64)),
-            now,
-        );
+        let bad = auth(Some(DEMO_API_KEY), Some(&"0".repeat(64)), now);
         assert_eq!(bad.err().and_then(|r| r.code), Some(-1022));
-        let unknown = authenticate(
-            &book,
-            Security::Trade,
-            Some("abc"),
-            &p,
-            pay,
-            sig.as_deref(),
-            now,
-        );
+        let unknown = auth(Some("abc"), good, now);
         assert_eq!(
             unknown.err().map(|r| (r.status, r.code)),
             Some((401, Some(-2015)))
         );
-        let malformed = authenticate(
-            &book,
-            Security::Trade,
-            Some("a-b"),
-            &p,
-            pay,
-            sig.as_deref(),
-            now,
-        );
+        let malformed = auth(Some("a-b"), good, now);
         assert_eq!(malformed.err().and_then(|r| r.code), Some(-2014));
     }
 

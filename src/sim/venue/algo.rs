@@ -638,10 +638,7 @@ impl Venue {
 
     /// `GET /fapi/v1/openAlgoOrders` (symbol optional).
     pub(crate) fn open_algos(&self, acct: usize, p: &Params) -> VResult<String> {
-        let only = match params::optional(p, "symbol") {
-            Some(s) => Some(self.sym_of(s)?),
-            None => None,
-        };
+        let only = self.optional_symbol_param(p)?;
         let want = params::integer(p, "algoId")?;
         let mut ids: Vec<i64> = Vec::new();
         for (i, m) in self.markets.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Read-mostly endpoints: exchangeInfo, depth, tickers, premiumIndex and the
 //! account/position/configuration endpoints clients reconcile from.
-use super::account::{ps_index, ps_of};
+use super::account::{AccountSymbol, ps_index, ps_of};
 use super::api::{Outbox, Params};
 use super::json::{self, close, kv_bool, kv_dec, kv_int, kv_str};
 use super::market::{next_funding, write_levels};
@@ -18,6 +18,42 @@ fn maint_rate() -> Decimal {
 /// Maximum notional at a leverage (a single simplified bracket).
 fn max_notional(lev: u32) -> Decimal {
     Decimal::from_int(250_000_000 / i64::from(lev.max(1))).unwrap_or(Decimal::ZERO)
+}
+
+/// `[notional, initial margin, maint margin]` of one position leg at `mark`:
+/// the account and positionRisk endpoints must report the same figures.
+fn leg_margins(st: &AccountSymbol, leg: usize, mark: Decimal) -> [Decimal; 3] {
+    let notional = st.pos[leg]
+        .amt
+        .checked_mul(mark, Rounding::HalfEven)
+        .unwrap_or(Decimal::ZERO);
+    let lev = Decimal::from_int(i64::from(st.leverage)).unwrap_or(Decimal::ONE);
+    let im = notional
+        .abs()
+        .checked_div(lev, Rounding::Ceil)
+        .unwrap_or(Decimal::ZERO);
+    let mm = notional
+        .abs()
+        .checked_mul(maint_rate(), Rounding::HalfEven)
+        .unwrap_or(Decimal::ZERO);
+    [notional, im, mm]
+}
+
+/// `bidNotional` / `askNotional` of a symbol's open orders, written alike by
+/// account v2 and positionRisk v3.
+fn kv_order_notionals(s: &mut String, st: &AccountSymbol) {
+    kv_dec(
+        s,
+        "bidNotional",
+        st.bid_notional,
+        digits(st.bid_notional, 1),
+    );
+    kv_dec(
+        s,
+        "askNotional",
+        st.ask_notional,
+        digits(st.ask_notional, 1),
+    );
 }
 
 impl Venue {
@@ -293,19 +329,7 @@ impl Venue {
         let st = &a.syms[sym];
         let p = &st.pos[leg];
         let m = &self.markets[sym];
-        let notional = p
-            .amt
-            .checked_mul(m.mark, Rounding::HalfEven)
-            .unwrap_or(Decimal::ZERO);
-        let lev = Decimal::from_int(i64::from(st.leverage)).unwrap_or(Decimal::ONE);
-        let im = notional
-            .abs()
-            .checked_div(lev, Rounding::Ceil)
-            .unwrap_or(Decimal::ZERO);
-        let mm = notional
-            .abs()
-            .checked_mul(maint_rate(), Rounding::HalfEven)
-            .unwrap_or(Decimal::ZERO);
+        let [notional, im, mm] = leg_margins(st, leg, m.mark);
         kv_str(s, "symbol", &m.ins.symbol);
         kv_str(s, "positionSide", ps_of(leg).as_str());
         kv_dec(s, "positionAmt", p.amt, m.ins.qty_dp);
@@ -403,18 +427,7 @@ impl Venue {
                         digits(st.pos[leg].entry, m.ins.price_dp),
                     );
                     kv_dec(&mut s, "maxNotional", max_notional(st.leverage), 0);
-                    kv_dec(
-                        &mut s,
-                        "bidNotional",
-                        st.bid_notional,
-                        digits(st.bid_notional, 1),
-                    );
-                    kv_dec(
-                        &mut s,
-                        "askNotional",
-                        st.ask_notional,
-                        digits(st.ask_notional, 1),
-                    );
+                    kv_order_notionals(&mut s, st);
                 }
                 close(&mut s, '}');
             }
@@ -425,10 +438,7 @@ impl Venue {
 
     /// `GET /fapi/v2/positionRisk` (all symbols) and v3 (active only).
     pub(crate) fn position_risk(&self, acct: usize, p: &Params, version: u8) -> VResult<String> {
-        let only = match params::optional(p, "symbol") {
-            Some(s) => Some(self.sym_of(s)?),
-            None => None,
-        };
+        let only = self.optional_symbol_param(p)?;
         let a = &self.accounts[acct];
         let mut s = String::from("[");
         for sym in 0..self.markets.len() {
@@ -442,10 +452,7 @@ impl Venue {
                 if version == 3 && pos.amt.is_zero() && st.open_ids.is_empty() {
                     continue;
                 }
-                let notional = pos
-                    .amt
-                    .checked_mul(m.mark, Rounding::HalfEven)
-                    .unwrap_or(Decimal::ZERO);
+                let [notional, im, mm] = leg_margins(st, leg, m.mark);
                 let up = pos.unrealized(m.mark);
                 let bep = pos.break_even();
                 s.push('{');
@@ -476,33 +483,13 @@ impl Venue {
                     );
                     kv_str(&mut s, "isAutoAddMargin", "false");
                 } else {
-                    let lev = Decimal::from_int(i64::from(st.leverage)).unwrap_or(Decimal::ONE);
-                    let im = notional
-                        .abs()
-                        .checked_div(lev, Rounding::Ceil)
-                        .unwrap_or(Decimal::ZERO);
-                    let mm = notional
-                        .abs()
-                        .checked_mul(maint_rate(), Rounding::HalfEven)
-                        .unwrap_or(Decimal::ZERO);
                     kv_str(&mut s, "marginAsset", "USDT");
                     kv_dec(&mut s, "initialMargin", im, digits(im, 8));
                     kv_dec(&mut s, "maintMargin", mm, digits(mm, 8));
                     kv_dec(&mut s, "positionInitialMargin", im, digits(im, 8));
                     kv_str(&mut s, "openOrderInitialMargin", "0");
                     kv_int(&mut s, "adl", 0);
-                    kv_dec(
-                        &mut s,
-                        "bidNotional",
-                        st.bid_notional,
-                        digits(st.bid_notional, 1),
-                    );
-                    kv_dec(
-                        &mut s,
-                        "askNotional",
-                        st.ask_notional,
-                        digits(st.ask_notional, 1),
-                    );
+                    kv_order_notionals(&mut s, st);
                 }
                 close(&mut s, '}');
                 s.push(',');
@@ -665,10 +652,7 @@ impl Venue {
 
     /// `GET /fapi/v1/forceOrders`: the account's liquidation and ADL orders.
     pub(crate) fn force_orders_json(&self, acct: usize, p: &Params) -> VResult<String> {
-        let only = match params::optional(p, "symbol") {
-            Some(s) => Some(self.sym_of(s)?),
-            None => None,
-        };
+        let only = self.optional_symbol_param(p)?;
         let kind = params::optional(p, "autoCloseType");
         let limit = params::integer(p, "limit")?.unwrap_or(50).clamp(1, 100) as usize;
         let mut s = String::from("[");

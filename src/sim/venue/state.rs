@@ -339,6 +339,17 @@ impl Venue {
         self.sym_of(s)
     }
 
+    /// The optional `symbol` of the list endpoints (openOrders, positionRisk,
+    /// …): `None` means all symbols, an unknown name is still -1121.
+    pub(crate) fn optional_symbol_param(
+        &self,
+        p: &super::api::Params,
+    ) -> Result<Option<usize>, VenueError> {
+        super::params::optional(p, "symbol")
+            .map(|s| self.sym_of(s))
+            .transpose()
+    }
+
     /// Symbol index of a name (-1121 when unknown).
     pub(crate) fn sym_of(&self, s: &str) -> Result<usize, VenueError> {
         self.sym_index

@@ -58,6 +58,21 @@ fn post_order(v: &mut Venue, acct: usize, pairs: &[(&str, &str)]) -> (Reply, Out
     call(v, Method::Post, "/fapi/v1/order", acct, pairs)
 }
 
+/// Algo orders have their own endpoint; every algo lifecycle starts here.
+fn post_algo(v: &mut Venue, pairs: &[(&str, &str)]) -> (Reply, Outbox) {
+    call(v, Method::Post, "/fapi/v1/algoOrder", 0, pairs)
+}
+
+/// The JSON of the newest ALGO_UPDATE in `out`: the algo's final word after a trigger.
+fn last_algo_update(out: &Outbox) -> String {
+    out.user
+        .iter()
+        .rev()
+        .find(|f| f.event_type == "ALGO_UPDATE")
+        .map(|f| f.json.clone())
+        .unwrap_or_default()
+}
+
 fn json(s: &str) -> Value {
     sonic_rs::from_str(s).unwrap_or_default()
 }
@@ -103,6 +118,16 @@ fn limit<'a>(side: &'a str, qty: &'a str, price: &'a str, tif: &'a str) -> Vec<(
         ("quantity", qty),
         ("price", price),
         ("timeInForce", tif),
+    ]
+}
+
+/// A plain BTCUSDT MARKET order: most lifecycles open or close a position with one.
+fn market<'a>(side: &'a str, qty: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("symbol", "BTCUSDT"),
+        ("side", side),
+        ("type", "MARKET"),
+        ("quantity", qty),
     ]
 }
 
@@ -310,16 +335,7 @@ fn market_order_fills_at_the_ask_with_event_sequence() {
     let (r, _) = call(&mut v, Method::Get, "/fapi/v3/positionRisk", 0, &[]);
     assert!(r.body.contains("\"positionAmt\":\"0.010\""), "{}", r.body);
     // ACK reply shows the accepted state even though it filled.
-    let (r, _) = post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "SELL"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    let (r, _) = post_order(&mut v, 0, &market("SELL", "0.010"));
     assert_eq!(s_of(&json(&r.body), "status"), "NEW");
     assert_eq!(s_of(&json(&r.body), "executedQty"), "0.000");
 }
@@ -543,48 +559,21 @@ fn modify_that_crosses_fills_and_modify_below_executed_cancels() {
 #[test]
 fn reduce_only_caps_and_knocks_out() {
     let mut v = venue();
-    post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    post_order(&mut v, 0, &market("BUY", "0.010"));
     // A resting reduce-only sell for more than the position.
     let mut p = limit("SELL", "0.020", "60100", "GTC");
     p.push(("reduceOnly", "true"));
     let (r, _) = post_order(&mut v, 0, &p);
     assert_eq!(r.status, 200, "{}", r.body);
     // Closing the position by MARKET knocks it out with er=4.
-    let (_, out) = post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "SELL"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    let (_, out) = post_order(&mut v, 0, &market("SELL", "0.010"));
     assert!(
         otu(&out, 0).contains(&("EXPIRED".into(), "EXPIRED".into(), "4".into())),
         "{:?}",
         otu(&out, 0)
     );
     // A reduce-only MARKET larger than the position fills the position only.
-    post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    post_order(&mut v, 0, &market("BUY", "0.010"));
     let (r, out) = post_order(
         &mut v,
         0,
@@ -657,16 +646,7 @@ fn position_mode_leverage_and_margin_type() {
         0,
         &[("symbol", "BTCUSDT")],
     );
-    post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    post_order(&mut v, 0, &market("BUY", "0.010"));
     assert_eq!(
         code(&call(&mut v, Method::Post, "/fapi/v1/positionSide/dual", 0, &yes).0),
         -4068
@@ -754,16 +734,7 @@ fn resting_limit_fills_when_market_trades_through() {
 #[test]
 fn stop_market_triggers_through_the_algo_service() {
     let mut v = venue();
-    post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    post_order(&mut v, 0, &market("BUY", "0.010"));
     let base = [
         ("algoType", "CONDITIONAL"),
         ("symbol", "BTCUSDT"),
@@ -774,14 +745,11 @@ fn stop_market_triggers_through_the_algo_service() {
     ];
     let mut now_trigger = base.to_vec();
     now_trigger.push(("triggerPrice", "60500"));
-    assert_eq!(
-        code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &now_trigger).0),
-        -2021
-    );
+    assert_eq!(code(&post_algo(&mut v, &now_trigger).0), -2021);
     let mut p = base.to_vec();
     p.push(("triggerPrice", "59000"));
     p.push(("workingType", "MARK_PRICE"));
-    let (r, out) = call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p);
+    let (r, out) = post_algo(&mut v, &p);
     assert_eq!(s_of(&json(&r.body), "algoStatus"), "NEW", "{}", r.body);
     assert_eq!(types(&out, 0), vec!["ALGO_UPDATE"]);
     // Last price moving does not trigger a MARK_PRICE order; mark does.
@@ -831,24 +799,13 @@ fn algo_rejects_and_cancels() {
         ("closePosition", "true"),
         ("triggerPrice", "59000"),
     ];
-    assert_eq!(
-        call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p)
-            .0
-            .status,
-        200
-    );
+    assert_eq!(post_algo(&mut v, &p).0.status, 200);
     let mut out = Outbox::default();
     assert!(
         v.set_price("BTCUSDT", Some(d("58900")), None, T0 + 10, &mut out)
             .is_ok()
     );
-    let last = out
-        .user
-        .iter()
-        .rev()
-        .find(|f| f.event_type == "ALGO_UPDATE")
-        .map(|f| f.json.clone())
-        .unwrap_or_default();
+    let last = last_algo_update(&out);
     assert!(last.contains("\"X\":\"REJECTED\""), "{last}");
     assert!(last.contains("\"rm\":\"ReduceOnly Order is rejected.\""));
     // Cancel an untriggered TAKE_PROFIT; unknown cancel → -2011.
@@ -862,12 +819,7 @@ fn algo_rejects_and_cancels() {
         ("triggerPrice", "60000"),
         ("clientAlgoId", "tp-1"),
     ];
-    assert_eq!(
-        call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p)
-            .0
-            .status,
-        200
-    );
+    assert_eq!(post_algo(&mut v, &p).0.status, 200);
     let (r, _) = call(&mut v, Method::Get, "/fapi/v1/openAlgoOrders", 0, &[]);
     assert_eq!(json(&r.body).as_array().map(|a| a.len()), Some(1));
     let (r, _) = call(
@@ -900,25 +852,13 @@ fn algo_rejects_and_cancels() {
         ("quantity", "1"),
         ("triggerPrice", "50000"),
     ];
-    assert_eq!(
-        code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &q).0),
-        -4137
-    );
+    assert_eq!(code(&post_algo(&mut v, &q).0), -4137);
 }
 
 #[test]
 fn trailing_stop_follows_the_high() {
     let mut v = venue();
-    post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    post_order(&mut v, 0, &market("BUY", "0.010"));
     let bad = [
         ("algoType", "CONDITIONAL"),
         ("symbol", "BTCUSDT"),
@@ -929,10 +869,7 @@ fn trailing_stop_follows_the_high() {
         ("activatePrice", "59000"),
         ("reduceOnly", "true"),
     ];
-    assert_eq!(
-        code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &bad).0),
-        -2021
-    );
+    assert_eq!(code(&post_algo(&mut v, &bad).0), -2021);
     let p = [
         ("algoType", "CONDITIONAL"),
         ("symbol", "BTCUSDT"),
@@ -943,12 +880,7 @@ fn trailing_stop_follows_the_high() {
         ("activatePrice", "61000"),
         ("reduceOnly", "true"),
     ];
-    assert_eq!(
-        call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p)
-            .0
-            .status,
-        200
-    );
+    assert_eq!(post_algo(&mut v, &p).0.status, 200);
     let mut out = Outbox::default();
     for (i, px) in ["60500", "61000", "62000", "61500"].iter().enumerate() {
         assert!(
@@ -1147,16 +1079,7 @@ fn gtd_expiry_countdown_and_batches() {
 #[test]
 fn liquidation_and_adl_injection() {
     let mut v = venue();
-    post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.030"),
-        ],
-    );
+    post_order(&mut v, 0, &market("BUY", "0.030"));
     let mut out = Outbox::default();
     let r = v.inject_liquidation(
         0,
@@ -1223,19 +1146,7 @@ fn event_clocks_are_monotonic_per_type() {
     let mut last = std::collections::HashMap::new();
     let mut outs = Vec::new();
     for _ in 0..3 {
-        outs.push(
-            post_order(
-                &mut v,
-                0,
-                &[
-                    ("symbol", "BTCUSDT"),
-                    ("side", "BUY"),
-                    ("type", "MARKET"),
-                    ("quantity", "0.010"),
-                ],
-            )
-            .1,
-        );
+        outs.push(post_order(&mut v, 0, &market("BUY", "0.010")).1);
     }
     for out in &outs {
         for f in &out.user {
@@ -1248,16 +1159,7 @@ fn event_clocks_are_monotonic_per_type() {
 #[test]
 fn resting_reduce_only_maker_is_capped_at_the_position() {
     let mut v = venue();
-    post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    post_order(&mut v, 0, &market("BUY", "0.010"));
     let mut p = limit("SELL", "0.030", "60000.1", "GTC");
     p.push(("reduceOnly", "true"));
     assert_eq!(post_order(&mut v, 0, &p).0.status, 200);
@@ -1319,10 +1221,7 @@ fn documented_codes_for_enum_and_batch_errors() {
         ("triggerPrice", "59000"),
         ("workingType", "INDEX_PRICE"),
     ];
-    assert_eq!(
-        code(&call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p).0),
-        -4031
-    );
+    assert_eq!(code(&post_algo(&mut v, &p).0), -4031);
     // Private endpoint without an account.
     let params = Params::default();
     let mut out = Outbox::default();
@@ -1372,7 +1271,7 @@ fn balance_hooks_and_algo_orders_skip_the_margin_check() {
         ("quantity", "100"),
         ("triggerPrice", "61000"),
     ];
-    let (r, _) = call(&mut v, Method::Post, "/fapi/v1/algoOrder", 0, &p);
+    let (r, _) = post_algo(&mut v, &p);
     assert_eq!(r.status, 200, "{}", r.body);
     // At trigger the child fails the margin check: REJECTED with rm.
     let mut out = Outbox::default();
@@ -1380,13 +1279,7 @@ fn balance_hooks_and_algo_orders_skip_the_margin_check() {
         v.set_price("BTCUSDT", Some(d("61000")), None, T0 + 2, &mut out)
             .is_ok()
     );
-    let last = out
-        .user
-        .iter()
-        .rev()
-        .find(|f| f.event_type == "ALGO_UPDATE")
-        .map(|f| f.json.clone())
-        .unwrap_or_default();
+    let last = last_algo_update(&out);
     assert!(
         last.contains("\"X\":\"REJECTED\"") && last.contains("\"rm\":\"Balance is insufficient.\""),
         "{last}"
@@ -1402,27 +1295,9 @@ fn market_order_outside_the_percent_price_band_is_refused() {
         v.set_price("BTCUSDT", None, Some(d("50000")), T0 + 1, &mut out)
             .is_ok()
     );
-    let (r, out) = post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    let (r, out) = post_order(&mut v, 0, &market("BUY", "0.010"));
     assert_eq!(code(&r), -4131);
     assert!(out.user.is_empty());
-    let (r, _) = post_order(
-        &mut v,
-        0,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "SELL"),
-            ("type", "MARKET"),
-            ("quantity", "0.010"),
-        ],
-    );
+    let (r, _) = post_order(&mut v, 0, &market("SELL", "0.010"));
     assert_eq!(r.status, 200, "{}", r.body);
 }

@@ -817,10 +817,7 @@ impl Venue {
 
     /// `GET /fapi/v1/openOrders` (symbol optional).
     pub(crate) fn open_orders(&self, acct: usize, p: &Params) -> VResult<String> {
-        let only = match params::optional(p, "symbol") {
-            Some(s) => Some(self.sym_of(s)?),
-            None => None,
-        };
+        let only = self.optional_symbol_param(p)?;
         let mut body = String::from("[");
         for (sym, st) in self.accounts[acct].syms.iter().enumerate() {
             if only.is_some_and(|s| s != sym) {

@@ -1,49 +1,52 @@
-//! Fixtures of the reconciliation tests: an in-process simulator, a config
-//! aimed at it with the reconciliation timers under test control, a strategy
-//! that rests N buy orders and records everything, and ways to change the
-//! venue *behind the engine's back* (the venue acts, its user events are
-//! discarded, exactly what a stream gap looks like from the client).
-//! Every wait is bounded in time.
-#![allow(dead_code)]
+//! Fixtures of the reconciliation tests, on top of the shared ones: one
+//! symbol, a config with the reconciliation timers under test control, a
+//! strategy that rests N buy orders and records everything, and ways to
+//! change the venue *behind the engine's back* (the venue acts, its user
+//! events are discarded, exactly what a stream gap looks like from the
+//! client). Every wait is bounded in time.
 
+use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use binance_exec::cli::demo::{demo_sim_settings, order_size, sim_config};
 use binance_exec::config::Config;
 use binance_exec::engine::{
-    BookTicker, Context, Engine, EngineHandle, EngineOptions, EngineSummary, Strategy,
+    BookTicker, Context, EngineHandle, EngineOptions, EngineSummary, Strategy,
 };
 use binance_exec::model::{
-    ClientOrderId, Decimal, InstrumentId, OrderEvent, OrderEventKind, PositionEvent, Price,
-    Quantity, Rounding, Side, Symbol, TimeInForce,
+    Decimal, InstrumentId, OrderEvent, PositionEvent, Price, Quantity, Side, TimeInForce,
 };
 use binance_exec::sim::SimSettings;
-use binance_exec::sim::transport::{SimHandle, SimServer};
 use binance_exec::sim::venue::{Method, Outbox, Params, Request};
+
+// Re-exported so a reconciliation test needs one `use support::recover::*`;
+// test crates that do not use them would otherwise warn.
+#[allow(unused_imports)]
+pub use super::{Seen, scaled, seen, wait_until};
 
 pub const SYMBOL: &str = "BTCUSDT";
 
-/// A running simulator and its settings.
-pub struct Sim {
-    pub handle: SimHandle,
-    pub settings: SimSettings,
+/// The shared simulator seen through the reconciliation tests: one-way,
+/// seeded for their price path, everything about [`SYMBOL`].
+pub struct Sim(super::Sim);
+
+impl Deref for Sim {
+    type Target = super::Sim;
+    fn deref(&self) -> &super::Sim {
+        &self.0
+    }
 }
 
 impl Sim {
     pub fn start(edit: impl FnOnce(&mut SimSettings)) -> Sim {
-        let mut settings = demo_sim_settings(11, false);
-        edit(&mut settings);
-        let handle = SimServer::start(&settings).unwrap_or_else(|e| panic!("sim: {e}"));
-        Sim { handle, settings }
+        Sim(super::Sim::start_seeded(11, false, edit))
     }
 
     /// A client config with the sweep and silence timers off unless the
     /// test turns them on.
     pub fn config(&self) -> Config {
-        let mut c = sim_config(&self.handle, &self.settings, SYMBOL, false)
-            .unwrap_or_else(|e| panic!("config: {e}"));
+        let mut c = self.0.config(SYMBOL, false);
         c.engine.reconcile_interval = Duration::ZERO;
         c.engine.user_stream_silence = Duration::ZERO;
         c.engine.cancel_all_on_shutdown = false;
@@ -51,7 +54,7 @@ impl Sim {
     }
 
     pub fn size(&self) -> (Price, Quantity) {
-        order_size(&self.settings, SYMBOL).unwrap_or_else(|| panic!("{SYMBOL} not listed"))
+        self.0.size(SYMBOL)
     }
 
     /// Moves the last price to `px` with the user events discarded: resting
@@ -127,44 +130,7 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn instrument() -> InstrumentId {
-    InstrumentId::perp(Symbol::new(SYMBOL).unwrap_or_else(|e| panic!("{e}")))
-}
-
-/// What the strategy saw, shared with the test thread.
-#[derive(Debug, Default, Clone)]
-pub struct Seen {
-    pub sent: Vec<ClientOrderId>,
-    pub errors: Vec<String>,
-    pub events: Vec<OrderEvent>,
-    pub positions: Vec<PositionEvent>,
-}
-
-impl Seen {
-    /// Fills (of our orders) in the order the strategy received them.
-    pub fn fills(&self) -> Vec<binance_exec::model::Fill> {
-        self.events
-            .iter()
-            .filter_map(|e| match e.kind {
-                OrderEventKind::Filled(f) => Some(f),
-                _ => None,
-            })
-            .collect()
-    }
-
-    pub fn accepted(&self) -> usize {
-        self.events
-            .iter()
-            .filter(|e| matches!(e.kind, OrderEventKind::Accepted))
-            .count()
-    }
-
-    pub fn kinds_of(&self, id: ClientOrderId) -> Vec<OrderEventKind> {
-        self.events
-            .iter()
-            .filter(|e| e.client_id == id)
-            .map(|e| e.kind)
-            .collect()
-    }
+    super::instrument(SYMBOL)
 }
 
 /// Switches the test thread flips to make the strategy act on its timer.
@@ -176,8 +142,8 @@ pub struct Switches {
     pub market_buy: AtomicBool,
 }
 
-/// Rests `count` LIMIT buys `below` (fraction, e.g. "0.99") under the first
-/// bid, then waits for the test's switches.
+/// Rests `count` LIMIT buys 1 % under the first bid, then waits for the
+/// test's switches.
 pub struct Rester {
     pub count: usize,
     pub qty: Quantity,
@@ -204,40 +170,23 @@ impl Rester {
     }
 }
 
-pub fn seen(s: &Arc<Mutex<Seen>>) -> MutexGuard<'_, Seen> {
-    s.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Strategy for Rester {
     fn on_book_ticker<C: Context>(&mut self, ctx: &mut C, t: &BookTicker) {
         if self.started || t.bid_price.raw() <= 0 {
             return;
         }
         self.started = true;
-        let px = t
-            .bid_price
-            .value()
-            .checked_mul("0.99".parse().unwrap_or_default(), Rounding::Floor)
-            .and_then(|p| p.round_to_step(self.tick.value(), Rounding::Floor).ok())
-            .map(Price)
-            .unwrap_or(t.bid_price);
+        let px = Price(scaled(t.bid_price.value(), "0.99", self.tick));
         for _ in 0..self.count {
-            let r = ctx
-                .orders()
-                .limit(
-                    instrument(),
-                    Side::Buy,
-                    self.qty,
-                    px,
-                    TimeInForce::Gtc,
-                    Default::default(),
-                )
-                .map_err(|e| e.to_string())
-                .and_then(|o| ctx.submit(o).map_err(|e| e.to_string()));
-            match r {
-                Ok(id) => seen(&self.seen).sent.push(id),
-                Err(e) => seen(&self.seen).errors.push(e),
-            }
+            let order = ctx.orders().limit(
+                instrument(),
+                Side::Buy,
+                self.qty,
+                px,
+                TimeInForce::Gtc,
+                Default::default(),
+            );
+            super::submit_recorded(ctx, &self.seen, order);
         }
     }
 
@@ -251,15 +200,10 @@ impl Strategy for Rester {
         }
         if !self.bought && self.switches.market_buy.load(Ordering::Acquire) {
             self.bought = true;
-            let r = ctx
+            let order = ctx
                 .orders()
-                .market(instrument(), Side::Buy, self.qty, Default::default())
-                .map_err(|e| e.to_string())
-                .and_then(|o| ctx.submit(o).map_err(|e| e.to_string()));
-            match r {
-                Ok(id) => seen(&self.seen).sent.push(id),
-                Err(e) => seen(&self.seen).errors.push(e),
-            }
+                .market(instrument(), Side::Buy, self.qty, Default::default());
+            super::submit_recorded(ctx, &self.seen, order);
         }
     }
 
@@ -273,31 +217,11 @@ impl Strategy for Rester {
 }
 
 pub fn options() -> EngineOptions {
-    EngineOptions {
-        timer_interval: Some(Duration::from_millis(20)),
-        max_runtime: Some(Duration::from_secs(60)),
-        hgrm_dir: None,
-    }
+    super::options_with(Duration::from_millis(20), Duration::from_secs(60))
 }
 
 pub fn start(config: Config, strategy: Rester) -> EngineHandle {
-    Engine::start(config, strategy, options()).unwrap_or_else(|e| panic!("engine start: {e}"))
-}
-
-/// Polls until `pred` holds or `limit` passes.
-pub fn wait_until(
-    s: &Arc<Mutex<Seen>>,
-    limit: Duration,
-    mut pred: impl FnMut(&Seen) -> bool,
-) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if pred(&seen(s)) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    pred(&seen(s))
+    super::start_with(config, strategy, options())
 }
 
 pub fn stop(h: EngineHandle) -> EngineSummary {
@@ -311,11 +235,4 @@ pub fn engine_position(s: &EngineSummary) -> String {
         .find(|p| p.symbol.as_str() == SYMBOL)
         .map(|p| p.amount.to_string())
         .unwrap_or_else(|| "0".into())
-}
-
-/// A price `pct` percent (e.g. "0.97") of `p`, on the tick.
-pub fn scaled(p: Decimal, pct: &str, tick: Price) -> Decimal {
-    p.checked_mul(pct.parse().unwrap_or_default(), Rounding::Floor)
-        .and_then(|x| x.round_to_step(tick.value(), Rounding::Floor).ok())
-        .unwrap_or(p)
 }

@@ -338,6 +338,11 @@ pub struct Reconciler {
     pass: Option<Pass>,
     next: Option<ReconcileReason>,
     pending_checks: Vec<(ClientOrderId, InstrumentId, bool)>,
+    /// Orders a gap pass found filled further than the trades it fetched
+    /// (from the stream's last trade on) explain: their missing fill is
+    /// older than that mark (its events were unreadable before the gap), so
+    /// the next pass fetches their trades by order id.
+    fetch_by_order: Vec<ClientOrderId>,
     seq: u32,
     buffering: bool,
     buffered: VecDeque<(Vec<u8>, u64)>,
@@ -405,6 +410,7 @@ impl Reconciler {
             pass: None,
             next: None,
             pending_checks: Vec::new(),
+            fetch_by_order: Vec::new(),
             seq: 0,
             buffering: false,
             buffered: VecDeque::new(),
@@ -1091,7 +1097,10 @@ impl Exec {
             // (everything missed is newer than what we booked before it);
             // an order checked on its own may have missed a fill older than
             // trades booked since, so it is fetched by its order id.
-            if gap && self.tracker.last_trade_id(inst.symbol).is_some() {
+            if gap
+                && self.tracker.last_trade_id(inst.symbol).is_some()
+                && !self.recon.fetch_by_order.contains(&o.client_id)
+            {
                 if !by_symbol.contains(inst) {
                     by_symbol.push(*inst);
                 }
@@ -1238,6 +1247,7 @@ impl Exec {
         }
         let mut fixes = 0u64;
         let mut unrecovered = 0u64;
+        let gap = pass.why.buffers() || pass.why == ReconcileReason::Silence;
         for (r, _) in &pass.reports {
             let Some(h) = self.tracker.lookup_report(r) else {
                 continue;
@@ -1248,7 +1258,8 @@ impl Exec {
             if o.state.is_terminal() {
                 continue;
             }
-            if pass.failed && r.cum_qty.is_some_and(|c| c.raw() > o.filled_qty.raw()) {
+            let behind = r.cum_qty.is_some_and(|c| c.raw() > o.filled_qty.raw());
+            if behind && pass.failed {
                 // The pass ended before it recovered this order's trades:
                 // taking the venue's state now would mark the order filled
                 // without its fills, and no later pass would look again.
@@ -1256,6 +1267,23 @@ impl Exec {
                 unrecovered += 1;
                 continue;
             }
+            if behind && gap && !self.recon.fetch_by_order.contains(&o.client_id) {
+                // The trades fetched from the stream's mark do not explain
+                // the venue's quantity: the missing fill is older than the
+                // mark. Check the order again and fetch by its order id.
+                unrecovered += 1;
+                self.recon.fetch_by_order.push(o.client_id);
+                let item = (o.client_id, o.instrument, o.is_conditional());
+                if !self.recon.pending_checks.contains(&item) {
+                    self.recon.pending_checks.push(item);
+                }
+                if self.recon.next.is_none() {
+                    self.recon.next = Some(ReconcileReason::OrderCheck);
+                }
+                continue;
+            }
+            // Fetched by order id this time (or given up): done with it.
+            self.recon.fetch_by_order.retain(|c| *c != o.client_id);
             if r.error_code == -2013
                 && !matches!(o.state, OrderState::PendingCancel | OrderState::Unknown)
             {
@@ -1295,6 +1323,15 @@ impl Exec {
                     ));
                 }
             }
+        }
+        if !self.recon.fetch_by_order.is_empty() {
+            let tracker = &self.tracker;
+            self.recon.fetch_by_order.retain(|c| {
+                tracker
+                    .find(c)
+                    .and_then(|h| tracker.get(h).ok())
+                    .is_some_and(|o| !o.state.is_terminal())
+            });
         }
         let checked: Vec<ClientOrderId> = pass.reports.iter().map(|(r, _)| r.client_id).collect();
         self.recon.cancel_unknown.retain(|c| !checked.contains(c));

@@ -17,6 +17,10 @@
 //!    under (symbol, trade id, client id) with the venue's quantity; a
 //!    journaled fill the venue does not have is a phantom.
 //! 4. **positions** — the final incarnation's positions equal the venue's.
+//! 5. **conditional orders** — every conditional order the venue's algo
+//!    service holds and the journal settled carries the venue's `algoId`,
+//!    and, once it triggered, its child's order id (the id its fills carry):
+//!    a restart must know the order was accepted and what it became.
 //!
 //! The journal is read with the engine's own replay (a torn tail, legal
 //! after SIGKILL, is cut; damage in the middle fails the audit).
@@ -38,6 +42,10 @@ pub struct JournaledOrder {
     pub state: OrderState,
     /// Sum of journaled fills.
     pub filled: Decimal,
+    /// A conditional order's journaled `algoId` (last one journaled).
+    pub algo_id: Option<i64>,
+    /// A conditional order's journaled child order id.
+    pub child_id: Option<i64>,
 }
 
 /// One journaled fill.
@@ -118,6 +126,8 @@ impl JournalView {
                         order_type: i.order_type,
                         state: OrderState::Sent,
                         filled: Decimal::ZERO,
+                        algo_id: None,
+                        child_id: None,
                     },
                 );
             }
@@ -126,6 +136,30 @@ impl JournalView {
                     && o.state == OrderState::Sent
                 {
                     o.state = OrderState::Acked;
+                }
+            }
+            Record::AlgoAck {
+                client_id, algo_id, ..
+            } => {
+                if let Some(o) = self.orders.get_mut(client_id.as_str()) {
+                    o.algo_id = Some(algo_id);
+                    if o.state == OrderState::Sent {
+                        o.state = OrderState::Acked;
+                    }
+                }
+            }
+            Record::AlgoTriggered {
+                client_id,
+                algo_id,
+                child_id,
+                ..
+            } => {
+                if let Some(o) = self.orders.get_mut(client_id.as_str()) {
+                    o.algo_id = Some(algo_id);
+                    o.child_id = Some(child_id);
+                    if matches!(o.state, OrderState::Sent | OrderState::Acked) {
+                        o.state = OrderState::Triggered;
+                    }
                 }
             }
             Record::Terminal {
@@ -183,6 +217,9 @@ pub struct JournalAudit {
     pub state_mismatches: u64,
     /// Orders whose journaled fills sum to a different quantity.
     pub qty_mismatches: u64,
+    /// Settled conditional orders whose journal lacks the venue's `algoId`
+    /// or, once triggered, its child order id (or holds different ones).
+    pub algo_mismatches: u64,
     /// Venue fills of our orders missing from the journal.
     pub missed_fills: u64,
     /// Fills of venue-generated orders (ADL, liquidation) on our account
@@ -226,6 +263,7 @@ impl JournalAudit {
             + self.unsettled_orders
             + self.state_mismatches
             + self.qty_mismatches
+            + self.algo_mismatches
             + self.missed_fills
             + self.duplicate_fills
             + self.phantom_fills
@@ -237,7 +275,10 @@ impl JournalAudit {
     /// lost or disagrees on are lost orders, repeated fills duplicates,
     /// the rest mismatches.
     pub fn fold_into(&self, c: &mut Comparison) {
-        c.lost += self.unjournaled_orders + self.unsettled_orders + self.state_mismatches;
+        c.lost += self.unjournaled_orders
+            + self.unsettled_orders
+            + self.state_mismatches
+            + self.algo_mismatches;
         c.duplicated_fills += self.duplicate_fills + self.duplicate_intents;
         c.missed_fills += self.missed_fills;
         c.phantom_fills += self.phantom_fills;
@@ -287,6 +328,7 @@ pub fn audit_journal(
         );
     }
     audit_orders(&mut a, j, venue);
+    audit_algos(&mut a, j, venue);
     audit_fills(&mut a, j, venue);
     audit_positions(&mut a, positions, venue);
     a
@@ -363,7 +405,9 @@ fn audit_orders(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
         let Some(o) = j.orders.get(id) else { continue };
         let jclass = match o.state {
             OrderState::Status(s) => venue_class(s.as_str()),
-            OrderState::Sent | OrderState::Acked => super::compare::Class::Open,
+            OrderState::Sent | OrderState::Acked | OrderState::Triggered => {
+                super::compare::Class::Open
+            }
         };
         match venue_record(venue, id, o.order_type, &plain, &children) {
             None => {
@@ -421,6 +465,47 @@ fn audit_orders(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Check 5: the journal knows each settled conditional order's `algoId`
+/// and its child (the venue's ledger child carries the algo id).
+fn audit_algos(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
+    let child_of: HashMap<i64, i64> = venue
+        .orders
+        .iter()
+        .filter(|o| o.algo_id != 0)
+        .map(|o| (o.algo_id, o.order_id))
+        .collect();
+    for al in &venue.algos {
+        let Some(o) = j.orders.get(al.client_id.as_str()) else {
+            continue; // counted as an unjournaled order
+        };
+        // An order the journal still calls open is counted as unsettled
+        // (if the venue closed it) or still live at the end.
+        if !o.state.is_closed() {
+            continue;
+        }
+        let child = child_of.get(&al.algo_id).copied();
+        if o.algo_id != Some(al.algo_id) {
+            a.algo_mismatches += 1;
+            a.problem(
+                STATE,
+                format!(
+                    "{}: venue algo id {}, journal {:?}",
+                    al.client_id, al.algo_id, o.algo_id
+                ),
+            );
+        } else if child.is_some() && o.child_id != child {
+            a.algo_mismatches += 1;
+            a.problem(
+                STATE,
+                format!(
+                    "{}: triggered into venue order {:?}, journal child {:?}",
+                    al.client_id, child, o.child_id
+                ),
+            );
         }
     }
 }
@@ -573,6 +658,8 @@ mod tests {
             order_type: OrderType::Limit,
             state,
             filled: d(filled),
+            algo_id: None,
+            child_id: None,
         }
     }
 

@@ -188,7 +188,11 @@ pub fn reconcile(
     let mut seen_open: Vec<ClientOrderId> = Vec::new();
     if let Some(p) = persist.as_deref() {
         for (c, o) in &p.journal().replay().orders {
-            if let (Some(v), Some(i)) = (o.venue_id, instruments.by_symbol(o.symbol.as_str())) {
+            let Some(i) = instruments.by_symbol(o.symbol.as_str()) else {
+                continue;
+            };
+            // A triggered conditional order's fills carry its child's id.
+            for v in [o.venue_id, o.child_id].into_iter().flatten() {
                 venue_map.insert(v, (*c, i.id, o.side));
             }
         }
@@ -252,6 +256,12 @@ pub fn reconcile(
             };
             if adopt(tracker, id, side, ot, qty, price, &report, &mut st.events) {
                 seen_open.push(cid);
+                if let Some(p) = persist.as_deref_mut() {
+                    p.algo_learned(cid, report.algo_id, report.child_venue_order_id);
+                }
+                if let Some(v) = report.child_venue_order_id {
+                    venue_map.insert(v, (cid, id, report.side));
+                }
                 if let Some(v) = report.venue_order_id {
                     venue_map.insert(v, (cid, id, report.side));
                     if let Some(p) = persist.as_deref_mut()
@@ -351,6 +361,10 @@ pub fn reconcile(
                 }
                 Err(e) => Err(e.to_string()),
             };
+            if let Ok((_, r, ..)) = &outcome {
+                // Accepted (and what it became) before how it ended.
+                p.algo_learned(cid, r.algo_id, r.child_venue_order_id);
+            }
             match outcome {
                 Ok((Some(status), r, ..)) => {
                     // A finished conditional order's fills are its child's.

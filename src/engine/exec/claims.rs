@@ -640,7 +640,7 @@ fn book_recovered(
 /// a shared account with another busy process must not turn a restart into
 /// hundreds of queries.
 const MAX_FOREIGN_TRADES: usize = 256;
-const MAX_FOREIGN_ORDER_QUERIES: usize = 16;
+const MAX_FOREIGN_ORDER_QUERIES: usize = super::venue_fills::MAX_VENUE_ORDER_QUERIES;
 
 /// Fills the venue made on its own orders while the engine was down (ADL,
 /// liquidation, settlement): `userTrades` carries no client id, so each
@@ -683,8 +683,7 @@ fn recover_venue_fills(
                 continue;
             }
         };
-        let cid = order.client_order_id;
-        let kind = FillKind::from_client_id(&cid);
+        let (cid, kind) = super::venue_fills::classify_venue_order(&order);
         if kind == FillKind::Normal {
             continue; // another process's order: not ours to report
         }

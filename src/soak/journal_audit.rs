@@ -222,18 +222,18 @@ pub struct JournalAudit {
     pub algo_mismatches: u64,
     /// Venue fills of our orders missing from the journal.
     pub missed_fills: u64,
-    /// Fills of venue-generated orders (ADL, liquidation) on our account
-    /// missing from the journal. Reported, not failed: the engine journals
-    /// them when its stream delivers them, but a start-up recovery cannot
-    /// tell them from other processes' trades (`userTrades` carries no
-    /// client id), so one made while it was dead or in a stream gap it was
-    /// killed in is not journaled. The position check covers their effect
-    /// (positions come from `positionRisk`).
+    /// Fills of venue-generated orders (ADL, liquidation, settlement) on
+    /// our account missing from the journal. A failure: the stream
+    /// delivers them with the venue's client id, and a start-up or live
+    /// recovery from `userTrades` asks the venue whose order an unknown
+    /// trade is before booking it, so each is journaled under its id.
     pub unjournaled_external_fills: u64,
     /// Extra journal records of an already journaled fill.
     pub duplicate_fills: u64,
     /// Journaled fills the venue does not have.
     pub phantom_fills: u64,
+    /// Conditional orders whose algo ack and trigger were checked.
+    pub algo_orders_checked: u64,
     /// Positions compared (engine ∪ venue legs).
     pub positions_compared: u64,
     /// Positions that differ (or could not be compared).
@@ -265,6 +265,7 @@ impl JournalAudit {
             + self.qty_mismatches
             + self.algo_mismatches
             + self.missed_fills
+            + self.unjournaled_external_fills
             + self.duplicate_fills
             + self.phantom_fills
             + self.position_mismatches
@@ -280,7 +281,7 @@ impl JournalAudit {
             + self.state_mismatches
             + self.algo_mismatches;
         c.duplicated_fills += self.duplicate_fills + self.duplicate_intents;
-        c.missed_fills += self.missed_fills;
+        c.missed_fills += self.missed_fills + self.unjournaled_external_fills;
         c.phantom_fills += self.phantom_fills;
         c.qty_mismatches += self.qty_mismatches;
         c.position_mismatches += self.position_mismatches;
@@ -487,6 +488,7 @@ fn audit_algos(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
         if !o.state.is_closed() {
             continue;
         }
+        a.algo_orders_checked += 1;
         let child = child_of.get(&al.algo_id).copied();
         if o.algo_id != Some(al.algo_id) {
             a.algo_mismatches += 1;
@@ -542,11 +544,12 @@ fn audit_fills(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
         match journaled.get(&(*sym, *t, *cid)) {
             None if is_venue_generated(cid) => {
                 a.unjournaled_external_fills += 1;
-                if a.notes.len() < MAX_LINES {
-                    a.notes.push(format!(
+                a.problem(
+                    FILLS,
+                    format!(
                         "venue-generated fill {sym} trade {t} ({cid}, {qty}) is not in the journal"
-                    ));
-                }
+                    ),
+                );
             }
             None => {
                 a.missed_fills += 1;
@@ -767,6 +770,73 @@ mod tests {
         assert_eq!(a.total(), 1, "{:?}", a.problems);
         // CANCELED vs EXPIRED is the same class: a note only.
         assert_eq!(a.notes.len(), 1);
+    }
+
+    #[test]
+    fn a_settled_conditional_order_must_carry_its_algo_id_and_child() {
+        use crate::soak::compare::VenueAlgo;
+        let mut v = venue();
+        v.algos.push(VenueAlgo {
+            client_id: "bx.a-5".into(),
+            algo_id: 900,
+            status: "FINISHED".into(),
+        });
+        let mut child = vorder(3, "bx.a-5", "FILLED", "1");
+        child.algo_id = 900;
+        v.orders.push(child);
+        v.fills.push(vfill(11, 3));
+        let mut j = JournalView::default();
+        j.orders.insert(
+            "bx.a-1".into(),
+            jorder(OrderState::Status(OrderStatus::Filled), "1"),
+        );
+        j.orders.insert(
+            "bx.a-2".into(),
+            jorder(OrderState::Status(OrderStatus::Canceled), "0"),
+        );
+        j.fills.push(jfill("bx.a-1", 10));
+        j.fills.push(jfill("bx.a-5", 11));
+        let mut stop = jorder(OrderState::Status(OrderStatus::Filled), "1");
+        stop.order_type = OrderType::StopMarket;
+        stop.algo_id = Some(900);
+        j.orders.insert("bx.a-5".into(), stop.clone());
+        // Ack journaled, handoff not: the journal cannot tell its fills'.
+        let a = audit_journal(&j, &v, Some(&pos("1")));
+        assert_eq!(a.algo_orders_checked, 1);
+        assert_eq!(a.algo_mismatches, 1, "{:?}", a.problems);
+        assert_eq!(a.total(), 1, "{:?}", a.problems);
+        stop.child_id = Some(3);
+        j.orders.insert("bx.a-5".into(), stop.clone());
+        let a = audit_journal(&j, &v, Some(&pos("1")));
+        assert_eq!(a.total(), 0, "{:?}", a.problems);
+        stop.algo_id = None;
+        j.orders.insert("bx.a-5".into(), stop);
+        assert_eq!(audit_journal(&j, &v, Some(&pos("1"))).algo_mismatches, 1);
+    }
+
+    #[test]
+    fn a_venue_generated_fill_missing_from_the_journal_fails() {
+        let mut v = venue();
+        v.orders.push(vorder(4, "adl_autoclose", "FILLED", "1"));
+        v.fills.push(vfill(12, 4));
+        let mut j = JournalView::default();
+        j.orders.insert(
+            "bx.a-1".into(),
+            jorder(OrderState::Status(OrderStatus::Filled), "1"),
+        );
+        j.orders.insert(
+            "bx.a-2".into(),
+            jorder(OrderState::Status(OrderStatus::Canceled), "0"),
+        );
+        j.fills.push(jfill("bx.a-1", 10));
+        let a = audit_journal(&j, &v, Some(&pos("1")));
+        assert_eq!(a.unjournaled_external_fills, 1);
+        assert_eq!(a.total(), 1, "{:?}", a.problems);
+        let mut c = Comparison::default();
+        a.fold_into(&mut c);
+        assert_eq!(c.missed_fills, 1);
+        j.fills.push(jfill("adl_autoclose", 12));
+        assert_eq!(audit_journal(&j, &v, Some(&pos("1"))).total(), 0);
     }
 
     #[test]

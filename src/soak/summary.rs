@@ -471,7 +471,7 @@ fn write_journal_audit(o: &mut String, j: &JournalAudit) {
     );
     let _ = writeln!(
         o,
-        "  {:<26} missed {}, duplicated {}, phantom {} (+{} venue-generated ADL/liquidation fills not journaled, not failed); positions {} of {} differ",
+        "  {:<26} missed {}, duplicated {}, phantom {}, venue-generated (ADL/liquidation) not journaled {}; positions {} of {} differ",
         "  fills / positions",
         j.missed_fills,
         j.duplicate_fills,

@@ -811,7 +811,7 @@ impl Exec {
             return self.on_account_read(call, p, status, retry_after, body);
         }
         if let ReconCall::VenueOrder { order_id } = call {
-            return self.on_venue_order_answer(p.instrument, order_id, status, body);
+            return self.on_venue_order_answer(p, order_id, status, body);
         }
         if self.recon.pass.as_ref().map(|x| x.id) != Some(call.pass()) {
             return; // a pass that timed out
@@ -967,7 +967,7 @@ impl Exec {
             return self.account_read_failed(call, p, why);
         }
         if let ReconCall::VenueOrder { order_id } = call {
-            return self.on_venue_order_lost(p.instrument, order_id, why);
+            return self.on_venue_order_lost(p, order_id, why);
         }
         if self.recon.pass.as_ref().map(|x| x.id) != Some(call.pass()) {
             return;

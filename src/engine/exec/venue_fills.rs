@@ -15,7 +15,7 @@
 //! stream delivers meanwhile from being booked twice.
 
 use super::reconcile::{ReconCall, recovered_line, trade_report};
-use super::thread::Exec;
+use super::thread::{Exec, Pending};
 use crate::binance::errors::VenueError;
 use crate::binance::rest::{OrderResponse, UserTrade, decode};
 use crate::engine::clock::mono_ns;
@@ -29,6 +29,9 @@ pub const MAX_VENUE_ORDER_QUERIES: usize = 16;
 const MAX_HELD_TRADES: usize = 256;
 /// Answers remembered (later trades of the same order need no query).
 const MAX_KNOWN: usize = 64;
+/// Times a failed order query (no answer, 5xx, 429) is retried before its
+/// trades are booked unclassified.
+const QUERY_RETRIES: u32 = 3;
 
 /// What the venue's own order query says about an order we did not place:
 /// its client id, and the kind of fill its trades are (`Normal` for any
@@ -95,15 +98,22 @@ impl Exec {
     /// The venue answered the order query (any HTTP status).
     pub(super) fn on_venue_order_answer(
         &mut self,
-        instrument: InstrumentId,
+        p: Pending,
         order_id: VenueOrderId,
         status: u16,
         body: &[u8],
     ) {
+        let instrument = p.instrument;
         let answer = if (200..300).contains(&status) {
             decode::<OrderResponse>(body).map_err(|e| e.to_string())
         } else {
-            Err(VenueError::from_response(status, body).to_string())
+            let e = VenueError::from_response(status, body);
+            // "Does not exist" is the venue's last word; anything else
+            // (5xx, 429, a gateway page) is asked again.
+            if !matches!(e.code, -2013 | -2011) && self.venue_order_retry(p, status) {
+                return;
+            }
+            Err(e.to_string())
         };
         let (cid, remember) = match answer {
             Ok(o) => {
@@ -126,17 +136,35 @@ impl Exec {
         self.venue_fill_release(instrument.symbol, order_id, cid, remember);
     }
 
-    /// The order query got no answer: its trades are booked as before.
-    pub(super) fn on_venue_order_lost(
-        &mut self,
-        instrument: InstrumentId,
-        order_id: VenueOrderId,
-        why: &str,
-    ) {
+    /// The order query got no answer: asked again (bounded), then its
+    /// trades are booked as before.
+    pub(super) fn on_venue_order_lost(&mut self, p: Pending, order_id: VenueOrderId, why: &str) {
+        if self.venue_order_retry(p, 0) {
+            return;
+        }
+        let instrument = p.instrument;
         self.note(format!(
             "{instrument}: order {order_id} of a recovered trade not classified: {why}"
         ));
         self.venue_fill_release(instrument.symbol, order_id, ClientOrderId::default(), false);
+    }
+
+    /// Schedules the query again unless its retries are used up; a 429/418
+    /// waits longer (the venue asked for a pause).
+    fn venue_order_retry(&mut self, mut p: Pending, status: u16) -> bool {
+        if p.attempt >= QUERY_RETRIES {
+            return false;
+        }
+        let base: u64 = if matches!(status, 429 | 418) {
+            1_000_000_000
+        } else {
+            200_000_000
+        };
+        let delay = base << p.attempt.min(4);
+        p.attempt += 1;
+        self.counters.retries += 1;
+        self.push_due(mono_ns().saturating_add(delay), p);
+        true
     }
 
     /// Books every trade still held (the engine is stopping): unclassified,

@@ -554,25 +554,37 @@ impl OrderTracker {
         let Some(mut target) = target else {
             return Ok(Outcome::Applied(0));
         };
-        if target == OrderState::Triggered && o.child_venue_order_id.is_none() {
+        let mut n = 0;
+        if o.is_conditional()
+            && o.child_venue_order_id.is_none()
+            && matches!(
+                o.state,
+                OrderState::Submitted
+                    | OrderState::Accepted
+                    | OrderState::Unknown
+                    | OrderState::PendingCancel
+            )
+            && let Some(child) = r.child_venue_order_id
+        {
+            // The handoff is part of the order's story even when the query
+            // finds it already over (FINISHED): its fills carry the child's
+            // id, and the journal records which order it became.
+            n = self.trigger(h, child, r, out)?;
+        } else if target == OrderState::Triggered && o.child_venue_order_id.is_none() {
             // Without a child id a triggered order cannot be followed yet.
-            if let Some(child) = r.child_venue_order_id {
-                self.trigger(h, child, r, out)?;
-            } else {
-                target = OrderState::Accepted;
-            }
+            target = OrderState::Accepted;
         }
         let filled_qty = r.cum_qty.unwrap_or(o.filled_qty).max(o.filled_qty);
         let cur = *self.pool.get(h)?;
         if cur.state == target && filled_qty == cur.filled_qty {
-            return Ok(Outcome::Applied(0));
+            return Ok(Outcome::Applied(n));
         }
         let kind = OrderEventKind::Resolved {
             state: target,
             filled_qty,
             avg_price: r.avg_price,
         };
-        self.emit(h, kind, r, out)
+        Ok(Outcome::Applied(n + self.emit_n(h, kind, r, out)?))
     }
 
     fn apply_fill(

@@ -17,6 +17,10 @@
 //!    under (symbol, trade id, client id) with the venue's quantity; a
 //!    journaled fill the venue does not have is a phantom.
 //! 4. **positions** — the final incarnation's positions equal the venue's.
+//! 5. **conditional orders** — every conditional order the venue's algo
+//!    service holds and the journal settled carries the venue's `algoId`,
+//!    and, once it triggered, its child's order id (the id its fills carry):
+//!    a restart must know the order was accepted and what it became.
 //!
 //! The journal is read with the engine's own replay (a torn tail, legal
 //! after SIGKILL, is cut; damage in the middle fails the audit).
@@ -38,6 +42,10 @@ pub struct JournaledOrder {
     pub state: OrderState,
     /// Sum of journaled fills.
     pub filled: Decimal,
+    /// A conditional order's journaled `algoId` (last one journaled).
+    pub algo_id: Option<i64>,
+    /// A conditional order's journaled child order id.
+    pub child_id: Option<i64>,
 }
 
 /// One journaled fill.
@@ -118,6 +126,8 @@ impl JournalView {
                         order_type: i.order_type,
                         state: OrderState::Sent,
                         filled: Decimal::ZERO,
+                        algo_id: None,
+                        child_id: None,
                     },
                 );
             }
@@ -126,6 +136,30 @@ impl JournalView {
                     && o.state == OrderState::Sent
                 {
                     o.state = OrderState::Acked;
+                }
+            }
+            Record::AlgoAck {
+                client_id, algo_id, ..
+            } => {
+                if let Some(o) = self.orders.get_mut(client_id.as_str()) {
+                    o.algo_id = Some(algo_id);
+                    if o.state == OrderState::Sent {
+                        o.state = OrderState::Acked;
+                    }
+                }
+            }
+            Record::AlgoTriggered {
+                client_id,
+                algo_id,
+                child_id,
+                ..
+            } => {
+                if let Some(o) = self.orders.get_mut(client_id.as_str()) {
+                    o.algo_id = Some(algo_id);
+                    o.child_id = Some(child_id);
+                    if matches!(o.state, OrderState::Sent | OrderState::Acked) {
+                        o.state = OrderState::Triggered;
+                    }
                 }
             }
             Record::Terminal {
@@ -183,20 +217,23 @@ pub struct JournalAudit {
     pub state_mismatches: u64,
     /// Orders whose journaled fills sum to a different quantity.
     pub qty_mismatches: u64,
+    /// Settled conditional orders whose journal lacks the venue's `algoId`
+    /// or, once triggered, its child order id (or holds different ones).
+    pub algo_mismatches: u64,
     /// Venue fills of our orders missing from the journal.
     pub missed_fills: u64,
-    /// Fills of venue-generated orders (ADL, liquidation) on our account
-    /// missing from the journal. Reported, not failed: the engine journals
-    /// them when its stream delivers them, but a start-up recovery cannot
-    /// tell them from other processes' trades (`userTrades` carries no
-    /// client id), so one made while it was dead or in a stream gap it was
-    /// killed in is not journaled. The position check covers their effect
-    /// (positions come from `positionRisk`).
+    /// Fills of venue-generated orders (ADL, liquidation, settlement) on
+    /// our account missing from the journal. A failure: the stream
+    /// delivers them with the venue's client id, and a start-up or live
+    /// recovery from `userTrades` asks the venue whose order an unknown
+    /// trade is before booking it, so each is journaled under its id.
     pub unjournaled_external_fills: u64,
     /// Extra journal records of an already journaled fill.
     pub duplicate_fills: u64,
     /// Journaled fills the venue does not have.
     pub phantom_fills: u64,
+    /// Conditional orders whose algo ack and trigger were checked.
+    pub algo_orders_checked: u64,
     /// Positions compared (engine ∪ venue legs).
     pub positions_compared: u64,
     /// Positions that differ (or could not be compared).
@@ -226,7 +263,9 @@ impl JournalAudit {
             + self.unsettled_orders
             + self.state_mismatches
             + self.qty_mismatches
+            + self.algo_mismatches
             + self.missed_fills
+            + self.unjournaled_external_fills
             + self.duplicate_fills
             + self.phantom_fills
             + self.position_mismatches
@@ -237,9 +276,12 @@ impl JournalAudit {
     /// lost or disagrees on are lost orders, repeated fills duplicates,
     /// the rest mismatches.
     pub fn fold_into(&self, c: &mut Comparison) {
-        c.lost += self.unjournaled_orders + self.unsettled_orders + self.state_mismatches;
+        c.lost += self.unjournaled_orders
+            + self.unsettled_orders
+            + self.state_mismatches
+            + self.algo_mismatches;
         c.duplicated_fills += self.duplicate_fills + self.duplicate_intents;
-        c.missed_fills += self.missed_fills;
+        c.missed_fills += self.missed_fills + self.unjournaled_external_fills;
         c.phantom_fills += self.phantom_fills;
         c.qty_mismatches += self.qty_mismatches;
         c.position_mismatches += self.position_mismatches;
@@ -287,6 +329,7 @@ pub fn audit_journal(
         );
     }
     audit_orders(&mut a, j, venue);
+    audit_algos(&mut a, j, venue);
     audit_fills(&mut a, j, venue);
     audit_positions(&mut a, positions, venue);
     a
@@ -363,7 +406,9 @@ fn audit_orders(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
         let Some(o) = j.orders.get(id) else { continue };
         let jclass = match o.state {
             OrderState::Status(s) => venue_class(s.as_str()),
-            OrderState::Sent | OrderState::Acked => super::compare::Class::Open,
+            OrderState::Sent | OrderState::Acked | OrderState::Triggered => {
+                super::compare::Class::Open
+            }
         };
         match venue_record(venue, id, o.order_type, &plain, &children) {
             None => {
@@ -425,6 +470,48 @@ fn audit_orders(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
     }
 }
 
+/// Check 5: the journal knows each settled conditional order's `algoId`
+/// and its child (the venue's ledger child carries the algo id).
+fn audit_algos(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
+    let child_of: HashMap<i64, i64> = venue
+        .orders
+        .iter()
+        .filter(|o| o.algo_id != 0)
+        .map(|o| (o.algo_id, o.order_id))
+        .collect();
+    for al in &venue.algos {
+        let Some(o) = j.orders.get(al.client_id.as_str()) else {
+            continue; // counted as an unjournaled order
+        };
+        // An order the journal still calls open is counted as unsettled
+        // (if the venue closed it) or still live at the end.
+        if !o.state.is_closed() {
+            continue;
+        }
+        a.algo_orders_checked += 1;
+        let child = child_of.get(&al.algo_id).copied();
+        if o.algo_id != Some(al.algo_id) {
+            a.algo_mismatches += 1;
+            a.problem(
+                STATE,
+                format!(
+                    "{}: venue algo id {}, journal {:?}",
+                    al.client_id, al.algo_id, o.algo_id
+                ),
+            );
+        } else if child.is_some() && o.child_id != child {
+            a.algo_mismatches += 1;
+            a.problem(
+                STATE,
+                format!(
+                    "{}: triggered into venue order {:?}, journal child {:?}",
+                    al.client_id, child, o.child_id
+                ),
+            );
+        }
+    }
+}
+
 fn audit_fills(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
     let client_of: HashMap<i64, &str> = venue
         .orders
@@ -457,11 +544,12 @@ fn audit_fills(a: &mut JournalAudit, j: &JournalView, venue: &VenueView) {
         match journaled.get(&(*sym, *t, *cid)) {
             None if is_venue_generated(cid) => {
                 a.unjournaled_external_fills += 1;
-                if a.notes.len() < MAX_LINES {
-                    a.notes.push(format!(
+                a.problem(
+                    FILLS,
+                    format!(
                         "venue-generated fill {sym} trade {t} ({cid}, {qty}) is not in the journal"
-                    ));
-                }
+                    ),
+                );
             }
             None => {
                 a.missed_fills += 1;
@@ -573,6 +661,8 @@ mod tests {
             order_type: OrderType::Limit,
             state,
             filled: d(filled),
+            algo_id: None,
+            child_id: None,
         }
     }
 
@@ -680,6 +770,73 @@ mod tests {
         assert_eq!(a.total(), 1, "{:?}", a.problems);
         // CANCELED vs EXPIRED is the same class: a note only.
         assert_eq!(a.notes.len(), 1);
+    }
+
+    #[test]
+    fn a_settled_conditional_order_must_carry_its_algo_id_and_child() {
+        use crate::soak::compare::VenueAlgo;
+        let mut v = venue();
+        v.algos.push(VenueAlgo {
+            client_id: "bx.a-5".into(),
+            algo_id: 900,
+            status: "FINISHED".into(),
+        });
+        let mut child = vorder(3, "bx.a-5", "FILLED", "1");
+        child.algo_id = 900;
+        v.orders.push(child);
+        v.fills.push(vfill(11, 3));
+        let mut j = JournalView::default();
+        j.orders.insert(
+            "bx.a-1".into(),
+            jorder(OrderState::Status(OrderStatus::Filled), "1"),
+        );
+        j.orders.insert(
+            "bx.a-2".into(),
+            jorder(OrderState::Status(OrderStatus::Canceled), "0"),
+        );
+        j.fills.push(jfill("bx.a-1", 10));
+        j.fills.push(jfill("bx.a-5", 11));
+        let mut stop = jorder(OrderState::Status(OrderStatus::Filled), "1");
+        stop.order_type = OrderType::StopMarket;
+        stop.algo_id = Some(900);
+        j.orders.insert("bx.a-5".into(), stop.clone());
+        // Ack journaled, handoff not: the journal cannot tell its fills'.
+        let a = audit_journal(&j, &v, Some(&pos("1")));
+        assert_eq!(a.algo_orders_checked, 1);
+        assert_eq!(a.algo_mismatches, 1, "{:?}", a.problems);
+        assert_eq!(a.total(), 1, "{:?}", a.problems);
+        stop.child_id = Some(3);
+        j.orders.insert("bx.a-5".into(), stop.clone());
+        let a = audit_journal(&j, &v, Some(&pos("1")));
+        assert_eq!(a.total(), 0, "{:?}", a.problems);
+        stop.algo_id = None;
+        j.orders.insert("bx.a-5".into(), stop);
+        assert_eq!(audit_journal(&j, &v, Some(&pos("1"))).algo_mismatches, 1);
+    }
+
+    #[test]
+    fn a_venue_generated_fill_missing_from_the_journal_fails() {
+        let mut v = venue();
+        v.orders.push(vorder(4, "adl_autoclose", "FILLED", "1"));
+        v.fills.push(vfill(12, 4));
+        let mut j = JournalView::default();
+        j.orders.insert(
+            "bx.a-1".into(),
+            jorder(OrderState::Status(OrderStatus::Filled), "1"),
+        );
+        j.orders.insert(
+            "bx.a-2".into(),
+            jorder(OrderState::Status(OrderStatus::Canceled), "0"),
+        );
+        j.fills.push(jfill("bx.a-1", 10));
+        let a = audit_journal(&j, &v, Some(&pos("1")));
+        assert_eq!(a.unjournaled_external_fills, 1);
+        assert_eq!(a.total(), 1, "{:?}", a.problems);
+        let mut c = Comparison::default();
+        a.fold_into(&mut c);
+        assert_eq!(c.missed_fills, 1);
+        j.fills.push(jfill("adl_autoclose", 12));
+        assert_eq!(audit_journal(&j, &v, Some(&pos("1"))).total(), 0);
     }
 
     #[test]

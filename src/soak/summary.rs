@@ -460,17 +460,18 @@ fn write_journal_audit(o: &mut String, j: &JournalAudit) {
     );
     let _ = writeln!(
         o,
-        "  {:<26} unjournaled orders {}, duplicate intents {}, unsettled {}, state {}, qty {}",
+        "  {:<26} unjournaled orders {}, duplicate intents {}, unsettled {}, state {}, qty {}, conditional ack/trigger {}",
         "  orders",
         j.unjournaled_orders,
         j.duplicate_intents,
         j.unsettled_orders,
         j.state_mismatches,
-        j.qty_mismatches
+        j.qty_mismatches,
+        j.algo_mismatches
     );
     let _ = writeln!(
         o,
-        "  {:<26} missed {}, duplicated {}, phantom {} (+{} venue-generated ADL/liquidation fills not journaled, not failed); positions {} of {} differ",
+        "  {:<26} missed {}, duplicated {}, phantom {}, venue-generated (ADL/liquidation) not journaled {}; positions {} of {} differ",
         "  fills / positions",
         j.missed_fills,
         j.duplicate_fills,

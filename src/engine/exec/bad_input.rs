@@ -3,7 +3,7 @@
 //! retry) is decided where the input was read.
 
 use super::thread::Exec;
-use crate::binance::events::OrderUpdate;
+use crate::binance::events::{AlgoUpdate, OrderUpdate};
 use crate::engine::bad_input::{BadKind, LogDecision, is_venue_error_body};
 use crate::engine::clock::mono_ns;
 use crate::engine::net_thread::{NetFailure, RestOutcome};
@@ -54,6 +54,31 @@ impl Exec {
                 });
             }
             _ => {}
+        }
+    }
+}
+
+impl Exec {
+    /// An ALGO_UPDATE whose algo status the engine does not know: the
+    /// tracker left the conditional order as it was (it never guesses), so
+    /// the algo service is asked (by `clientAlgoId`) and the answer settles
+    /// it, exactly as an order update with an unknown status is handled.
+    pub(crate) fn check_algo_update_status(&mut self, a: &AlgoUpdate) {
+        let o = &a.order;
+        if !o.status.is_unknown() {
+            return;
+        }
+        let id = o.client_algo_id;
+        let status = o.status;
+        self.bad_input(BadKind::UnknownEnum, || {
+            format!("{id}: algo update with status {status:?}; querying")
+        });
+        if let Some(h) = self.tracker.find(&id)
+            && let Ok(order) = self.tracker.get(h)
+            && order.is_conditional()
+        {
+            let inst = order.instrument;
+            self.recon_check_order(id, inst, true, false);
         }
     }
 }

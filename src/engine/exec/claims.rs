@@ -188,7 +188,11 @@ pub fn reconcile(
     let mut seen_open: Vec<ClientOrderId> = Vec::new();
     if let Some(p) = persist.as_deref() {
         for (c, o) in &p.journal().replay().orders {
-            if let (Some(v), Some(i)) = (o.venue_id, instruments.by_symbol(o.symbol.as_str())) {
+            let Some(i) = instruments.by_symbol(o.symbol.as_str()) else {
+                continue;
+            };
+            // A triggered conditional order's fills carry its child's id.
+            for v in [o.venue_id, o.child_id].into_iter().flatten() {
                 venue_map.insert(v, (*c, i.id, o.side));
             }
         }
@@ -252,6 +256,12 @@ pub fn reconcile(
             };
             if adopt(tracker, id, side, ot, qty, price, &report, &mut st.events) {
                 seen_open.push(cid);
+                if let Some(p) = persist.as_deref_mut() {
+                    p.algo_learned(cid, report.algo_id, report.child_venue_order_id);
+                }
+                if let Some(v) = report.child_venue_order_id {
+                    venue_map.insert(v, (cid, id, report.side));
+                }
                 if let Some(v) = report.venue_order_id {
                     venue_map.insert(v, (cid, id, report.side));
                     if let Some(p) = persist.as_deref_mut()
@@ -351,6 +361,10 @@ pub fn reconcile(
                 }
                 Err(e) => Err(e.to_string()),
             };
+            if let Ok((_, r, ..)) = &outcome {
+                // Accepted (and what it became) before how it ended.
+                p.algo_learned(cid, r.algo_id, r.child_venue_order_id);
+            }
             match outcome {
                 Ok((Some(status), r, ..)) => {
                     // A finished conditional order's fills are its child's.
@@ -626,7 +640,7 @@ fn book_recovered(
 /// a shared account with another busy process must not turn a restart into
 /// hundreds of queries.
 const MAX_FOREIGN_TRADES: usize = 256;
-const MAX_FOREIGN_ORDER_QUERIES: usize = 16;
+const MAX_FOREIGN_ORDER_QUERIES: usize = super::venue_fills::MAX_VENUE_ORDER_QUERIES;
 
 /// Fills the venue made on its own orders while the engine was down (ADL,
 /// liquidation, settlement): `userTrades` carries no client id, so each
@@ -669,8 +683,7 @@ fn recover_venue_fills(
                 continue;
             }
         };
-        let cid = order.client_order_id;
-        let kind = FillKind::from_client_id(&cid);
+        let (cid, kind) = super::venue_fills::classify_venue_order(&order);
         if kind == FillKind::Normal {
             continue; // another process's order: not ours to report
         }

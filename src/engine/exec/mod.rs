@@ -21,6 +21,7 @@ pub mod reconcile;
 pub mod reports;
 pub mod startup;
 pub mod thread;
+pub mod venue_fills;
 
 use std::collections::VecDeque;
 use std::sync::Arc;

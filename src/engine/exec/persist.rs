@@ -8,9 +8,11 @@
 use crate::config::Config;
 use crate::engine::client_ids::ClientIdGenerator;
 use crate::engine::clock::local_wall_ms;
+use crate::engine::hash::{FxHashMap, map_with_room};
 use crate::engine::journal::{Intent, Journal, JournalError, Record};
 use crate::engine::runner::EngineError;
 use crate::model::enums::OrderStatus;
+use crate::model::ids::{AlgoId, VenueOrderId};
 use crate::model::{ClientOrderId, Order, OrderEvent, OrderEventKind, OrderState};
 
 /// The open journal plus what the execution thread needs to write to it.
@@ -21,7 +23,17 @@ pub struct Persist {
     ids: ClientIdGenerator,
     /// Write failures after the first are counted, not logged again.
     failures: u64,
+    /// What this session journaled of each unfinished conditional order:
+    /// (algo id, child order id or 0). The tracker learns both ids from
+    /// whichever report carries them first (placement reply, ALGO_UPDATE,
+    /// the child's ORDER_TRADE_UPDATE, a query), sometimes without an event
+    /// of its own, so each event of a conditional order is compared with
+    /// this and the difference journaled. Entries go when the order ends.
+    algo_journaled: FxHashMap<ClientOrderId, (AlgoId, VenueOrderId)>,
 }
+
+/// Unfinished conditional orders remembered without reallocating.
+const ALGO_ROOM: usize = 1024;
 
 impl Persist {
     /// Wraps an opened journal; `ids` is a copy of the strategy's generator.
@@ -30,6 +42,7 @@ impl Persist {
             journal,
             ids,
             failures: 0,
+            algo_journaled: map_with_room(ALGO_ROOM),
         }
     }
 
@@ -79,6 +92,14 @@ impl Persist {
                 }
             }
         };
+        // A conditional order's ack and trigger go before its fills and end.
+        if let Some(o) = after
+            && o.is_conditional()
+        {
+            for r in self.algo_progress(o, ev.ts_venue_ms).into_iter().flatten() {
+                put(&mut self.journal, r, &mut self.failures);
+            }
+        }
         match &ev.kind {
             OrderEventKind::Accepted => {
                 if let Some(v) = ev.venue_order_id {
@@ -128,8 +149,70 @@ impl Persist {
                 time_ms: ev.ts_venue_ms,
             };
             put(&mut self.journal, r, &mut self.failures);
+            if o.is_conditional() {
+                self.algo_journaled.remove(&o.client_id);
+            }
         }
         first_err
+    }
+
+    /// The algo records `o` needs that this session has not journaled yet:
+    /// its `algoId` once known, then its child order id once triggered.
+    fn algo_progress(&mut self, o: &Order, time_ms: i64) -> [Option<Record>; 2] {
+        let Some(algo_id) = o.algo_id else {
+            return [None, None];
+        };
+        let child = o.child_venue_order_id.unwrap_or(0);
+        let had = self.algo_journaled.get(&o.client_id).copied();
+        if had == Some((algo_id, child)) {
+            return [None, None];
+        }
+        self.algo_journaled.insert(o.client_id, (algo_id, child));
+        let ack = (had.map(|h| h.0) != Some(algo_id)).then_some(Record::AlgoAck {
+            client_id: o.client_id,
+            algo_id,
+            time_ms,
+        });
+        let trig =
+            (child != 0 && had.map(|h| h.1) != Some(child)).then_some(Record::AlgoTriggered {
+                client_id: o.client_id,
+                algo_id,
+                child_id: child,
+                time_ms,
+            });
+        [ack, trig]
+    }
+
+    /// Journals what start-up learned of a journal's conditional order (its
+    /// `algoId`, its child once triggered) that the journal does not hold
+    /// yet, so the next start needs no query to know it.
+    pub fn algo_learned(
+        &mut self,
+        client_id: ClientOrderId,
+        algo_id: Option<AlgoId>,
+        child: Option<VenueOrderId>,
+    ) {
+        let Some(algo_id) = algo_id else { return };
+        let Some(o) = self.journal.replay().orders.get(&client_id).copied() else {
+            return;
+        };
+        if o.algo_id != Some(algo_id) {
+            let _ = self.append(&Record::AlgoAck {
+                client_id,
+                algo_id,
+                time_ms: 0,
+            });
+        }
+        if let Some(child) = child.filter(|c| *c > 0)
+            && o.child_id != Some(child)
+        {
+            let _ = self.append(&Record::AlgoTriggered {
+                client_id,
+                algo_id,
+                child_id: child,
+                time_ms: 0,
+            });
+        }
     }
 
     /// Appends a record decided outside the loop (start-up reconciliation).

@@ -150,6 +150,12 @@ pub enum ReconCall {
         /// Page number, bounded by [`MAX_TRADE_PAGES`].
         page: u8,
     },
+    /// `GET /fapi/v1/order?orderId=`: whose order a recovered trade with
+    /// no known owner is (see `venue_fills`). Belongs to no pass.
+    VenueOrder {
+        /// The trade's order id.
+        order_id: VenueOrderId,
+    },
     /// `GET /fapi/v3/positionRisk` (all symbols): after an ACCOUNT_UPDATE
     /// listed more positions than are kept inline. Belongs to no pass.
     Positions,
@@ -166,7 +172,7 @@ impl ReconCall {
             | ReconCall::Check { pass }
             | ReconCall::Trades { pass, .. } => pass,
             // Pass ids start at 1: account reads outlive every pass.
-            ReconCall::Positions | ReconCall::Balances => 0,
+            ReconCall::Positions | ReconCall::Balances | ReconCall::VenueOrder { .. } => 0,
         }
     }
 
@@ -212,6 +218,9 @@ pub(super) fn build_request<'a>(
                 ts,
             )
             .map_err(|e| e.to_string()),
+        ReconCall::VenueOrder { order_id } => {
+            Ok(rb.query_order(&sym, &OrderRef::VenueId(order_id), ts))
+        }
         ReconCall::Positions => Ok(rb.position_risk(None, ts)),
         ReconCall::Balances => Ok(rb.account(ts)),
     }
@@ -381,6 +390,8 @@ pub struct Reconciler {
     pub(super) account: AccountUpdate,
     /// Account reads owed to truncated ACCOUNT_UPDATEs.
     refresh: AccountRefresh,
+    /// Orders of owner-less recovered trades being asked about.
+    pub(super) venue_fills: super::venue_fills::VenueFillQueries,
 }
 
 /// REST reads that replace what a truncated ACCOUNT_UPDATE could not carry.
@@ -430,6 +441,7 @@ impl Reconciler {
             deferred: Vec::new(),
             account: AccountUpdate::empty(),
             refresh: AccountRefresh::default(),
+            venue_fills: Default::default(),
         }
     }
 
@@ -461,10 +473,9 @@ fn pending(
     }
 }
 
-/// A `userTrades` record as a fill report.
 /// The event-log line for a recovered fill (`external` when no order of
 /// ours owns it).
-fn recovered_line(client_id: &ClientOrderId, t: &UserTrade, tail: &str) -> String {
+pub(super) fn recovered_line(client_id: &ClientOrderId, t: &UserTrade, tail: &str) -> String {
     let owner = if client_id.as_str().is_empty() {
         "external"
     } else {
@@ -476,7 +487,8 @@ fn recovered_line(client_id: &ClientOrderId, t: &UserTrade, tail: &str) -> Strin
     )
 }
 
-fn trade_report(t: &UserTrade, client_id: ClientOrderId, now: u64) -> Report {
+/// A `userTrades` record as a fill report.
+pub(super) fn trade_report(t: &UserTrade, client_id: ClientOrderId, now: u64) -> Report {
     let mut r = Report::new(ReportSource::Recovered, t.symbol, client_id, now);
     r.venue_order_id = Some(t.order_id);
     r.side = t.side;
@@ -770,6 +782,13 @@ impl Exec {
         }
     }
 
+    /// Queues one call that belongs to no pass (paced like the rest).
+    pub(super) fn recon_queue_call(&mut self, call: ReconCall, instrument: InstrumentId) {
+        let p = pending(call, ClientOrderId::default(), instrument, false);
+        self.recon.waiting.push_back(p);
+        self.recon_pump(mono_ns());
+    }
+
     /// Sends queued calls while the weight budget allows.
     fn recon_pump(&mut self, now: u64) {
         while let Some(p) = self.recon.waiting.front().copied() {
@@ -799,6 +818,9 @@ impl Exec {
     ) {
         if matches!(call, ReconCall::Positions | ReconCall::Balances) {
             return self.on_account_read(call, p, status, retry_after, body);
+        }
+        if let ReconCall::VenueOrder { order_id } = call {
+            return self.on_venue_order_answer(p, order_id, status, body);
         }
         if self.recon.pass.as_ref().map(|x| x.id) != Some(call.pass()) {
             return; // a pass that timed out
@@ -896,8 +918,9 @@ impl Exec {
                     }
                 }
             }
-            // Answered in `on_account_read` (dispatched above).
-            ReconCall::Positions | ReconCall::Balances => {}
+            // Answered in `on_account_read` / `on_venue_order_answer`
+            // (dispatched above).
+            ReconCall::Positions | ReconCall::Balances | ReconCall::VenueOrder { .. } => {}
             ReconCall::Trades {
                 pass,
                 order_id,
@@ -951,6 +974,9 @@ impl Exec {
     pub(super) fn on_recon_lost(&mut self, call: ReconCall, p: Pending, why: &str) {
         if matches!(call, ReconCall::Positions | ReconCall::Balances) {
             return self.account_read_failed(call, p, why);
+        }
+        if let ReconCall::VenueOrder { order_id } = call {
+            return self.on_venue_order_lost(p, order_id, why);
         }
         if self.recon.pass.as_ref().map(|x| x.id) != Some(call.pass()) {
             return;
@@ -1238,6 +1264,9 @@ impl Exec {
                         .map(|(r, _)| r.client_id)
                 })
                 .unwrap_or_default();
+            if client_id.as_str().is_empty() && self.venue_fill_hold(t) {
+                continue; // booked once the venue says whose order it is
+            }
             let r = trade_report(t, client_id, now);
             self.apply(&r, 0);
             if self.tracker.has_trade(t.symbol, t.id, t.side) {
@@ -1633,6 +1662,9 @@ impl Exec {
                 continue;
             }
             let client_id = owner.unwrap_or_default();
+            if client_id.as_str().is_empty() && self.venue_fill_hold(&t) {
+                continue;
+            }
             let r = trade_report(&t, client_id, now);
             self.apply(&r, 0);
             if self.tracker.has_trade(t.symbol, t.id, t.side) {
@@ -1654,6 +1686,7 @@ impl Exec {
         }
         self.recon.retry_pass_ns = 0;
         self.recon_release_buffer();
+        self.venue_fills_flush();
         // Stream position updates still waiting for their fill: the venue's
         // word is the last one there will be.
         while let Some(ev) = self.positions.expire_held(u64::MAX) {

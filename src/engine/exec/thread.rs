@@ -1254,6 +1254,7 @@ impl Exec {
             UserEvent::AlgoUpdate(a) => {
                 let r = reports::from_algo_update(&a, t);
                 self.apply(&r, t);
+                self.check_algo_update_status(&a);
             }
             UserEvent::AccountUpdate(a) => {
                 self.recon.account = a;

@@ -6,11 +6,17 @@
 //! are little-endian, decimals are their raw i64 mantissa (exact), strings
 //! and enums are `len: u8 | UTF-8` with enums in the venue's spelling (an
 //! unknown spelling replays as `Unknown`, never as an error).
+//!
+//! Compatibility: record kinds are only ever added, never changed, so a
+//! journal written by an older engine replays unchanged. Kinds 6 and 7
+//! (conditional-order ack and trigger) were added later; an older engine
+//! reading a journal that holds them stops with "unknown record kind" at
+//! that offset rather than guessing.
 
 use super::crc::crc32_update;
 use crate::model::decimal::{Price, Quantity};
 use crate::model::enums::{OrderStatus, OrderType, Side};
-use crate::model::ids::{ClientOrderId, Symbol, TradeId, VenueOrderId};
+use crate::model::ids::{AlgoId, ClientOrderId, Symbol, TradeId, VenueOrderId};
 
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 8;
@@ -25,6 +31,8 @@ const KIND_INTENT: u8 = 2;
 const KIND_ACK: u8 = 3;
 const KIND_TERMINAL: u8 = 4;
 const KIND_FILL: u8 = 5;
+const KIND_ALGO_ACK: u8 = 6;
+const KIND_ALGO_TRIGGERED: u8 = 7;
 
 /// An order we are about to send: journaled (and, per policy, synced) before
 /// the request leaves, so a restart knows the client id even if the venue
@@ -76,6 +84,29 @@ pub enum Record {
         client_id: ClientOrderId,
         /// Final status.
         status: OrderStatus,
+        /// Venue ms.
+        time_ms: i64,
+    },
+    /// The algo service accepted a conditional order: a restart knows it
+    /// was placed (and under which `algoId`) without asking.
+    AlgoAck {
+        /// Client id (`clientAlgoId`).
+        client_id: ClientOrderId,
+        /// The venue's `algoId`.
+        algo_id: AlgoId,
+        /// Venue ms.
+        time_ms: i64,
+    },
+    /// A conditional order triggered and handed over to a child order in
+    /// the matching engine: the child's order id is what its fills (and
+    /// `userTrades`) carry, so a restart can tell they are this order's.
+    AlgoTriggered {
+        /// Client id (`clientAlgoId`).
+        client_id: ClientOrderId,
+        /// The venue's `algoId`.
+        algo_id: AlgoId,
+        /// The child's venue order id (`actualOrderId` / `ai`).
+        child_id: VenueOrderId,
         /// Venue ms.
         time_ms: i64,
     },
@@ -159,6 +190,28 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
             out.push(KIND_TERMINAL);
             put_str(out, client_id.as_str());
             put_str(out, status.as_str());
+            out.extend_from_slice(&time_ms.to_le_bytes());
+        }
+        Record::AlgoAck {
+            client_id,
+            algo_id,
+            time_ms,
+        } => {
+            out.push(KIND_ALGO_ACK);
+            put_str(out, client_id.as_str());
+            out.extend_from_slice(&algo_id.to_le_bytes());
+            out.extend_from_slice(&time_ms.to_le_bytes());
+        }
+        Record::AlgoTriggered {
+            client_id,
+            algo_id,
+            child_id,
+            time_ms,
+        } => {
+            out.push(KIND_ALGO_TRIGGERED);
+            put_str(out, client_id.as_str());
+            out.extend_from_slice(&algo_id.to_le_bytes());
+            out.extend_from_slice(&child_id.to_le_bytes());
             out.extend_from_slice(&time_ms.to_le_bytes());
         }
         Record::Fill {
@@ -337,6 +390,17 @@ pub fn decode(payload: &[u8]) -> Result<Record, DecodeError> {
             trade_id: c.i64()?,
             qty: Quantity::from_raw(c.i64()?),
             price: Price::from_raw(c.i64()?),
+            time_ms: c.i64()?,
+        },
+        KIND_ALGO_ACK => Record::AlgoAck {
+            client_id: c.client_id()?,
+            algo_id: c.i64()?,
+            time_ms: c.i64()?,
+        },
+        KIND_ALGO_TRIGGERED => Record::AlgoTriggered {
+            client_id: c.client_id()?,
+            algo_id: c.i64()?,
+            child_id: c.i64()?,
             time_ms: c.i64()?,
         },
         k => return Err(DecodeError::Kind(k)),

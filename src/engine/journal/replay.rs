@@ -3,7 +3,7 @@
 use super::record::Record;
 use crate::model::decimal::{Price, Quantity};
 use crate::model::enums::{OrderStatus, OrderType, Side};
-use crate::model::ids::{ClientOrderId, Symbol, TradeId, VenueOrderId};
+use crate::model::ids::{AlgoId, ClientOrderId, Symbol, TradeId, VenueOrderId};
 use std::collections::HashMap;
 
 /// The last thing the journal knows about an order.
@@ -14,6 +14,9 @@ pub enum OrderState {
     Sent,
     /// The venue accepted it.
     Acked,
+    /// A conditional order that triggered: its child order is live in the
+    /// matching engine (see [`ReplayedOrder::child_id`]).
+    Triggered,
     /// It reached this status (final ones need no reconciliation).
     Status(OrderStatus),
 }
@@ -42,6 +45,11 @@ pub struct ReplayedOrder {
     pub price: Option<Price>,
     /// Venue order id once acked.
     pub venue_id: Option<VenueOrderId>,
+    /// A conditional order's `algoId` once the algo service accepted it.
+    pub algo_id: Option<AlgoId>,
+    /// A conditional order's child order id once it triggered: the order
+    /// id its fills carry in `userTrades`.
+    pub child_id: Option<VenueOrderId>,
     /// Sum of journaled fills.
     pub filled: Quantity,
     /// Last known state.
@@ -141,6 +149,8 @@ impl Replay {
                         qty: i.qty,
                         price: i.price,
                         venue_id: None,
+                        algo_id: None,
+                        child_id: None,
                         filled: Quantity::ZERO,
                         state: OrderState::Sent,
                         sent_ms: i.time_ms,
@@ -156,6 +166,32 @@ impl Replay {
                     o.venue_id = Some(venue_id);
                     if o.state == OrderState::Sent {
                         o.state = OrderState::Acked;
+                    }
+                }
+                None => self.orphan_events += 1,
+            },
+            Record::AlgoAck {
+                client_id, algo_id, ..
+            } => match self.orders.get_mut(&client_id) {
+                Some(o) => {
+                    o.algo_id = Some(algo_id);
+                    if o.state == OrderState::Sent {
+                        o.state = OrderState::Acked;
+                    }
+                }
+                None => self.orphan_events += 1,
+            },
+            Record::AlgoTriggered {
+                client_id,
+                algo_id,
+                child_id,
+                ..
+            } => match self.orders.get_mut(&client_id) {
+                Some(o) => {
+                    o.algo_id = Some(algo_id);
+                    o.child_id = Some(child_id);
+                    if matches!(o.state, OrderState::Sent | OrderState::Acked) {
+                        o.state = OrderState::Triggered;
                     }
                 }
                 None => self.orphan_events += 1,
@@ -208,6 +244,63 @@ mod tests {
             price: Price::from_raw(100),
             time_ms: 1,
         }
+    }
+
+    #[test]
+    fn a_conditional_orders_ack_and_trigger_replay_into_its_ids() {
+        use crate::engine::journal::Intent;
+        use crate::engine::journal::record::{Frame, decode, encode, frame};
+        let cid = ClientOrderId::new("bx-stop").expect("id");
+        let recs = [
+            Record::Intent(Intent {
+                seq: 1,
+                client_id: cid,
+                symbol: Symbol::new("BTCUSDT").expect("symbol"),
+                side: Side::Sell,
+                order_type: OrderType::StopMarket,
+                qty: Quantity::from_raw(100),
+                price: None,
+                time_ms: 1,
+            }),
+            Record::AlgoAck {
+                client_id: cid,
+                algo_id: 9_000_000_001,
+                time_ms: 2,
+            },
+        ];
+        let mut r = Replay::default();
+        let mut bytes = Vec::new();
+        for rec in &recs {
+            bytes.clear();
+            encode(rec, &mut bytes);
+            let Frame::Valid { payload, .. } = frame(&bytes) else {
+                panic!("frame");
+            };
+            assert_eq!(decode(payload).as_ref(), Ok(rec));
+            r.apply(rec);
+        }
+        let o = r.orders.get(&cid).copied().expect("order");
+        assert_eq!(
+            (o.state, o.algo_id, o.child_id),
+            (OrderState::Acked, Some(9_000_000_001), None)
+        );
+        let trig = Record::AlgoTriggered {
+            client_id: cid,
+            algo_id: 9_000_000_001,
+            child_id: 77,
+            time_ms: 3,
+        };
+        bytes.clear();
+        encode(&trig, &mut bytes);
+        let Frame::Valid { payload, .. } = frame(&bytes) else {
+            panic!("frame");
+        };
+        assert_eq!(decode(payload), Ok(trig));
+        r.apply(&trig);
+        let o = r.orders.get(&cid).copied().expect("order");
+        assert_eq!((o.state, o.child_id), (OrderState::Triggered, Some(77)));
+        assert!(!o.state.is_closed());
+        assert_eq!(r.orphan_events, 0);
     }
 
     #[test]

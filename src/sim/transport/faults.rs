@@ -66,6 +66,9 @@ pub struct FaultSettings {
     /// execution type no client knows (`"X"`/`"x"` = `FUTURE_STATE`); other
     /// frames do not consume this counter.
     pub unknown_enum_next_frames: u32,
+    /// The next N ALGO_UPDATE frames carry an algo status no client knows
+    /// (`"X"` = `FUTURE_STATE`); other frames do not consume this counter.
+    pub unknown_algo_status_next_frames: u32,
     /// The next N stream frames gain unknown fields (nested objects,
     /// arrays, null) at the front of the event object.
     pub extra_fields_next_frames: u32,
@@ -139,6 +142,8 @@ pub enum FrameFault {
     UnknownEvent,
     /// Unknown order status / execution type.
     UnknownEnum,
+    /// Unknown algo status (ALGO_UPDATE).
+    UnknownAlgoStatus,
     /// Unknown fields added.
     ExtraFields,
     /// A required field removed.
@@ -226,6 +231,8 @@ pub struct FaultPatch {
     pub unknown_event_next_frames: Option<u32>,
     /// See [`FaultSettings::unknown_enum_next_frames`].
     pub unknown_enum_next_frames: Option<u32>,
+    /// See [`FaultSettings::unknown_algo_status_next_frames`].
+    pub unknown_algo_status_next_frames: Option<u32>,
     /// See [`FaultSettings::extra_fields_next_frames`].
     pub extra_fields_next_frames: Option<u32>,
     /// See [`FaultSettings::missing_field_next_frames`].
@@ -282,6 +289,7 @@ impl FaultSettings {
             frame_limit_bytes,
             unknown_event_next_frames,
             unknown_enum_next_frames,
+            unknown_algo_status_next_frames,
             extra_fields_next_frames,
             missing_field_next_frames,
             non_json_next_frames,
@@ -302,6 +310,21 @@ impl FaultSettings {
         } else {
             self.frame_limit_bytes
         }
+    }
+
+    /// Consumes one stream-frame fault for the event `json` (`user`: sent
+    /// on a user-data stream): the event type decides which enum faults
+    /// may hit it.
+    pub fn take_frame_fault_for(&mut self, json: &str, user: bool) -> Option<FrameFault> {
+        if user
+            && self.unknown_algo_status_next_frames > 0
+            && json.contains("\"ALGO_UPDATE\"")
+            && Self::take(&mut self.unknown_algo_status_next_frames)
+        {
+            return Some(FrameFault::UnknownAlgoStatus);
+        }
+        let order_update = user && json.contains("\"ORDER_TRADE_UPDATE\"");
+        self.take_frame_fault(user, order_update)
     }
 
     /// Consumes one stream-frame fault for a frame (`user`: a user-data
@@ -453,6 +476,13 @@ pub fn mangle_frame(
             let j = replace_str_field(json, "X", FUTURE_STATE);
             let j = replace_str_field(&j, "x", FUTURE_STATE);
             vec![WireFrame::Text(wrap(&j))]
+        }
+        FrameFault::UnknownAlgoStatus => {
+            vec![WireFrame::Text(wrap(&replace_str_field(
+                json,
+                "X",
+                FUTURE_STATE,
+            )))]
         }
         FrameFault::ExtraFields => {
             let extra = "\"zzFuture\":{\"list\":[1,2.5,\"x\",null,{\"deep\":true}],\"n\":null},\"zzFlag\":false,";
@@ -683,6 +713,28 @@ mod tests {
         assert_eq!(f.bad_frames_on, FrameTarget::Market);
         assert_eq!(f.bad_replies_to, ReplyTarget::Reads);
         assert_eq!(f.frame_limit(), DEFAULT_FRAME_LIMIT);
+    }
+
+    #[test]
+    fn the_algo_status_fault_hits_only_algo_updates() {
+        use sonic_rs::JsonValueTrait;
+        const ALGO: &str = r#"{"e":"ALGO_UPDATE","T":1,"E":2,"o":{"caid":"c1","aid":9,"o":"STOP_MARKET","s":"BTCUSDT","X":"CANCELED"}}"#;
+        let mut f = FaultSettings {
+            unknown_algo_status_next_frames: 1,
+            ..Default::default()
+        };
+        assert_eq!(f.take_frame_fault_for(OTU, true), None);
+        assert_eq!(f.take_frame_fault_for(ALGO, false), None);
+        assert_eq!(
+            f.take_frame_fault_for(ALGO, true),
+            Some(FrameFault::UnknownAlgoStatus)
+        );
+        assert_eq!(f.take_frame_fault_for(ALGO, true), None);
+        let plain = |j: &str| j.to_string();
+        let out = mangle_frame(FrameFault::UnknownAlgoStatus, ALGO, &plain, 0);
+        let v = valid(text(&out));
+        assert_eq!(v["o"]["X"].as_str(), Some(FUTURE_STATE));
+        assert_eq!(v["o"]["aid"].as_i64(), Some(9));
     }
 
     #[test]

@@ -164,8 +164,7 @@ impl StreamFaults<'_> {
     /// The frames to send for one event on one connection: the event as is,
     /// or as the next armed bad-frame fault mangles it.
     fn frames(&mut self, json: &str, combined: bool, stream: &str, user: bool) -> Vec<WireFrame> {
-        let order_update = user && json.contains("\"ORDER_TRADE_UPDATE\"");
-        match self.settings.take_frame_fault(user, order_update) {
+        match self.settings.take_frame_fault_for(json, user) {
             None => vec![WireFrame::Text(wrap(combined, stream, json))],
             Some(f) => {
                 let limit = self.settings.frame_limit();

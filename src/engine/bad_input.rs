@@ -24,8 +24,9 @@ pub struct BadInput {
     /// Well-formed events of a type the engine does not model (user or
     /// market); skipped.
     pub unknown_events: u64,
-    /// ORDER_TRADE_UPDATEs with an order status or execution type the
-    /// engine does not know; the order keeps its state and is queried.
+    /// ORDER_TRADE_UPDATEs with an order status or execution type, and
+    /// ALGO_UPDATEs with an algo status, the engine does not know; the
+    /// order keeps its state and is queried.
     pub unknown_enums: u64,
     /// WebSocket messages over the size limit; the connection is closed and
     /// reopened (and the user stream reconciled).

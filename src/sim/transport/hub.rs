@@ -4,6 +4,7 @@
 //! Connection threads own their sockets; the hub only queues text for them and
 //! wakes them.
 use super::faults::{FaultSettings, WireFrame, mangle_frame};
+use crate::sim::venue::fill_stamps::{FillStage, FillStamps};
 use crate::sim::venue::{AccountId, Outbox, api::push_json_str};
 use crossbeam_channel::Sender;
 use std::collections::HashMap;
@@ -61,6 +62,20 @@ pub struct FrameMeta {
     pub order_id: i64,
     /// Client order id ("" = none).
     pub client_id: String,
+    /// Trade the frame reports (0 = none), for the fill-stage stamps.
+    pub trade_id: i64,
+    /// Where to stamp when the frame is on the socket (benchmarks only).
+    pub fill_stamps: Option<Arc<FillStamps>>,
+}
+
+impl FrameMeta {
+    /// Stamps `stage` of the frame's trade, when it reports one and a
+    /// fill-stage table is installed.
+    pub fn stamp(&self, stage: FillStage) {
+        if let (Some(t), true) = (&self.fill_stamps, self.trade_id != 0) {
+            t.stamp_stage(self.trade_id, stage, crate::latency::now_ns());
+        }
+    }
 }
 
 /// Something for a connection thread to do.
@@ -259,6 +274,8 @@ impl Hub {
                 tx_time: f.tx_time,
                 order_id: f.order_id,
                 client_id: f.client_id.clone(),
+                trade_id: f.trade_id,
+                fill_stamps: out.fill_stamps.clone(),
             });
             for sub in subs.values() {
                 for b in &sub.users {
@@ -276,6 +293,7 @@ impl Hub {
                     for text in faults.frames(&f.json, sub.combined, &b.key, true) {
                         queued += usize::from(sub.send(text, faults.delay, m.clone(), written));
                     }
+                    m.stamp(FillStage::Published);
                 }
             }
         }
@@ -291,6 +309,8 @@ impl Hub {
                 tx_time: 0,
                 order_id: 0,
                 client_id: String::new(),
+                trade_id: 0,
+                fill_stamps: None,
             });
             for sub in subs.values() {
                 if !sub.wants_market(&name, self.strict_routes) {
@@ -325,6 +345,8 @@ impl Hub {
                     tx_time: 0,
                     order_id: 0,
                     client_id: String::new(),
+                    trade_id: 0,
+                    fill_stamps: None,
                 });
                 let text = WireFrame::Text(wrap(sub.combined, key, &json));
                 sub.send(text, Duration::ZERO, meta, None);

@@ -11,6 +11,7 @@ use super::faults::{FaultSettings, HTML_502, ReplyFault, WireFrame, corrupt, wro
 use super::http::{self, HttpRequest};
 use super::hub::{FrameMeta, Out, Route, Subscriber, UserBinding, normalise_stream};
 use super::server::{Answer, Call, Io, Shared, lock};
+use crate::sim::venue::fill_stamps::FillStage;
 use crate::sim::venue::{Method, Params, Reply, api::push_json_str};
 use mio::{Events, Interest, Poll, Token, Waker};
 use std::collections::VecDeque;
@@ -284,6 +285,8 @@ fn run(
     let mut last_pong = Instant::now();
     let mut in_window = (Instant::now(), 0u32);
     let mut events = Events::with_capacity(8);
+    // Frames of traced fills written this pass, stamped once flushed.
+    let mut traced: Vec<Arc<FrameMeta>> = Vec::new();
     loop {
         if shared.stop.load(Ordering::SeqCst) {
             return Ok(());
@@ -375,6 +378,9 @@ fn run(
                     Err(_) => return Ok(()),
                 }
                 shared.hub.log_sent(id, &meta);
+                if meta.trade_id != 0 && meta.fill_stamps.is_some() {
+                    traced.push(Arc::clone(&meta));
+                }
                 if let Some(w) = written {
                     let _ = conn.ws.flush();
                     let _ = w.send(());
@@ -396,6 +402,9 @@ fn run(
             Ok(()) => {}
             Err(WsError::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(_) => return Ok(()),
+        }
+        for m in traced.drain(..) {
+            m.stamp(FillStage::Written);
         }
         // A server ping unanswered for the whole pong timeout ends it.
         if last_ping > last_pong && last_ping.elapsed() >= pong_timeout {

@@ -548,6 +548,9 @@ impl BenchReport {
                 orders: s.orders,
                 warmup: s.warmup,
                 venue: match &s.venue {
+                    Venue::InProcess if s.event_first => {
+                        "in-process simulator (events before replies)".into()
+                    }
                     Venue::InProcess => "in-process simulator".into(),
                     Venue::SimUrl(u) => u.clone(),
                     Venue::ConfigFile(p) => p.display().to_string(),

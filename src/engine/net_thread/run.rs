@@ -225,17 +225,6 @@ impl NetThread {
         }
         let mut worked = !self.ready.is_empty();
         let now = Instant::now();
-        // The user stream first: when a fill's events and an order reply are
-        // ready in the same turn, the fill reaches the execution thread (and
-        // the strategy) first, instead of queueing behind the reply's decode
-        // and the ack it delivers. The tracker takes either order.
-        let mut front = 0;
-        for i in 0..self.ready.len() {
-            if self.ready.get(i).is_some_and(|t| self.user.owns(*t)) {
-                self.ready.swap(front, i);
-                front += 1;
-            }
-        }
         for i in 0..self.ready.len() {
             let Some(&token) = self.ready.get(i) else {
                 break;

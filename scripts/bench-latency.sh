@@ -12,7 +12,9 @@
 # and the engine's market streams), and reports submit→ack divided by the
 # floors measured right before and after each engine block — the median of
 # those per-block ratios and its spread — plus the exact fill→strategy
-# latency from the simulator's matching instant.
+# latency from the simulator's matching instant, split hop by hop (the
+# simulator's publish and write, the engine's read, the execution thread,
+# the hand-off to the strategy).
 #
 #   scripts/bench-latency.sh                 # 10,000 orders per run
 #   scripts/bench-latency.sh --orders 2000   # extra args go to every run
@@ -96,6 +98,20 @@ for d in sys.argv[1:]:
     print(f"{wait:<10} {pair(e):>19} {pair(fe):>19} {pair(b):>19} {pair(l):>16} "
           f"{spread(il.get('ratio_bare_p50')):>18} {spread(il.get('ratio_loaded_p50')):>18}")
 print("targets: submit→ack p50 ≤ 3× floor; fill→strategy p99 < 100 µs")
+print()
+print("exact fill, hop by hop (µs p50/p99): sim match → frame queued → on the socket → "
+      "engine read → execution thread → handed to the strategy channel → strategy → callback")
+for d in sys.argv[1:]:
+    try:
+        with open(os.path.join(d, "report.json")) as f:
+            r = json.load(f)
+    except (OSError, ValueError):
+        continue
+    stages = (r.get("fill_exact") or {}).get("stages") or []
+    if stages:
+        wait = r["setup"]["wait"][1]
+        print(f"{wait:<10} " + ", ".join(
+            f"{s['name']} {us(s['p50_ns'])}/{us(s['p99_ns'])}" for s in stages))
 PY
 fi
 

@@ -31,7 +31,7 @@ use crate::model::{
     ClientOrderId, Decimal, InstrumentId, OrderEvent, OrderEventKind, Price, Quantity, Rounding,
     Side, TimeInForce,
 };
-use crate::sim::venue::fill_stamps::FillStamps;
+use crate::sim::venue::fill_stamps::{FillStage, FillStamps};
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -112,6 +112,30 @@ pub fn latency_histogram() -> Histogram<u64> {
     h
 }
 
+/// The hops of a fill from the simulator's match to the strategy callback,
+/// in order (series names; each is the time from the previous stamp):
+///
+/// 1. `sim_publish`: match → the first frame carrying the trade queued for
+///    the engine's user-stream connection (the venue's remaining work, the
+///    REST reply when it goes first, JSON, fan-out);
+/// 2. `sim_write`: → that frame on the socket (the connection's writer);
+/// 3. `engine_read`: → the engine's network thread read it (loopback,
+///    wake-up of the network thread);
+/// 4. `net_to_exec`: → the execution thread took it off the channel;
+/// 5. `exec_work`: → the execution thread handed the fill to the strategy
+///    channel (decode, tracker, positions, and any frame ahead of it);
+/// 6. `exec_to_strategy`: → the strategy thread received it;
+/// 7. `strategy_cb`: → the strategy's callback timed it.
+pub const FILL_STAGES: [&str; 7] = [
+    "sim_publish",
+    "sim_write",
+    "engine_read",
+    "net_to_exec",
+    "exec_work",
+    "exec_to_strategy",
+    "strategy_cb",
+];
+
 /// Latencies the flow measures itself, on the strategy thread.
 #[derive(Debug)]
 pub struct FlowLatency {
@@ -122,6 +146,9 @@ pub struct FlowLatency {
     pub exact_fill: Histogram<u64>,
     /// Measured fills whose matching instant was not found.
     pub unstamped_fills: u64,
+    /// The exact fill latency split at every stamp on its way, one
+    /// histogram per [`FILL_STAGES`] entry; only fills with every stamp.
+    pub fill_stages: Vec<Histogram<u64>>,
     /// Active time of each engine block (first submit → last final state).
     pub block_ns: Vec<u64>,
 }
@@ -133,6 +160,7 @@ impl FlowLatency {
             block_acks: (0..n).map(|_| latency_histogram()).collect(),
             exact_fill: latency_histogram(),
             unstamped_fills: 0,
+            fill_stages: FILL_STAGES.iter().map(|_| latency_histogram()).collect(),
             block_ns: vec![0; n],
         }
     }
@@ -558,13 +586,33 @@ impl Flow {
             return;
         };
         let mut l = lock(&self.stats.latency);
-        match stamps.get(trade_id) {
-            Some(t) => {
-                let _ = l
-                    .exact_fill
-                    .record(now.saturating_sub(t).clamp(MIN_NS, MAX_NS));
+        let Some(matched) = stamps.get(trade_id) else {
+            l.unstamped_fills += 1;
+            return;
+        };
+        let _ = l
+            .exact_fill
+            .record(now.saturating_sub(matched).clamp(MIN_NS, MAX_NS));
+        let cb = crate::engine::strategy_thread::current_callback_stamps();
+        let points = [
+            Some(matched),
+            stamps.get_stage(trade_id, FillStage::Published),
+            stamps.get_stage(trade_id, FillStage::Written),
+            (cb.event.read_ns != 0).then_some(cb.event.read_ns),
+            (cb.event.exec_in_ns != 0).then_some(cb.event.exec_in_ns),
+            (cb.event.handoff_ns != 0).then_some(cb.event.handoff_ns),
+            (cb.received_ns != 0).then_some(cb.received_ns),
+            Some(now),
+        ];
+        if points.iter().any(Option::is_none) {
+            return;
+        }
+        for (i, h) in l.fill_stages.iter_mut().enumerate() {
+            if let (Some(Some(a)), Some(Some(b))) = (points.get(i), points.get(i + 1)) {
+                // Stamps from different threads can be a few ns out of
+                // order; the histogram floor absorbs that.
+                let _ = h.record(b.saturating_sub(*a).clamp(MIN_NS, MAX_NS));
             }
-            None => l.unstamped_fills += 1,
         }
     }
 

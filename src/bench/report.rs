@@ -287,6 +287,9 @@ pub struct ExactFill {
     pub series: Series,
     /// Measured fills whose matching instant was missing.
     pub unstamped: u64,
+    /// The same fills split into hops (see [`super::flow::FILL_STAGES`]);
+    /// empty when the stamps of a stage were missing.
+    pub stages: Vec<Series>,
     /// The p99 target.
     pub target_ns: u64,
     /// `PASS`/`FAIL` of p99 against the target (`no data` without samples).
@@ -511,6 +514,12 @@ impl BenchReport {
                     },
                     series,
                     unstamped: l.unstamped_fills,
+                    stages: super::flow::FILL_STAGES
+                        .iter()
+                        .zip(&l.fill_stages)
+                        .filter(|(_, h)| !h.is_empty())
+                        .map(|(n, h)| Series::of(n, h))
+                        .collect(),
                     target_ns: FILL_TARGET_NS,
                 }
             });
@@ -539,6 +548,9 @@ impl BenchReport {
                 orders: s.orders,
                 warmup: s.warmup,
                 venue: match &s.venue {
+                    Venue::InProcess if s.event_first => {
+                        "in-process simulator (events before replies)".into()
+                    }
                     Venue::InProcess => "in-process simulator".into(),
                     Venue::SimUrl(u) => u.clone(),
                     Venue::ConfigFile(p) => p.display().to_string(),
@@ -615,6 +627,11 @@ impl BenchReport {
         }
         extra.push(("submit_to_ack_measured", pooled));
         extra.push(("fill_exact", l.exact_fill.clone()));
+        for (n, h) in super::flow::FILL_STAGES.iter().zip(&l.fill_stages) {
+            if !h.is_empty() {
+                extra.push((n, h.clone()));
+            }
+        }
         drop(l);
         if let Some(fl) = &out.floors {
             let mut pooled = super::flow::latency_histogram();
@@ -860,6 +877,9 @@ impl BenchReport {
                         }
                     ),
                 );
+                for st in &fe.stages {
+                    line(o, &format!("  └ {}", st.name), st, "");
+                }
             }
             let _ = writeln!(
                 o,

@@ -87,6 +87,11 @@ pub struct BenchSettings {
     /// release finished orders again and again, so a run proves that path
     /// allocation-free too.
     pub order_pool_size: Option<usize>,
+    /// In-process simulator only: write a request's user-stream events
+    /// before its REST / WS-API reply (`[sim.server] event_first`), as the
+    /// venue streams an order's events the moment it matched, independently
+    /// of the reply. Off: the reply goes first (the simulator's default).
+    pub event_first: bool,
 }
 
 impl Default for BenchSettings {
@@ -107,6 +112,7 @@ impl Default for BenchSettings {
             loaded_floor: true,
             alloc_trace: 0,
             order_pool_size: None,
+            event_first: false,
         }
     }
 }
@@ -207,6 +213,7 @@ fn target(s: &BenchSettings) -> Result<Target, BenchError> {
             settings.server.limits.orders_per_10s = u32::MAX / 2;
             settings.server.limits.orders_per_minute = u32::MAX / 2;
             settings.server.tls = s.tls;
+            settings.server.event_first = s.event_first;
             // Accounts 1 and 2 trade for the bare and the loaded floor.
             while settings.venue.accounts.len() < 3 {
                 let n = settings.venue.accounts.len();

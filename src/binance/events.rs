@@ -1048,7 +1048,11 @@ fn decode_tagged(data: &[u8], tag: Option<EventTag>) -> Result<UserEvent, Decode
             ev
         }
         "ALGO_UPDATE" => UserEvent::AlgoUpdate(decode::decode(data)?),
-        "TRADE_LITE" => UserEvent::TradeLite(decode::decode(data)?),
+        "TRADE_LITE" => UserEvent::TradeLite(match super::scan::trade_lite(data) {
+            Some(t) => t,
+            // Anything unusual: serde gives the same value or the precise error.
+            None => decode::decode(data)?,
+        }),
         "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(decode::decode(data)?),
         "ACCOUNT_CONFIG_UPDATE" => UserEvent::AccountConfigUpdate(decode::decode(data)?),
         "MARGIN_CALL" => UserEvent::MarginCall(decode::decode(data)?),

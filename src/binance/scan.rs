@@ -1,4 +1,4 @@
-//! Single-pass scanner for ORDER_TRADE_UPDATE, the fill path.
+//! Single-pass scanners for ORDER_TRADE_UPDATE and TRADE_LITE, the fill path.
 //!
 //! Why it exists: going through serde costs a visitor call, a `deserialize_any`
 //! dispatch and a re-scan per value — about 80 of them per event — which keeps
@@ -13,7 +13,7 @@
 //! error. A `Some` is only returned for a complete, valid JSON object, so the
 //! two paths agree on every input (checked by a differential test).
 
-use super::events::OrderUpdate;
+use super::events::{OrderUpdate, TradeLite};
 use crate::model::decimal::{Decimal, Money, Price, Quantity};
 use crate::model::enums::*;
 use crate::model::ids::{ClientOrderId, Symbol};
@@ -376,4 +376,132 @@ fn body(c: &mut Cur<'_>, u: &mut OrderUpdate) -> Option<()> {
         }
     }
     (seen == 63).then_some(())
+}
+
+const K_UE: u32 = key_code(b"E");
+const K_E: u32 = key_code(b"e");
+
+/// Scans a complete TRADE_LITE frame — the first notice of a fill, so the
+/// one the strategy waits on. Same contract as [`order_update_into`]: `None`
+/// means "use serde" (which gives the same value or the precise error). The
+/// serde decoder refuses a repeated key, so the scanner does too.
+pub(crate) fn trade_lite(data: &[u8]) -> Option<TradeLite> {
+    let mut c = Cur { b: data, i: 0 };
+    c.eat(b'{')?;
+    if c.peek()? == b'}' {
+        return None;
+    }
+    let mut t = TradeLite {
+        event_time: 0,
+        transaction_time: 0,
+        symbol: Symbol::default(),
+        orig_qty: Quantity::default(),
+        price: Price::default(),
+        is_maker: false,
+        client_order_id: ClientOrderId::default(),
+        side: Side::Buy,
+        last_price: Price::default(),
+        last_qty: Quantity::default(),
+        trade_id: 0,
+        order_id: 0,
+    };
+    // One bit per known key: a repeat goes to serde; bits 0..=6 are the
+    // required ones.
+    let mut seen = 0u16;
+    let mut once = |bit: u16| {
+        let first = seen & bit == 0;
+        seen |= bit;
+        first.then_some(())
+    };
+    loop {
+        let k = c.key()?;
+        match key_code(k) {
+            K_S => {
+                once(1)?;
+                t.symbol = Symbol::new(c.str()?).ok()?;
+            }
+            K_C => {
+                once(1 << 1)?;
+                t.client_order_id = ClientOrderId::from_venue(c.str()?);
+            }
+            K_US => {
+                once(1 << 2)?;
+                t.side = Side::from_wire(c.str()?);
+            }
+            K_UL => {
+                once(1 << 3)?;
+                t.last_price = Price(c.dec()?);
+            }
+            K_L => {
+                once(1 << 4)?;
+                t.last_qty = Quantity(c.dec()?);
+            }
+            K_T => {
+                once(1 << 5)?;
+                t.trade_id = c.int()?;
+            }
+            K_I => {
+                once(1 << 6)?;
+                t.order_id = c.int()?;
+            }
+            K_UE => {
+                once(1 << 7)?;
+                t.event_time = c.int()?;
+            }
+            K_UT => {
+                once(1 << 8)?;
+                t.transaction_time = c.int()?;
+            }
+            K_Q => {
+                once(1 << 9)?;
+                t.orig_qty = Quantity(c.dec()?);
+            }
+            K_P => {
+                once(1 << 10)?;
+                t.price = Price(c.dec()?);
+            }
+            K_M => {
+                once(1 << 11)?;
+                t.is_maker = c.flex_bool()?;
+            }
+            // `e` is not a field of the struct (serde ignores it, repeats
+            // included).
+            K_E => c.skip_scalar()?,
+            _ => {
+                std::str::from_utf8(k).ok()?;
+                c.skip_scalar()?;
+            }
+        }
+        if !c.next_member()? {
+            break;
+        }
+    }
+    c.ws();
+    (seen & 0x7f == 0x7f && c.i == data.len()).then_some(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LITE: &str = r#"{"e":"TRADE_LITE","E":1760000200010,"T":1760000200009,"s":"ETHUSDT","q":"0.050","p":"2401.00","m":false,"c":"e1-000043","S":"BUY","L":"2400.95","l":"0.020","t":1974335521,"i":8389765550}"#;
+
+    #[test]
+    fn trade_lite_takes_the_fast_path_and_refuses_what_serde_must_judge() {
+        let t = trade_lite(LITE.as_bytes()).expect("the venue's own frame scans");
+        assert_eq!(t.symbol.as_str(), "ETHUSDT");
+        assert_eq!(t.side, Side::Buy);
+        assert_eq!(t.last_qty.to_string(), "0.02");
+        assert_eq!((t.trade_id, t.order_id), (1974335521, 8389765550));
+        assert_eq!(t.event_time, 1760000200010);
+        // Repeated key, missing required key, container value, trailing
+        // bytes: left to serde.
+        let dup = LITE.replace("\"t\":1974335521", "\"t\":1,\"t\":2");
+        assert!(trade_lite(dup.as_bytes()).is_none());
+        let missing = LITE.replace(",\"i\":8389765550", "");
+        assert!(trade_lite(missing.as_bytes()).is_none());
+        let nested = LITE.replace("\"m\":false", "\"m\":false,\"x\":[1]");
+        assert!(trade_lite(nested.as_bytes()).is_none());
+        assert!(trade_lite(format!("{LITE}}}").as_bytes()).is_none());
+    }
 }

@@ -113,6 +113,11 @@ pub struct Args {
     /// user-data stream and the engine's market streams).
     #[arg(long)]
     pub no_loaded_floor: bool,
+    /// In-process simulator: write each request's user-stream events before
+    /// its REST / WS-API reply instead of after it (the venue streams them
+    /// independently; either order happens against Binance).
+    #[arg(long)]
+    pub event_first: bool,
     /// Capture a backtrace for the first K allocations of each engine thread
     /// after warm-up and print where in the crate they happen.
     #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "20")]
@@ -175,6 +180,7 @@ pub fn settings(args: &Args) -> Result<BenchSettings, String> {
         loaded_floor: !args.no_loaded_floor,
         alloc_trace: args.alloc_trace.unwrap_or(0),
         order_pool_size: None,
+        event_first: args.event_first,
     })
 }
 

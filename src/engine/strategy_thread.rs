@@ -46,6 +46,51 @@ pub struct EventStamps {
     /// The fill's venue transaction time converted to local wall-clock ns
     /// (venue clock offset removed), set on fills: closes fill→strategy.
     pub fill_wall_ns: i64,
+    /// Engine-clock time the execution thread took the venue frame from the
+    /// network thread (0 when not from a stream frame): splits wire→strategy
+    /// into the network→execution hop and the execution thread's own work.
+    pub exec_in_ns: u64,
+    /// Engine-clock time the execution thread handed the event to the
+    /// strategy channel (or its backlog): the start of the last hop.
+    pub handoff_ns: u64,
+}
+
+/// What the strategy thread knew about the order event whose callback is
+/// running: its stamps and when the strategy thread took it off the channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallbackStamps {
+    /// The event's stamps.
+    pub event: EventStamps,
+    /// Engine-clock time the strategy thread received the event.
+    pub received_ns: u64,
+}
+
+const NO_STAMPS: CallbackStamps = CallbackStamps {
+    event: EventStamps {
+        submit_call_ns: 0,
+        read_ns: 0,
+        fill_wall_ns: 0,
+        exec_in_ns: 0,
+        handoff_ns: 0,
+    },
+    received_ns: 0,
+};
+
+thread_local! {
+    static CURRENT: std::cell::Cell<CallbackStamps> =
+        const { std::cell::Cell::new(NO_STAMPS) };
+}
+
+/// The stamps of the order event being delivered, callable from inside
+/// [`Strategy::on_order_event`](super::Strategy::on_order_event).
+///
+/// Why: a benchmark strategy can break an event's latency into its hops
+/// (read, execution thread, hand-off, strategy wake-up) without the
+/// `Strategy` trait carrying diagnostics every strategy would ignore. Outside
+/// a callback (or on another thread) it returns the last event's stamps or
+/// zeros.
+pub fn current_callback_stamps() -> CallbackStamps {
+    CURRENT.with(std::cell::Cell::get)
 }
 
 /// What the execution thread sends the strategy thread.
@@ -257,6 +302,7 @@ fn next_message(
 #[derive(Debug)]
 pub struct StrategyOutbox {
     tx: Sender<ToStrategy>,
+    frame_in_ns: u64,
     backlog: VecDeque<ToStrategy>,
     high_water: usize,
     gone: bool,
@@ -268,6 +314,7 @@ impl StrategyOutbox {
     pub fn new(tx: Sender<ToStrategy>, capacity: usize) -> Self {
         StrategyOutbox {
             tx,
+            frame_in_ns: 0,
             backlog: VecDeque::with_capacity(capacity),
             high_water: 0,
             gone: false,
@@ -277,9 +324,15 @@ impl StrategyOutbox {
     /// Hands `m` on without blocking, behind anything already queued.
     /// Dropped only when the strategy thread has exited (nobody to tell).
     #[inline]
-    pub fn send(&mut self, m: ToStrategy) {
+    pub fn send(&mut self, mut m: ToStrategy) {
         if self.gone {
             return;
+        }
+        if let ToStrategy::Order(_, st) = &mut m {
+            st.handoff_ns = mono_ns();
+            if st.read_ns != 0 {
+                st.exec_in_ns = self.frame_in_ns;
+            }
         }
         if self.backlog.is_empty() {
             match self.tx.try_send(m) {
@@ -294,6 +347,14 @@ impl StrategyOutbox {
             self.backlog.push_back(m);
         }
         self.high_water = self.high_water.max(self.backlog.len());
+    }
+
+    /// Notes that the execution thread just took a venue frame from the
+    /// network thread: events it causes carry this as
+    /// [`EventStamps::exec_in_ns`].
+    #[inline]
+    pub fn frame_taken(&mut self, ns: u64) {
+        self.frame_in_ns = ns;
     }
 
     /// Moves queued events into the channel while it has room; returns how
@@ -452,6 +513,12 @@ fn run<S: Strategy>(
         match msg {
             ToStrategy::Stop => return,
             ToStrategy::Order(ev, st) => {
+                CURRENT.with(|c| {
+                    c.set(CallbackStamps {
+                        event: st,
+                        received_ns: mono_ns(),
+                    })
+                });
                 strategy.on_order_event(ctx, &ev);
                 let end = mono_ns();
                 if st.read_ns != 0 {
@@ -583,7 +650,7 @@ mod tests {
         let st = EventStamps {
             submit_call_ns: t_call,
             read_ns: mono_ns(),
-            fill_wall_ns: 0,
+            ..EventStamps::default()
         };
         ev_tx.send(ToStrategy::Order(ack, st)).unwrap();
         // The strategy asks to stop on the ack.

@@ -786,6 +786,7 @@ impl Exec {
                 }
             }
             NetEvent::UserFrame { buf, t_read_ns } => {
+                self.to_strategy.frame_taken(mono_ns());
                 let t = self.to_engine(t_read_ns);
                 if !self.recon_hold_user_frame(buf.as_bytes(), t) {
                     self.on_user_bytes(buf.as_bytes(), t);

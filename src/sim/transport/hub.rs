@@ -3,7 +3,9 @@
 //! wrapper, route rules, and the per-frame fault effects (delay, corruption).
 //! Connection threads own their sockets; the hub only queues text for them and
 //! wakes them.
+use super::direct::{OPCODE_BINARY, OPCODE_TEXT, StreamWriter, encode_frame};
 use super::faults::{FaultSettings, WireFrame, mangle_frame};
+use crate::sim::venue::fill_stamps::{FillStage, FillStamps};
 use crate::sim::venue::{AccountId, Outbox, api::push_json_str};
 use crossbeam_channel::Sender;
 use std::collections::HashMap;
@@ -61,6 +63,20 @@ pub struct FrameMeta {
     pub order_id: i64,
     /// Client order id ("" = none).
     pub client_id: String,
+    /// Trade the frame reports (0 = none), for the fill-stage stamps.
+    pub trade_id: i64,
+    /// Where to stamp when the frame is on the socket (benchmarks only).
+    pub fill_stamps: Option<Arc<FillStamps>>,
+}
+
+impl FrameMeta {
+    /// Stamps `stage` of the frame's trade, when it reports one and a
+    /// fill-stage table is installed.
+    pub fn stamp(&self, stage: FillStage) {
+        if let (Some(t), true) = (&self.fill_stamps, self.trade_id != 0) {
+            t.stamp_stage(self.trade_id, stage, crate::latency::now_ns());
+        }
+    }
 }
 
 /// Something for a connection thread to do.
@@ -108,6 +124,10 @@ pub struct Subscriber {
     pub streams: Vec<String>,
     /// User-data bindings.
     pub users: Vec<UserBinding>,
+    /// The connection's shared writer, when publishers may write its
+    /// frames themselves (plain-TCP stream connections; see
+    /// [`super::direct`]).
+    pub direct: Option<Arc<StreamWriter>>,
 }
 
 impl Subscriber {
@@ -126,6 +146,14 @@ impl Subscriber {
         self.streams.iter().any(|s| s == stream)
     }
 
+    /// The writer to put a frame on the socket with now, if nothing queued
+    /// for the connection thread is ahead of it and it is not delayed.
+    fn direct_now(&self, delay: Duration) -> Option<&Arc<StreamWriter>> {
+        self.direct
+            .as_ref()
+            .filter(|w| delay.is_zero() && w.queued() == 0)
+    }
+
     fn send(
         &self,
         text: WireFrame,
@@ -134,6 +162,11 @@ impl Subscriber {
         written: Option<&Sender<()>>,
     ) -> bool {
         let due = (!delay.is_zero()).then(|| Instant::now() + delay);
+        if let Some(w) = &self.direct {
+            // Counted before it is visible to the connection thread, which
+            // counts it down once written.
+            w.note_queued();
+        }
         let frame = Out::Frame {
             text,
             due,
@@ -144,9 +177,52 @@ impl Subscriber {
             let _ = self.waker.wake();
             true
         } else {
+            if let Some(w) = &self.direct {
+                w.note_dequeued();
+            }
             false
         }
     }
+}
+
+/// Frames one publication writes straight onto one connection's socket, in
+/// order, with a single write.
+struct Batch {
+    conn: u64,
+    writer: Arc<StreamWriter>,
+    bytes: Vec<u8>,
+    metas: Vec<Arc<FrameMeta>>,
+}
+
+impl Batch {
+    fn push(&mut self, text: &WireFrame, meta: Arc<FrameMeta>) {
+        match text {
+            WireFrame::Text(t) => encode_frame(&mut self.bytes, OPCODE_TEXT, t.as_bytes()),
+            WireFrame::Binary(b) => encode_frame(&mut self.bytes, OPCODE_BINARY, b),
+        }
+        self.metas.push(meta);
+    }
+}
+
+/// The batch of connection `conn`, started on first use.
+fn batch_for<'a>(
+    batches: &'a mut Vec<Batch>,
+    conn: u64,
+    writer: &Arc<StreamWriter>,
+) -> &'a mut Batch {
+    let i = match batches.iter().position(|b| b.conn == conn) {
+        Some(i) => i,
+        None => {
+            batches.push(Batch {
+                conn,
+                writer: Arc::clone(writer),
+                bytes: Vec::with_capacity(2048),
+                metas: Vec::new(),
+            });
+            batches.len() - 1
+        }
+    };
+    &mut batches[i]
 }
 
 /// Stream-related fault state for one publication.
@@ -236,8 +312,11 @@ impl Hub {
 
     /// Fans out the venue's frames. User frames go to bindings of the
     /// frame's account whose listenKey is still live (`live` decides).
-    /// With `written`, each queued frame signals it once on the socket;
-    /// returns how many frames were queued.
+    /// Frames for plain-TCP connections with nothing queued are written
+    /// onto their sockets by the calling thread, one write per connection,
+    /// user-stream connections first; the rest are queued for the
+    /// connection threads. With `written`, each frame signals it once on
+    /// the socket; returns how many frames were sent or queued.
     pub fn publish(
         &self,
         out: &Outbox,
@@ -250,6 +329,7 @@ impl Hub {
             return queued;
         }
         let subs = lock(&self.subs);
+        let mut batches: Vec<Batch> = Vec::new();
         for f in &out.user {
             let meta = Arc::new(FrameMeta {
                 stream: String::new(),
@@ -258,8 +338,10 @@ impl Hub {
                 tx_time: f.tx_time,
                 order_id: f.order_id,
                 client_id: f.client_id.clone(),
+                trade_id: f.trade_id,
+                fill_stamps: out.fill_stamps.clone(),
             });
-            for sub in subs.values() {
+            for (id, sub) in subs.iter() {
                 for b in &sub.users {
                     if b.account != f.account || !live(b.account, &b.key) {
                         continue;
@@ -273,34 +355,85 @@ impl Hub {
                     m.stream.clone_from(&b.key);
                     let m = Arc::new(m);
                     for text in faults.frames(&f.json, sub.combined, &b.key, true) {
-                        queued += usize::from(sub.send(text, faults.delay, m.clone(), written));
+                        match sub.direct_now(faults.delay) {
+                            Some(w) => {
+                                batch_for(&mut batches, *id, w).push(&text, m.clone());
+                                queued += 1;
+                            }
+                            None => {
+                                queued +=
+                                    usize::from(sub.send(text, faults.delay, m.clone(), written));
+                            }
+                        }
+                    }
+                    m.stamp(FillStage::Published);
+                }
+            }
+        }
+        // The user-stream frames go out before the market data is even
+        // wrapped: a fill's events are what a trader waits for.
+        let mut done = 0;
+        self.write_batches(&mut batches, &mut done, written);
+        if !faults.market_paused {
+            for f in &out.market {
+                let name = normalise_stream(&f.stream);
+                let meta = Arc::new(FrameMeta {
+                    stream: name.clone(),
+                    event_type: f.event_type.to_string(),
+                    event_time: f.event_time,
+                    tx_time: 0,
+                    order_id: 0,
+                    client_id: String::new(),
+                    trade_id: 0,
+                    fill_stamps: None,
+                });
+                for (id, sub) in subs.iter() {
+                    if !sub.wants_market(&name, self.strict_routes) {
+                        continue;
+                    }
+                    for text in faults.frames(&f.json, sub.combined, &name, false) {
+                        match sub.direct_now(faults.delay) {
+                            Some(w) => {
+                                batch_for(&mut batches, *id, w).push(&text, meta.clone());
+                                queued += 1;
+                            }
+                            None => {
+                                queued += usize::from(sub.send(
+                                    text,
+                                    faults.delay,
+                                    meta.clone(),
+                                    written,
+                                ));
+                            }
+                        }
                     }
                 }
             }
-        }
-        if faults.market_paused {
-            return queued;
-        }
-        for f in &out.market {
-            let name = normalise_stream(&f.stream);
-            let meta = Arc::new(FrameMeta {
-                stream: name.clone(),
-                event_type: f.event_type.to_string(),
-                event_time: f.event_time,
-                tx_time: 0,
-                order_id: 0,
-                client_id: String::new(),
-            });
-            for sub in subs.values() {
-                if !sub.wants_market(&name, self.strict_routes) {
-                    continue;
-                }
-                for text in faults.frames(&f.json, sub.combined, &name, false) {
-                    queued += usize::from(sub.send(text, faults.delay, meta.clone(), written));
-                }
-            }
+            self.write_batches(&mut batches, &mut done, written);
         }
         queued
+    }
+
+    /// Writes the batches from `*done` on, logs and stamps their frames and
+    /// signals `written` per frame (also for a connection that just died:
+    /// nobody must wait for it).
+    fn write_batches(&self, batches: &mut [Batch], done: &mut usize, written: Option<&Sender<()>>) {
+        for b in batches.iter_mut().skip(*done) {
+            if b.writer.send(&b.bytes).is_ok() {
+                for m in &b.metas {
+                    self.log_sent(b.conn, m);
+                    m.stamp(FillStage::Written);
+                }
+            }
+            if let Some(w) = written {
+                for _ in &b.metas {
+                    let _ = w.send(());
+                }
+            }
+            b.bytes.clear();
+            b.metas.clear();
+        }
+        *done = batches.len();
     }
 
     /// Pushes `listenKeyExpired` to connections bound to `key` and unbinds
@@ -324,6 +457,8 @@ impl Hub {
                     tx_time: 0,
                     order_id: 0,
                     client_id: String::new(),
+                    trade_id: 0,
+                    fill_stamps: None,
                 });
                 let text = WireFrame::Text(wrap(sub.combined, key, &json));
                 sub.send(text, Duration::ZERO, meta, None);

@@ -5,15 +5,19 @@
 //! Blocking std sockets, one thread per connection: the simulator is a test
 //! fixture on loopback, so simplicity beats an event loop here. WebSocket
 //! connections use a per-connection `mio` poll only to wake instantly when the
-//! fan-out queues a frame for them.
+//! fan-out queues a frame for them; on plain TCP the thread that published an
+//! event writes its stream frames itself, as the venue streams them the
+//! moment it matched.
 //!
 //! Layout: [`http`] parses requests and writes responses, [`auth`] knows each
 //! endpoint's security type and weight and checks keys/signatures/timestamps,
 //! [`limits`] counts weight and orders, [`listen_keys`] keeps user-stream keys,
 //! [`hub`] fans stream frames out, [`ws`] runs WebSocket connections (streams
-//! and WS API), [`faults`] holds the injectable faults, [`tls`] makes the
+//! and WS API), [`direct`] lets publishers write stream frames onto plain
+//! sockets themselves, [`faults`] holds the injectable faults, [`tls`] makes the
 //! self-signed certificate, [`server`] ties it together.
 pub mod auth;
+pub mod direct;
 pub mod faults;
 pub mod http;
 pub mod hub;

@@ -7,10 +7,12 @@
 //! socket plus a waker, so frames queued by the hub leave immediately and the
 //! thread sleeps otherwise.
 use super::auth::{self, SignedPayload};
+use super::direct::StreamWriter;
 use super::faults::{FaultSettings, HTML_502, ReplyFault, WireFrame, corrupt, wrong_shape};
 use super::http::{self, HttpRequest};
 use super::hub::{FrameMeta, Out, Route, Subscriber, UserBinding, normalise_stream};
 use super::server::{Answer, Call, Io, Shared, lock};
+use crate::sim::venue::fill_stamps::FillStage;
 use crate::sim::venue::{Method, Params, Reply, api::push_json_str};
 use mio::{Events, Interest, Poll, Token, Waker};
 use std::collections::VecDeque;
@@ -206,8 +208,49 @@ type Pending = (
 );
 
 struct Conn {
-    ws: WebSocket<Io>,
+    ws: WebSocket<ConnIo>,
     pending: VecDeque<Pending>,
+}
+
+/// What a connection's WebSocket reads from and writes to.
+#[derive(Debug)]
+enum ConnIo {
+    /// The connection thread alone writes (TLS, WS API).
+    Own(Io),
+    /// Plain-TCP stream connection: reads from the socket, writes through
+    /// the writer it shares with publishers.
+    Shared { io: Io, out: Arc<StreamWriter> },
+}
+
+impl ConnIo {
+    fn tcp(&self) -> &std::net::TcpStream {
+        match self {
+            ConnIo::Own(io) | ConnIo::Shared { io, .. } => io.tcp(),
+        }
+    }
+}
+
+impl std::io::Read for ConnIo {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            ConnIo::Own(io) | ConnIo::Shared { io, .. } => io.read(buf),
+        }
+    }
+}
+
+impl std::io::Write for ConnIo {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            ConnIo::Own(io) => io.write(buf),
+            ConnIo::Shared { out, .. } => out.send(buf).map(|()| buf.len()),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            ConnIo::Own(io) => io.flush(),
+            ConnIo::Shared { out, .. } => out.drain(),
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,6 +277,17 @@ fn run(
         Target::WsApi { return_rate_limits } => (true, *return_rate_limits),
         Target::Streams { .. } => (false, false),
     };
+    // Plain-TCP stream connections let publishers write frames themselves
+    // (see `direct`); the gate (one phantom queued frame) keeps them queuing
+    // until the 101 is out.
+    let direct = match (&io, is_api) {
+        (Io::Plain(tcp), false) => {
+            let w = StreamWriter::new(tcp.try_clone()?);
+            w.note_queued();
+            Some(Arc::new(w))
+        }
+        _ => None,
+    };
     let sub = match target {
         Target::Streams {
             route,
@@ -247,6 +301,7 @@ fn run(
             route,
             streams,
             users: bindings,
+            direct: direct.clone(),
         },
         Target::WsApi { .. } => Subscriber {
             tx,
@@ -255,6 +310,7 @@ fn run(
             route: Route::Legacy,
             streams: Vec::new(),
             users: Vec::new(),
+            direct: None,
         },
     };
     // Subscribed before the 101 goes out: a client that acts as soon as the
@@ -266,8 +322,25 @@ fn run(
         io.flush()?;
     }
     io.tcp().set_nonblocking(true)?;
+    let (io, config) = match &direct {
+        Some(out) => {
+            // Publishers may write from now on: open the gate.
+            out.note_dequeued();
+            // No buffering in tungstenite: every frame goes to the shared
+            // writer at once, so it keeps its place among published ones.
+            let config = tungstenite::protocol::WebSocketConfig::default().write_buffer_size(0);
+            (
+                ConnIo::Shared {
+                    io,
+                    out: Arc::clone(out),
+                },
+                Some(config),
+            )
+        }
+        None => (ConnIo::Own(io), None),
+    };
     let mut conn = Conn {
-        ws: WebSocket::from_partially_read(io, leftover, Role::Server, None),
+        ws: WebSocket::from_partially_read(io, leftover, Role::Server, config),
         pending: VecDeque::new(),
     };
     let mut session = ApiSession {
@@ -284,6 +357,8 @@ fn run(
     let mut last_pong = Instant::now();
     let mut in_window = (Instant::now(), 0u32);
     let mut events = Events::with_capacity(8);
+    // Frames of traced fills written this pass, stamped once flushed.
+    let mut traced: Vec<Arc<FrameMeta>> = Vec::new();
     loop {
         if shared.stop.load(Ordering::SeqCst) {
             return Ok(());
@@ -367,7 +442,11 @@ fn run(
                     WireFrame::Text(t) => Message::Text(t.into()),
                     WireFrame::Binary(b) => Message::Binary(b.into()),
                 };
-                match conn.ws.write(msg) {
+                let res = conn.ws.write(msg);
+                if let Some(out) = &direct {
+                    out.note_dequeued();
+                }
+                match res {
                     Ok(()) => {}
                     // Buffered by tungstenite; flushed as the socket drains
                     // (large frames, e.g. the oversized-frame fault).
@@ -375,6 +454,9 @@ fn run(
                     Err(_) => return Ok(()),
                 }
                 shared.hub.log_sent(id, &meta);
+                if meta.trade_id != 0 && meta.fill_stamps.is_some() {
+                    traced.push(Arc::clone(&meta));
+                }
                 if let Some(w) = written {
                     let _ = conn.ws.flush();
                     let _ = w.send(());
@@ -396,6 +478,9 @@ fn run(
             Ok(()) => {}
             Err(WsError::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(_) => return Ok(()),
+        }
+        for m in traced.drain(..) {
+            m.stamp(FillStage::Written);
         }
         // A server ping unanswered for the whole pong timeout ends it.
         if last_ping > last_pong && last_ping.elapsed() >= pong_timeout {

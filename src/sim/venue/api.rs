@@ -132,6 +132,9 @@ pub struct UserFrame {
     pub order_id: i64,
     /// Client order id concerned ("" when none), for the event log.
     pub client_id: String,
+    /// Trade the event reports (0 when none): TRADE_LITE and a fill's
+    /// ORDER_TRADE_UPDATE, for the fill-stage stamps.
+    pub trade_id: i64,
 }
 
 /// A market-data frame for one stream.
@@ -156,6 +159,10 @@ pub struct Outbox {
     pub user: Vec<UserFrame>,
     /// Market-data frames.
     pub market: Vec<MarketFrame>,
+    /// The fill-stage table of the venue that produced these frames, when a
+    /// benchmark installed one: the transport stamps when the frames carrying
+    /// a trade were published and written.
+    pub fill_stamps: Option<std::sync::Arc<super::fill_stamps::FillStamps>>,
 }
 
 impl Outbox {

@@ -327,7 +327,11 @@ impl Venue {
     ) {
         if let Some(stamps) = &self.fill_stamps {
             stamps.stamp(trade_id, crate::latency::now_ns());
+            if out.fill_stamps.is_none() {
+                out.fill_stamps = Some(std::sync::Arc::clone(stamps));
+            }
         }
+        let first_frame = out.user.len();
         let now = self.now;
         let Some(o) = self.orders.get_mut(&id) else {
             return;
@@ -420,6 +424,11 @@ impl Venue {
             push_user(out, acct, EventType::TradeLite, s, t, id, &o.client_id);
         }
         self.order_event(id, ex, out);
+        for f in out.user.iter_mut().skip(first_frame) {
+            if f.order_id == id {
+                f.trade_id = trade_id;
+            }
+        }
         if !first {
             self.account_update(acct, sym, ps, "ORDER", out);
         }

@@ -397,5 +397,6 @@ pub(crate) fn push_user(
         tx_time: t,
         order_id,
         client_id: client_id.to_string(),
+        trade_id: 0,
     });
 }

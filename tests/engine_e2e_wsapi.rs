@@ -346,7 +346,11 @@ fn dropped_ws_api_socket_falls_back_to_rest() {
 
 #[test]
 fn frame_written_then_connection_lost_is_resolved_by_query_without_duplicate() {
-    let sim = Sim::start(false, |_| {});
+    // The user stream lags, so the engine learns the order's fate from the
+    // lost connection and its query, not from the stream (which the
+    // simulator now writes as soon as it matches: without the lag the fill
+    // event can beat the noticed cut and the path under test never runs).
+    let sim = Sim::start(false, |s| s.server.faults.stream_delay_ms = 300);
     let proxy = Arc::new(Proxy::start(upstream(&sim), Mode::Pass));
     let (tick, q) = sim.size(SYM);
     let mut probe = Probe::new(instrument(SYM), tick, vec![Spec::MarketBuy(q)]);

@@ -145,14 +145,13 @@ fn probe(sim: &Sim) -> (StopProbe, Arc<Mutex<Seen>>) {
     (p, seen)
 }
 
-#[test]
-fn a_conditional_orders_ack_and_child_are_journaled() {
-    let sim = Sim::start(false, |_| {});
-    let dir = scratch("algo-journal");
-    let journal = dir.join("engine.journal");
-    let mut config = sim.config(SYM, false);
-    config.engine.journal_path = Some(journal.clone());
-    let (p, seen) = probe(&sim);
+/// Starts the engine with the probe and waits for its stop order's ack
+/// (stops the engine and fails with its log when none comes).
+fn start_until_accepted(
+    sim: &Sim,
+    config: binance_exec::config::Config,
+) -> (binance_exec::engine::EngineHandle, Arc<Mutex<Seen>>) {
+    let (p, seen) = probe(sim);
     let h = start(config, p);
     let accepted = wait(&seen, Duration::from_secs(10), |s| {
         stop_has(s, |k| matches!(k, OrderEventKind::Accepted))
@@ -161,6 +160,17 @@ fn a_conditional_orders_ack_and_child_are_journaled() {
         let sum = h.stop().unwrap_or_else(|e| panic!("stop: {e}"));
         panic!("stop order not accepted: {:?}", sum.events);
     }
+    (h, seen)
+}
+
+#[test]
+fn a_conditional_orders_ack_and_child_are_journaled() {
+    let sim = Sim::start(false, |_| {});
+    let dir = scratch("algo-journal");
+    let journal = dir.join("engine.journal");
+    let mut config = sim.config(SYM, false);
+    config.engine.journal_path = Some(journal.clone());
+    let (h, seen) = start_until_accepted(&sim, config);
     // The price falls through the trigger: the algo order hands over to a
     // MARKET child, which fills.
     let (bid, tick) = (lock(&seen).bid, sim.size(SYM).0);
@@ -208,15 +218,7 @@ fn an_unknown_algo_status_is_counted_and_settled_by_a_query() {
     // No sweep or silence pass: only the reaction to the update may settle it.
     config.engine.reconcile_interval = Duration::ZERO;
     config.engine.user_stream_silence = Duration::ZERO;
-    let (p, seen) = probe(&sim);
-    let h = start(config, p);
-    let accepted = wait(&seen, Duration::from_secs(10), |s| {
-        stop_has(s, |k| matches!(k, OrderEventKind::Accepted))
-    });
-    if !accepted {
-        let sum = h.stop().unwrap_or_else(|e| panic!("stop: {e}"));
-        panic!("stop order not accepted: {:?}", sum.events);
-    }
+    let (h, seen) = start_until_accepted(&sim, config);
     let stop = lock(&seen).stop.unwrap_or_else(|| panic!("no stop order"));
     let patch: FaultPatch = sonic_rs::from_str(r#"{"unknown_algo_status_next_frames":1}"#)
         .unwrap_or_else(|e| panic!("patch: {e}"));

@@ -70,31 +70,7 @@ fn scanner_matches_serde() {
         }
         compared += 1;
     }
-    // Seeded mutations (splitmix64).
-    let mut st: u64 = 0xC0FF_EE00_1234;
-    let mut rnd = || {
-        st = st.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = st;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    const NASTY: &[u8] = b"\"\\{}[]:,0-.eE+ntf 9\x01\xff\xc3";
-    for v in &variants {
-        for _ in 0..600 {
-            let mut m = v.clone().into_bytes();
-            let pos = (rnd() % m.len() as u64) as usize;
-            match rnd() % 3 {
-                0 => m[pos] = NASTY[(rnd() % NASTY.len() as u64) as usize],
-                1 => {
-                    m.remove(pos);
-                }
-                _ => m.insert(pos, NASTY[(rnd() % NASTY.len() as u64) as usize]),
-            }
-            if agree(&m) {
-                compared += 1;
-            }
-        }
-    }
+    // Seeded mutations.
+    compared += s::mutations(&variants, 600, 0xC0FF_EE00_1234, &mut agree);
     assert!(compared > 5_000, "only {compared} compared");
 }

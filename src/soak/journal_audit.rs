@@ -698,8 +698,9 @@ mod tests {
         vec![("BTCUSDT".into(), "BOTH".into(), d(a))]
     }
 
-    #[test]
-    fn a_journal_that_matches_the_venue_has_no_differences() {
+    /// The journal of `venue()`'s two orders: bx.a-1 filled (trade 10),
+    /// bx.a-2 canceled.
+    fn journal_of_venue() -> JournalView {
         let mut j = JournalView::default();
         j.orders.insert(
             "bx.a-1".into(),
@@ -709,12 +710,18 @@ mod tests {
             "bx.a-2".into(),
             jorder(OrderState::Status(OrderStatus::Canceled), "0"),
         );
+        j.fills.push(jfill("bx.a-1", 10));
+        j
+    }
+
+    #[test]
+    fn a_journal_that_matches_the_venue_has_no_differences() {
+        let mut j = journal_of_venue();
         // Sent, never reached the venue, settled as never placed.
         j.orders.insert(
             "bx.a-3".into(),
             jorder(OrderState::Status(OrderStatus::Rejected), "0"),
         );
-        j.fills.push(jfill("bx.a-1", 10));
         let a = audit_journal(&j, &venue(), Some(&pos("1")));
         assert_eq!(a.total(), 0, "{:?}", a.problems);
         assert_eq!(
@@ -785,16 +792,7 @@ mod tests {
         child.algo_id = 900;
         v.orders.push(child);
         v.fills.push(vfill(11, 3));
-        let mut j = JournalView::default();
-        j.orders.insert(
-            "bx.a-1".into(),
-            jorder(OrderState::Status(OrderStatus::Filled), "1"),
-        );
-        j.orders.insert(
-            "bx.a-2".into(),
-            jorder(OrderState::Status(OrderStatus::Canceled), "0"),
-        );
-        j.fills.push(jfill("bx.a-1", 10));
+        let mut j = journal_of_venue();
         j.fills.push(jfill("bx.a-5", 11));
         let mut stop = jorder(OrderState::Status(OrderStatus::Filled), "1");
         stop.order_type = OrderType::StopMarket;
@@ -819,16 +817,7 @@ mod tests {
         let mut v = venue();
         v.orders.push(vorder(4, "adl_autoclose", "FILLED", "1"));
         v.fills.push(vfill(12, 4));
-        let mut j = JournalView::default();
-        j.orders.insert(
-            "bx.a-1".into(),
-            jorder(OrderState::Status(OrderStatus::Filled), "1"),
-        );
-        j.orders.insert(
-            "bx.a-2".into(),
-            jorder(OrderState::Status(OrderStatus::Canceled), "0"),
-        );
-        j.fills.push(jfill("bx.a-1", 10));
+        let mut j = journal_of_venue();
         let a = audit_journal(&j, &v, Some(&pos("1")));
         assert_eq!(a.unjournaled_external_fills, 1);
         assert_eq!(a.total(), 1, "{:?}", a.problems);

@@ -127,3 +127,44 @@ pub const MARKET_SAMPLES: &[&str] = &[
     SUB_ERR_NESTED,
     KLINE,
 ];
+
+/// Feeds `per_variant` seeded single-byte mutations (replace, delete, insert
+/// a JSON-significant or invalid byte) of each variant to `agree`, and
+/// returns how many it counted. Seeded splitmix64, so a failure reproduces.
+pub fn mutations(
+    variants: &[String],
+    per_variant: usize,
+    seed: u64,
+    mut agree: impl FnMut(&[u8]) -> bool,
+) -> usize {
+    let mut st = seed;
+    let mut rnd = || {
+        st = st.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = st;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    const NASTY: &[u8] = b"\"\\{}[]:,0-.eE+ntf 9\x01\xff\xc3";
+    let mut counted = 0;
+    for v in variants {
+        for _ in 0..per_variant {
+            let mut m = v.clone().into_bytes();
+            if m.is_empty() {
+                break;
+            }
+            let pos = (rnd() % m.len() as u64) as usize;
+            match rnd() % 3 {
+                0 => m[pos] = NASTY[(rnd() % NASTY.len() as u64) as usize],
+                1 => {
+                    m.remove(pos);
+                }
+                _ => m.insert(pos, NASTY[(rnd() % NASTY.len() as u64) as usize]),
+            }
+            if agree(&m) {
+                counted += 1;
+            }
+        }
+    }
+    counted
+}

@@ -4,11 +4,13 @@
 //! fills; a venue liquidation (`autoclose-…`, x=CALCULATED) reaches the
 //! strategy as an external fill marked as a liquidation. Bounded waits.
 
+mod sim_config;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use binance_exec::config::{Config, Environment};
+use binance_exec::config::Config;
 use binance_exec::engine::strategy::{BookTicker, Context, OrderOptions, Strategy};
 use binance_exec::engine::{Engine, EngineOptions};
 use binance_exec::model::fill::FillKind;
@@ -19,22 +21,7 @@ use binance_exec::sim::transport::{SimHandle, SimServer};
 use crossbeam_channel::{Receiver, Sender};
 
 fn config(sim: &SimHandle) -> Config {
-    let (key, secret) = SimSettings::default()
-        .venue
-        .first_account_credentials()
-        .expect("sim has an account");
-    let text = format!(
-        "base_url_http = \"{}\"\nbase_url_ws = \"{}\"\nbase_url_ws_api = \"{}\"\n\
-         [instrument_provider]\nload_ids = [\"BTCUSDT-PERP.BINANCE\"]\n",
-        sim.rest_url(),
-        sim.stream_url(),
-        sim.ws_api_url()
-    );
-    let env = Environment::from_pairs(&[
-        ("BINANCE_API_KEY", key.as_str()),
-        ("BINANCE_API_SECRET", secret.as_str()),
-    ]);
-    Config::from_toml_str(&text, None, &env).expect("config")
+    sim_config::config_for(sim, "", "")
 }
 
 /// Posts a JSON control request to the simulator (loopback, one shot).

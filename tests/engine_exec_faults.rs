@@ -2,9 +2,11 @@
 //! injectable faults: an order whose reply is lost is resolved by query and
 //! never resubmitted; a 429 backs off and retries the same order. Bounded.
 
+mod sim_config;
+
 use std::time::Duration;
 
-use binance_exec::config::{Config, Environment};
+use binance_exec::config::Config;
 use binance_exec::engine::strategy::{BookTicker, Context, OrderOptions, Strategy};
 use binance_exec::engine::{Engine, EngineOptions, EngineSummary};
 use binance_exec::model::ids::ClientOrderId;
@@ -14,23 +16,11 @@ use binance_exec::sim::transport::faults::FaultPatch;
 use binance_exec::sim::transport::{SimHandle, SimServer};
 
 fn config(sim: &SimHandle) -> Config {
-    let (key, secret) = SimSettings::default()
-        .venue
-        .first_account_credentials()
-        .expect("sim has an account");
-    let text = format!(
-        "base_url_http = \"{}\"\nbase_url_ws = \"{}\"\nbase_url_ws_api = \"{}\"\n\
-         retry_delay_secs = 0.05\nretry_delay_max_secs = 0.5\n\
-         [instrument_provider]\nload_ids = [\"BTCUSDT-PERP.BINANCE\"]\n",
-        sim.rest_url(),
-        sim.stream_url(),
-        sim.ws_api_url()
-    );
-    let env = Environment::from_pairs(&[
-        ("BINANCE_API_KEY", key.as_str()),
-        ("BINANCE_API_SECRET", secret.as_str()),
-    ]);
-    Config::from_toml_str(&text, None, &env).expect("config")
+    sim_config::config_for(
+        sim,
+        "retry_delay_secs = 0.05\nretry_delay_max_secs = 0.5",
+        "",
+    )
 }
 
 /// One MARKET buy; stops once it is filled (by event or by resolution).

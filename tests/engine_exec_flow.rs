@@ -3,9 +3,11 @@
 //! cancelled, a local filter rejection, clean shutdown with a summary.
 //! Every wait is bounded.
 
+mod sim_config;
+
 use std::time::Duration;
 
-use binance_exec::config::{Config, Environment};
+use binance_exec::config::Config;
 use binance_exec::engine::strategy::{BookTicker, Context, OrderOptions, Strategy};
 use binance_exec::engine::{Engine, EngineError, EngineOptions};
 use binance_exec::latency::LatencyPath;
@@ -21,22 +23,7 @@ fn sim() -> SimHandle {
 }
 
 fn config(sim: &SimHandle, extra: &str) -> Config {
-    let (key, secret) = SimSettings::default()
-        .venue
-        .first_account_credentials()
-        .expect("sim has an account");
-    let text = format!(
-        "base_url_http = \"{}\"\nbase_url_ws = \"{}\"\nbase_url_ws_api = \"{}\"\n{extra}\n\
-         [instrument_provider]\nload_ids = [\"BTCUSDT-PERP.BINANCE\"]\n",
-        sim.rest_url(),
-        sim.stream_url(),
-        sim.ws_api_url()
-    );
-    let env = Environment::from_pairs(&[
-        ("BINANCE_API_KEY", key.as_str()),
-        ("BINANCE_API_SECRET", secret.as_str()),
-    ]);
-    Config::from_toml_str(&text, None, &env).expect("config")
+    sim_config::config_for(sim, extra, "")
 }
 
 /// Market buy, a far LIMIT that gets cancelled, and an off-step quantity.

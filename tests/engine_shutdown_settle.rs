@@ -12,10 +12,12 @@
 //! simulator's stream-delay fault before the stop, so no cancellation can
 //! arrive by stream at all. Bounded waits throughout.
 
+mod sim_config;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use binance_exec::config::{Config, Environment};
+use binance_exec::config::Config;
 use binance_exec::engine::journal::{OrderState as JState, read_journal};
 use binance_exec::engine::strategy::{BookTicker, Context, OrderOptions, Strategy};
 use binance_exec::engine::{Engine, EngineOptions};
@@ -42,24 +44,11 @@ fn scratch() -> PathBuf {
 }
 
 fn config(sim: &binance_exec::sim::transport::SimHandle, journal: &std::path::Path) -> Config {
-    let (key, secret) = SimSettings::default()
-        .venue
-        .first_account_credentials()
-        .expect("sim has an account");
-    let text = format!(
-        "base_url_http = \"{}\"\nbase_url_ws = \"{}\"\nbase_url_ws_api = \"{}\"\n\
-         [instrument_provider]\nload_ids = [\"BTCUSDT-PERP.BINANCE\"]\n\
-         [engine]\ncancel_all_on_shutdown = true\njournal_path = \"{}\"\njournal_fsync = \"never\"\n",
-        sim.rest_url(),
-        sim.stream_url(),
-        sim.ws_api_url(),
+    let engine = format!(
+        "cancel_all_on_shutdown = true\njournal_path = \"{}\"\njournal_fsync = \"never\"",
         journal.display()
     );
-    let env = Environment::from_pairs(&[
-        ("BINANCE_API_KEY", key.as_str()),
-        ("BINANCE_API_SECRET", secret.as_str()),
-    ]);
-    Config::from_toml_str(&text, None, &env).expect("config")
+    sim_config::config_for(sim, "", &engine)
 }
 
 /// Places resting stop orders and limit orders far from the price, then

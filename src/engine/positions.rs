@@ -65,6 +65,20 @@ pub struct PositionSnapshot {
     pub ts_venue_ms: i64,
 }
 
+impl PositionSnapshot {
+    /// A positionRisk row as a snapshot (a missing side is one-way `BOTH`,
+    /// a missing amount flat, a missing time "unknown": 0).
+    pub fn from_risk(r: &crate::binance::rest::PositionRisk) -> Self {
+        PositionSnapshot {
+            symbol: r.symbol,
+            position_side: r.position_side.unwrap_or(PositionSide::Both),
+            amount: r.position_amt.map_or(Decimal::ZERO, |q| q.value()),
+            entry_price: r.entry_price.unwrap_or(Price::ZERO),
+            ts_venue_ms: r.update_time.unwrap_or(0),
+        }
+    }
+}
+
 /// One position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {

@@ -408,13 +408,7 @@ pub fn reconcile(
         if instruments.by_symbol(p.symbol.as_str()).is_none() {
             continue;
         }
-        let snap = PositionSnapshot {
-            symbol: p.symbol,
-            position_side: p.position_side.unwrap_or(PositionSide::Both),
-            amount: p.position_amt.unwrap_or(Quantity::ZERO).value(),
-            entry_price: p.entry_price.unwrap_or(Price::ZERO),
-            ts_venue_ms: p.update_time.unwrap_or(0),
-        };
+        let snap = PositionSnapshot::from_risk(p);
         if let Ok(ev) = positions.apply_snapshot(&snap) {
             st.positions.push(ev);
         }
@@ -617,14 +611,7 @@ fn book_recovered(
         return;
     };
     tracker.mark_fill_seen(f.instrument.symbol, f.trade_id, f.side);
-    let _ = p.append(&Record::Fill {
-        client_id: f.client_id,
-        symbol: f.instrument.symbol,
-        trade_id: f.trade_id,
-        qty: f.quantity,
-        price: f.price,
-        time_ms: f.ts_venue_ms,
-    });
+    let _ = p.append(&Record::fill(&f));
     st.recovered_fills += 1;
     st.events.push(OrderEvent {
         client_id: f.client_id,

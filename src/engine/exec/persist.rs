@@ -119,15 +119,7 @@ impl Persist {
             OrderEventKind::Filled(f) | OrderEventKind::ExternalFill(f)
                 if journalable(&f.client_id) =>
             {
-                let r = Record::Fill {
-                    client_id: f.client_id,
-                    symbol: f.instrument.symbol,
-                    trade_id: f.trade_id,
-                    qty: f.quantity,
-                    price: f.price,
-                    time_ms: f.ts_venue_ms,
-                };
-                put(&mut self.journal, r, &mut self.failures);
+                put(&mut self.journal, Record::fill(f), &mut self.failures);
             }
             _ => {}
         }

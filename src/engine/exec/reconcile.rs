@@ -1570,13 +1570,7 @@ impl Exec {
             if self.instruments.by_symbol(r.symbol.as_str()).is_none() {
                 continue;
             }
-            let snap = PositionSnapshot {
-                symbol: r.symbol,
-                position_side: r.position_side.unwrap_or(PositionSide::Both),
-                amount: r.position_amt.unwrap_or(Quantity::ZERO).value(),
-                entry_price: r.entry_price.unwrap_or(Price::ZERO),
-                ts_venue_ms: r.update_time.unwrap_or(0),
-            };
+            let snap = PositionSnapshot::from_risk(r);
             listed.push((snap.symbol, snap.position_side));
             if self.position_differs(&snap) && self.correct_position(&snap) {
                 fixed += 1;

@@ -127,6 +127,21 @@ pub enum Record {
     },
 }
 
+impl Record {
+    /// The record of a fill as the engine books it: live, recovered at
+    /// start-up or by a reconciliation pass, all journal it alike.
+    pub fn fill(f: &crate::model::Fill) -> Record {
+        Record::Fill {
+            client_id: f.client_id,
+            symbol: f.instrument.symbol,
+            trade_id: f.trade_id,
+            qty: f.quantity,
+            price: f.price,
+            time_ms: f.ts_venue_ms,
+        }
+    }
+}
+
 /// Why a payload (with a valid checksum) could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {

@@ -325,7 +325,7 @@ fn rest_reply_faults_hide_an_executed_order() {
 
 /// A signed WS-API request with a numeric id.
 fn ws_api_place(id: u64, client_id: &str) -> String {
-    let mut all: Vec<(String, String)> = [
+    let params: Vec<(&str, String)> = [
         ("symbol", "BTCUSDT"),
         ("side", "BUY"),
         ("type", "LIMIT"),
@@ -333,24 +333,11 @@ fn ws_api_place(id: u64, client_id: &str) -> String {
         ("quantity", "0.01"),
         ("price", "10000"),
         ("newClientOrderId", client_id),
-        ("apiKey", KEY),
     ]
     .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .map(|(k, v)| (*k, v.to_string()))
     .collect();
-    all.push(("timestamp".into(), now_ms().to_string()));
-    all.sort();
-    let payload = all
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let sig = sign(SECRET, &payload);
-    let mut obj = String::new();
-    for (k, v) in &all {
-        obj.push_str(&format!("\"{k}\":\"{v}\","));
-    }
-    format!(r#"{{"id":{id},"method":"order.place","params":{{{obj}"signature":"{sig}"}}}}"#)
+    ws_api_signed(&id.to_string(), "order.place", &params)
 }
 
 #[test]

@@ -377,28 +377,7 @@ fn inbound_message_cap_disconnects() {
 }
 
 fn ws_api_signed(params: &[(&str, String)], id: &str, method: &str) -> String {
-    let mut all: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    all.push(("apiKey".into(), KEY.into()));
-    all.push(("timestamp".into(), now_ms().to_string()));
-    all.sort();
-    let payload = all
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let sig = sign(SECRET, &payload);
-    let mut obj = String::new();
-    for (k, v) in &all {
-        if k == "timestamp" {
-            obj.push_str(&format!("\"{k}\":{v},"));
-        } else {
-            obj.push_str(&format!("\"{k}\":\"{v}\","));
-        }
-    }
-    format!(r#"{{"id":"{id}","method":"{method}","params":{{{obj}"signature":"{sig}"}}}}"#)
+    common::ws_api_signed(&format!("\"{id}\""), method, params)
 }
 
 #[test]

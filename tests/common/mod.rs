@@ -249,3 +249,31 @@ pub fn ws_send(ws: &mut Ws, text: &str) {
     ws.send(tungstenite::Message::Text(text.to_string().into()))
         .unwrap();
 }
+
+/// A signed WebSocket-API request: `params` plus `apiKey` and a numeric
+/// `timestamp`, signed over the sorted `k=v` pairs as the venue checks it.
+/// `id_json` is the id as JSON (`"abc"` quoted, or a bare number).
+pub fn ws_api_signed(id_json: &str, method: &str, params: &[(&str, String)]) -> String {
+    let mut all: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    all.push(("apiKey".into(), KEY.into()));
+    all.push(("timestamp".into(), now_ms().to_string()));
+    all.sort();
+    let payload = all
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let sig = sign(SECRET, &payload);
+    let mut obj = String::new();
+    for (k, v) in &all {
+        if k == "timestamp" {
+            obj.push_str(&format!("\"{k}\":{v},"));
+        } else {
+            obj.push_str(&format!("\"{k}\":\"{v}\","));
+        }
+    }
+    format!(r#"{{"id":{id_json},"method":"{method}","params":{{{obj}"signature":"{sig}"}}}}"#)
+}

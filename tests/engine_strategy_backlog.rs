@@ -4,6 +4,7 @@
 
 use binance_exec::config::{ThreadSettings, WaitStrategy};
 use binance_exec::engine::client_ids::ClientIdGenerator;
+use binance_exec::engine::doorbell::Doorbell;
 use binance_exec::engine::strategy_thread::{
     FromStrategy, StrategyOutbox, StrategyWiring, ToStrategy, spawn,
 };
@@ -75,9 +76,12 @@ fn a_strategy_stalled_for_two_seconds_still_gets_every_fill_in_order_once() {
     let (ev_tx, ev_rx) = crossbeam_channel::bounded(8);
     let (cmd_tx, cmd_rx) = crossbeam_channel::bounded(16);
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut out = StrategyOutbox::new(ev_tx, 16);
     let wiring = StrategyWiring {
         events: ev_rx,
+        events_bell: out.bell(),
         commands: cmd_tx,
+        commands_bell: Doorbell::new(),
         stop: Arc::new(AtomicBool::new(false)),
         instruments: InstrumentProvider::default(),
         orders: OrderFactory::new(ClientIdGenerator::new("t").expect("ids")),
@@ -99,7 +103,6 @@ fn a_strategy_stalled_for_two_seconds_still_gets_every_fill_in_order_once() {
     .expect("spawn");
     let inst = InstrumentId::perp(Symbol::new("BTCUSDT").expect("symbol"));
     let id = ClientOrderId::new("fills").expect("id");
-    let mut out = StrategyOutbox::new(ev_tx, 16);
 
     // Fills keep coming for ~2.4 s (across the stall), never blocking.
     let start = Instant::now();

@@ -7,7 +7,7 @@
 //!   the strategy sends [`strategy::Command`]s; this layer keeps the books;
 //! - [`strategy`]: the API strategies are written against;
 //! - [`buffers`]: recycled byte buffers;
-//! - [`wait`], [`clock`], [`ratelimit`], [`journal`]: how idle threads wait and
+//! - [`wait`], [`doorbell`], [`clock`], [`ratelimit`], [`journal`]: how idle threads wait and
 //!   where they run, the venue clock estimate, the local rate limiter, and the
 //!   crash-safe order journal;
 //! - [`net_thread`]: the one thread that owns every socket.
@@ -15,6 +15,7 @@ pub mod bad_input;
 pub mod buffers;
 pub mod client_ids;
 pub mod clock;
+pub mod doorbell;
 pub mod exec;
 pub mod hash;
 pub mod journal;

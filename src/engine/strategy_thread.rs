@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::clock::mono_ns;
+use super::doorbell::Doorbell;
 use super::positions::Position;
 use super::strategy::{BookTicker, Command, CommandError, Context, OrderFactory, Strategy, Trade};
 use super::wait::{Recv, Waiter};
@@ -124,8 +125,14 @@ pub enum FromStrategy {
 pub struct StrategyWiring {
     /// Events in.
     pub events: Receiver<ToStrategy>,
+    /// Rung by the execution thread after each event it sends (its
+    /// [`StrategyOutbox::bell`]); an idle strategy thread parks on it.
+    pub events_bell: Doorbell,
     /// Commands out.
     pub commands: Sender<FromStrategy>,
+    /// Wakes the execution thread after each command (its
+    /// [`crate::engine::net_thread::NetHandle::events_bell`]).
+    pub commands_bell: Doorbell,
     /// Set by `request_stop` (and by the operator): the execution thread
     /// watches it and starts the shutdown.
     pub stop: Arc<AtomicBool>,
@@ -147,6 +154,7 @@ pub struct StrategyWiring {
 /// The [`Context`] the strategy sees.
 pub struct ChannelContext {
     commands: Sender<FromStrategy>,
+    commands_bell: Doorbell,
     stop: Arc<AtomicBool>,
     instruments: InstrumentProvider,
     orders: OrderFactory,
@@ -160,7 +168,10 @@ impl ChannelContext {
             .commands
             .try_send(FromStrategy::Command(cmd, mono_ns()))
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.commands_bell.ring();
+                Ok(())
+            }
             Err(TrySendError::Full(_)) => Err(CommandError::QueueFull),
             Err(TrySendError::Disconnected(_)) => Err(CommandError::Disconnected),
         }
@@ -272,6 +283,7 @@ impl Context for ChannelContext {
 /// (`gone` set).
 fn next_message(
     rx: &Receiver<ToStrategy>,
+    bell: &Doorbell,
     waiter: &mut Waiter,
     timeout: Duration,
     gone: &mut bool,
@@ -279,7 +291,7 @@ fn next_message(
     let deadline = mono_ns().saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
     loop {
         let left = Duration::from_nanos(deadline.saturating_sub(mono_ns()));
-        match waiter.recv_for(rx, left) {
+        match waiter.recv_bell(rx, bell, left) {
             Recv::Msg(m) => return Some(m),
             Recv::Disconnected => {
                 *gone = true;
@@ -302,6 +314,7 @@ fn next_message(
 #[derive(Debug)]
 pub struct StrategyOutbox {
     tx: Sender<ToStrategy>,
+    bell: Doorbell,
     frame_in_ns: u64,
     backlog: VecDeque<ToStrategy>,
     high_water: usize,
@@ -314,6 +327,7 @@ impl StrategyOutbox {
     pub fn new(tx: Sender<ToStrategy>, capacity: usize) -> Self {
         StrategyOutbox {
             tx,
+            bell: Doorbell::new(),
             frame_in_ns: 0,
             backlog: VecDeque::with_capacity(capacity),
             high_water: 0,
@@ -336,7 +350,10 @@ impl StrategyOutbox {
         }
         if self.backlog.is_empty() {
             match self.tx.try_send(m) {
-                Ok(()) => return,
+                Ok(()) => {
+                    self.bell.ring();
+                    return;
+                }
                 Err(TrySendError::Full(m)) => self.backlog.push_back(m),
                 Err(TrySendError::Disconnected(_)) => {
                     self.gone = true;
@@ -347,6 +364,12 @@ impl StrategyOutbox {
             self.backlog.push_back(m);
         }
         self.high_water = self.high_water.max(self.backlog.len());
+    }
+
+    /// The bell this outbox rings after every event it hands over: the
+    /// strategy thread parks on it ([`StrategyWiring::events_bell`]).
+    pub fn bell(&self) -> Doorbell {
+        self.bell.clone()
     }
 
     /// Notes that the execution thread just took a venue frame from the
@@ -363,7 +386,10 @@ impl StrategyOutbox {
         let mut moved = 0;
         while let Some(m) = self.backlog.pop_front() {
             match self.tx.try_send(m) {
-                Ok(()) => moved += 1,
+                Ok(()) => {
+                    self.bell.ring();
+                    moved += 1;
+                }
                 Err(TrySendError::Full(m)) => {
                     self.backlog.push_front(m);
                     break;
@@ -384,7 +410,7 @@ impl StrategyOutbox {
         while let Some(m) = self.backlog.pop_front() {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.tx.send_timeout(m, left) {
-                Ok(()) => {}
+                Ok(()) => self.bell.ring(),
                 Err(crossbeam_channel::SendTimeoutError::Timeout(m)) => {
                     self.backlog.push_front(m);
                     return false;
@@ -447,6 +473,7 @@ pub fn spawn<S: Strategy + Send + 'static>(
             let _ = pin_current(w.thread.core);
             let mut ctx = ChannelContext {
                 commands: w.commands,
+                commands_bell: w.commands_bell,
                 stop: w.stop,
                 instruments: w.instruments,
                 orders: w.orders,
@@ -460,7 +487,7 @@ pub fn spawn<S: Strategy + Send + 'static>(
             run(
                 &mut strategy,
                 &mut ctx,
-                &w.events,
+                (&w.events, &w.events_bell),
                 w.timer_interval,
                 &w.thread,
                 &mut lat,
@@ -472,13 +499,14 @@ pub fn spawn<S: Strategy + Send + 'static>(
             let _ = ctx
                 .commands
                 .send_timeout(FromStrategy::Stopped(lat), Duration::from_secs(5));
+            ctx.commands_bell.ring();
         })
 }
 
 fn run<S: Strategy>(
     strategy: &mut S,
     ctx: &mut ChannelContext,
-    rx: &Receiver<ToStrategy>,
+    (rx, bell): (&Receiver<ToStrategy>, &Doorbell),
     timer: Option<Duration>,
     thread: &ThreadSettings,
     lat: &mut LatencyRecorder,
@@ -505,7 +533,7 @@ fn run<S: Strategy>(
             next_timer = now.saturating_add(period_ns);
         }
         let wait_for = Duration::from_nanos(next_timer.saturating_sub(mono_ns()));
-        let msg = next_message(rx, &mut waiter, wait_for, &mut gone);
+        let msg = next_message(rx, bell, &mut waiter, wait_for, &mut gone);
         if gone {
             return;
         }
@@ -602,9 +630,12 @@ mod tests {
         let (ev_tx, ev_rx) = crossbeam_channel::bounded(16);
         let (cmd_tx, cmd_rx) = crossbeam_channel::bounded(16);
         let stop = Arc::new(AtomicBool::new(false));
+        let bell = Doorbell::new();
         let w = StrategyWiring {
             events: ev_rx,
+            events_bell: bell.clone(),
             commands: cmd_tx,
+            commands_bell: Doorbell::new(),
             stop: Arc::clone(&stop),
             instruments: InstrumentProvider::default(),
             orders: OrderFactory::new(ClientIdGenerator::new("t").unwrap()),
@@ -631,6 +662,7 @@ mod tests {
             ts_recv_ns: t0,
         };
         ev_tx.send(ToStrategy::Book(book)).unwrap();
+        bell.ring();
         let (cmd, t_call) = match cmd_rx.recv_timeout(Duration::from_secs(5)).unwrap() {
             FromStrategy::Command(c, t) => (c, t),
             FromStrategy::Stopped(_) => panic!("stopped early"),
@@ -653,6 +685,7 @@ mod tests {
             ..EventStamps::default()
         };
         ev_tx.send(ToStrategy::Order(ack, st)).unwrap();
+        bell.ring();
         // The strategy asks to stop on the ack.
         for _ in 0..500 {
             if stop.load(Ordering::Acquire) {
@@ -662,6 +695,7 @@ mod tests {
         }
         assert!(stop.load(Ordering::Acquire), "request_stop sets the flag");
         ev_tx.send(ToStrategy::Stop).unwrap();
+        bell.ring();
         let lat = match cmd_rx.recv_timeout(Duration::from_secs(5)).unwrap() {
             FromStrategy::Stopped(l) => l,
             FromStrategy::Command(c, _) => panic!("unexpected {c:?}"),

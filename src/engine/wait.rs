@@ -33,6 +33,7 @@
 //! the default and CI settings use `Park` or a bounded `SpinPark`: an idle
 //! engine sleeps, and the thread with work gets a core.
 
+use super::doorbell::Doorbell;
 use crate::config::{ThreadSettings, WaitStrategy};
 use crate::latency::clock::now_ns;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
@@ -257,6 +258,46 @@ impl Waiter {
                         }
                         Err(RecvTimeoutError::Timeout) => Recv::Empty,
                         Err(RecvTimeoutError::Disconnected) => Recv::Disconnected,
+                    };
+                }
+            }
+        }
+        Recv::Empty
+    }
+}
+
+impl Waiter {
+    /// [`Waiter::recv_for`], but a park sleeps on `bell` (rung by the
+    /// channel's producer) instead of in crossbeam's blocking receive, whose
+    /// spin-and-yield prelude and mutex-guarded waiter list cost more than
+    /// the park itself (see [`crate::engine::doorbell`]).
+    pub fn recv_bell<T>(
+        &mut self,
+        rx: &Receiver<T>,
+        bell: &Doorbell,
+        timeout: Duration,
+    ) -> Recv<T> {
+        for _ in 0..self.poll_batch {
+            match rx.try_recv() {
+                Ok(m) => {
+                    self.work_done();
+                    return Recv::Msg(m);
+                }
+                Err(TryRecvError::Disconnected) => return Recv::Disconnected,
+                Err(TryRecvError::Empty) => {}
+            }
+            match self.idle_action() {
+                Idle::Spin => std::hint::spin_loop(),
+                Idle::Yield => std::thread::yield_now(),
+                Idle::Park => {
+                    bell.sleep(timeout, || !rx.is_empty());
+                    return match rx.try_recv() {
+                        Ok(m) => {
+                            self.work_done();
+                            Recv::Msg(m)
+                        }
+                        Err(TryRecvError::Empty) => Recv::Empty,
+                        Err(TryRecvError::Disconnected) => Recv::Disconnected,
                     };
                 }
             }

@@ -243,7 +243,9 @@ pub(crate) fn start<S: Strategy + Send + 'static>(
         strategy,
         StrategyWiring {
             events: to_s_rx,
+            events_bell: exec.to_strategy.bell(),
             commands: from_s_tx,
+            commands_bell: exec.net.events_bell.clone(),
             stop: Arc::clone(&stop),
             instruments,
             orders: OrderFactory::new(ids),

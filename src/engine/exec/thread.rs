@@ -302,8 +302,8 @@ impl Exec {
     }
 
     /// Handles whatever is ready; when idle, waits the configured way
-    /// (`threads.execution.wait`): park blocks on both channels for up to
-    /// `wait` (a sender wakes it at once), spin/yield poll again at once,
+    /// (`threads.execution.wait`): park sleeps on the doorbell both inputs
+    /// ring for up to `wait` (a sender wakes it at once), spin/yield poll again at once,
     /// spin_park stays hot for its window after the last work, then parks.
     fn pump(&mut self, wait: Duration) {
         let mut worked = self.to_strategy.backlog() > 0 && self.to_strategy.flush() > 0;
@@ -331,17 +331,12 @@ impl Exec {
                 } else {
                     wait
                 };
-                crossbeam_channel::select! {
-                    recv(self.from_strategy) -> m => {
-                        self.waiter.work_done();
-                        if let Ok(FromStrategy::Command(c, t)) = m { self.on_command(c, t); }
-                    }
-                    recv(self.net.events) -> ev => {
-                        self.waiter.work_done();
-                        if let Ok(ev) = ev { self.on_net(ev); }
-                    }
-                    default(wait) => {}
-                }
+                // One bell for both inputs: the network thread and the
+                // strategy ring it after each send (see engine::doorbell).
+                let (net, cmds) = (&self.net.events, &self.from_strategy);
+                self.net
+                    .events_bell
+                    .sleep(wait, || !net.is_empty() || !cmds.is_empty());
             }
         }
     }

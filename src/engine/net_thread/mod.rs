@@ -72,6 +72,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::engine::buffers::{Buf, BufPool};
+use crate::engine::doorbell::Doorbell;
 use crate::net::http::{HttpError, Method, RateLimits};
 use crate::net::poller::{NetWaker, Poller};
 use crate::net::tls::TlsError;
@@ -314,6 +315,10 @@ pub struct NetHandle {
     pub commands: Sender<NetCommand>,
     /// Events out.
     pub events: Receiver<NetEvent>,
+    /// Rung after every event the thread hands over: the consumer of
+    /// `events` may park on it ([`Doorbell::sleep`]) instead of blocking in
+    /// the channel.
+    pub events_bell: Doorbell,
     /// The shared buffer pool.
     pub bufs: BufPool,
     /// Interrupts the thread's poll.
@@ -380,7 +385,15 @@ pub fn spawn(settings: NetSettings) -> Result<NetHandle, NetError> {
     let (cmd_tx, cmd_rx) = crossbeam_channel::bounded(settings.command_capacity.max(1));
     let (ev_tx, ev_rx) = crossbeam_channel::bounded(settings.event_capacity.max(1));
     let core = settings.thread.core;
-    let net = run::NetThread::new(settings, poller, cmd_rx, ev_tx, bufs.clone())?;
+    let events_bell = Doorbell::new();
+    let net = run::NetThread::new(
+        settings,
+        poller,
+        cmd_rx,
+        ev_tx,
+        events_bell.clone(),
+        bufs.clone(),
+    )?;
     let (ready_tx, ready_rx) = crossbeam_channel::bounded::<Result<(), NetError>>(1);
     let join = std::thread::Builder::new()
         .name("binance-exec-net".into())
@@ -399,6 +412,7 @@ pub fn spawn(settings: NetSettings) -> Result<NetHandle, NetError> {
         Ok(Ok(())) => Ok(NetHandle {
             commands: cmd_tx,
             events: ev_rx,
+            events_bell,
             bufs,
             waker,
             join,

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::config::SplitMix64;
 use crate::engine::buffers::{Buf, BufPool, instant_at, mono_ns};
+use crate::engine::doorbell::Doorbell;
 use crate::engine::wait::{Idle, Waiter};
 use crate::net::http::{
     Completion, HttpPool, HttpPoolConfig, Method, Outcome, Request, RequestId, SubmitError,
@@ -31,6 +32,8 @@ use crate::net::tls::client_config;
 /// Only grows while the execution thread is stalled.
 pub(super) struct Outbox {
     tx: Sender<NetEvent>,
+    /// Wakes the execution thread when it parks between events.
+    bell: Doorbell,
     overflow: VecDeque<NetEvent>,
     gone: bool,
 }
@@ -45,7 +48,7 @@ impl Outbox {
             return;
         }
         match self.tx.try_send(ev) {
-            Ok(()) => {}
+            Ok(()) => self.bell.ring(),
             Err(TrySendError::Full(ev)) => self.overflow.push_back(ev),
             Err(TrySendError::Disconnected(_)) => self.gone = true,
         }
@@ -54,7 +57,7 @@ impl Outbox {
     fn flush(&mut self) {
         while let Some(ev) = self.overflow.pop_front() {
             match self.tx.try_send(ev) {
-                Ok(()) => {}
+                Ok(()) => self.bell.ring(),
                 Err(TrySendError::Full(ev)) => {
                     self.overflow.push_front(ev);
                     return;
@@ -79,6 +82,7 @@ impl Outbox {
                 self.overflow.clear();
                 return;
             }
+            self.bell.ring();
         }
     }
 }
@@ -140,6 +144,7 @@ impl NetThread {
         mut poller: Poller,
         commands: Receiver<NetCommand>,
         events: Sender<NetEvent>,
+        bell: Doorbell,
         bufs: BufPool,
     ) -> Result<NetThread, NetError> {
         let any_tls = settings.http.is_tls()
@@ -167,6 +172,7 @@ impl NetThread {
             queue: VecDeque::with_capacity(settings.max_queued_requests),
             out: Outbox {
                 tx: events,
+                bell,
                 overflow: VecDeque::new(),
                 gone: false,
             },

@@ -15,6 +15,7 @@
 pub mod alloc;
 pub mod floor;
 pub mod flow;
+pub mod handoff;
 pub mod report;
 pub mod rss;
 pub mod run;

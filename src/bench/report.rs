@@ -290,6 +290,11 @@ pub struct ExactFill {
     /// The same fills split into hops (see [`super::flow::FILL_STAGES`]);
     /// empty when the stamps of a stage were missing.
     pub stages: Vec<Series>,
+    /// The machine's bare thread-to-thread hop with the same wait strategy,
+    /// measured in the same run on an idle engine ([`super::handoff`]): what
+    /// each of the engine's two hand-offs costs at the least, so the hops
+    /// above can be read as wake-up cost versus queueing behind other work.
+    pub handoff: Option<Series>,
     /// The p99 target.
     pub target_ns: u64,
     /// `PASS`/`FAIL` of p99 against the target (`no data` without samples).
@@ -520,6 +525,11 @@ impl BenchReport {
                         .filter(|(_, h)| !h.is_empty())
                         .map(|(n, h)| Series::of(n, h))
                         .collect(),
+                    handoff: out
+                        .handoff
+                        .as_ref()
+                        .filter(|h| !h.is_empty())
+                        .map(|h| Series::of("handoff_floor", h)),
                     target_ns: FILL_TARGET_NS,
                 }
             });
@@ -879,6 +889,14 @@ impl BenchReport {
                 );
                 for st in &fe.stages {
                     line(o, &format!("  └ {}", st.name), st, "");
+                }
+                if let Some(h) = &fe.handoff {
+                    line(
+                        o,
+                        "thread hand-off floor",
+                        h,
+                        "one bare hop, same wait, idle engine",
+                    );
                 }
             }
             let _ = writeln!(

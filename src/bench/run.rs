@@ -63,6 +63,9 @@ pub struct BenchSettings {
     /// Wait strategy of the network, execution and strategy threads
     /// (`None` keeps the config's).
     pub waits: [Option<WaitStrategy>; 3],
+    /// `spin_us` of every thread (`spin_park`'s hot window; `None` keeps
+    /// the config's).
+    pub spin_us: Option<u32>,
     /// Cores of the network, execution and strategy threads.
     pub cores: Option<[usize; 3]>,
     /// TLS to the in-process simulator.
@@ -102,6 +105,7 @@ impl Default for BenchSettings {
             rate_per_sec: 0,
             entry: Entry::Rest,
             waits: [None; 3],
+            spin_us: None,
             cores: None,
             tls: false,
             venue: Venue::InProcess,
@@ -158,6 +162,9 @@ pub struct BenchOutcome {
     pub floor: Option<FloorRun>,
     /// Per-block floors (bare and loaded), for the per-block ratios.
     pub floors: Option<BlockFloors>,
+    /// One thread-to-thread hop with the execution thread's wait strategy,
+    /// measured right after the engine stopped ([`super::handoff`]).
+    pub handoff: Option<Histogram<u64>>,
     /// First error, if the run did not complete (numbers so far are kept).
     pub error: Option<BenchError>,
 }
@@ -214,6 +221,9 @@ fn target(s: &BenchSettings) -> Result<Target, BenchError> {
             settings.server.limits.orders_per_minute = u32::MAX / 2;
             settings.server.tls = s.tls;
             settings.server.event_first = s.event_first;
+            // The venue shares the cores with the engine it measures: same
+            // scheduler slice, so neither preempts the other mid-message.
+            settings.server.short_slice = true;
             // Accounts 1 and 2 trade for the bare and the loaded floor.
             while settings.venue.accounts.len() < 3 {
                 let n = settings.venue.accounts.len();
@@ -334,6 +344,9 @@ fn apply_options(config: &mut Config, s: &BenchSettings) -> Result<(), BenchErro
         if let Some(w) = s.waits.get(i).copied().flatten() {
             t.wait = w;
         }
+        if s.spin_us.is_some() {
+            t.spin_us = s.spin_us;
+        }
         if let Some(c) = s.cores.and_then(|c| c.get(i).copied()) {
             if c >= cores {
                 return Err(BenchError::Usage(format!(
@@ -403,6 +416,7 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
             flow: Arc::clone(&stats),
             floor: None,
             floors: None,
+            handoff: None,
             error: None,
         };
         let opts = EngineOptions {
@@ -450,6 +464,10 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
         }
         out.floor = Some(pooled_floor(&floors.bare));
         out.floors = Some(floors);
+        out.handoff = Some(super::handoff::measure(
+            config.threads.execution.wait,
+            HANDOFF_HOPS,
+        ));
         Ok(out)
     })();
     if let Some(sim) = sim {
@@ -457,6 +475,9 @@ pub fn run(s: &BenchSettings) -> Result<BenchOutcome, BenchError> {
     }
     result
 }
+
+/// Hops in the hand-off floor (about a second with parking threads).
+const HANDOFF_HOPS: u64 = 4_000;
 
 /// Folds the bare floor blocks into the `floor` row's recorder.
 fn pooled_floor(blocks: &[Histogram<u64>]) -> FloorRun {

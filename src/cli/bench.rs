@@ -81,6 +81,10 @@ pub struct Args {
     /// Wait strategy of the strategy thread (overrides --wait).
     #[arg(long, value_enum)]
     pub strategy_wait: Option<WaitArg>,
+    /// How long a `spin_park` thread stays hot after its last work, in µs
+    /// (every thread; the default is 200).
+    #[arg(long, value_name = "US")]
+    pub spin_us: Option<u32>,
     /// Cores to pin the network, execution and strategy threads to.
     #[arg(long, value_name = "N,N,N", value_delimiter = ',', num_args = 3)]
     pub cores: Option<Vec<usize>>,
@@ -170,6 +174,7 @@ pub fn settings(args: &Args) -> Result<BenchSettings, String> {
             pick(args.exec_wait),
             pick(args.strategy_wait),
         ],
+        spin_us: args.spin_us,
         cores,
         tls: args.tls,
         venue,

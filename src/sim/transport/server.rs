@@ -664,6 +664,9 @@ fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
         let spawned = std::thread::Builder::new()
             .name(format!("sim-conn-{id}"))
             .spawn(move || {
+                if sh.settings.short_slice {
+                    crate::engine::wait::request_short_slice();
+                }
                 let sh2 = sh.clone();
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     serve_connection(&sh2, tcp, peer, id)
@@ -681,6 +684,9 @@ fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
 }
 
 fn tick_loop(shared: Arc<Shared>, stop: crossbeam_channel::Receiver<()>) {
+    if shared.settings.short_slice {
+        crate::engine::wait::request_short_slice();
+    }
     let period = Duration::from_millis(shared.settings.tick_ms.max(1));
     loop {
         match stop.recv_timeout(period) {

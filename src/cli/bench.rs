@@ -86,7 +86,7 @@ pub struct Args {
     #[arg(long, value_name = "US")]
     pub spin_us: Option<u32>,
     /// Cores to pin the network, execution and strategy threads to.
-    #[arg(long, value_name = "N,N,N", value_delimiter = ',', num_args = 3)]
+    #[arg(long, value_name = "N,N,N", value_delimiter = ',')]
     pub cores: Option<Vec<usize>>,
     /// TLS between client and the in-process simulator.
     #[arg(long)]
@@ -223,4 +223,31 @@ pub fn run(args: Args) -> i32 {
         print!("{}", report.to_text());
     }
     if report.ok { 0 } else { EXIT_FAILED }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(argv: &[&str]) -> Result<BenchSettings, String> {
+        let w = Wrap::try_parse_from(std::iter::once("bench").chain(argv.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        settings(&w.args)
+    }
+
+    #[test]
+    fn cores_take_the_comma_form_the_help_shows() {
+        let s = parse(&["--cores", "0,1,1", "--spin-us", "20"]).expect("parses");
+        assert_eq!(s.cores, Some([0, 1, 1]));
+        assert_eq!(s.spin_us, Some(20));
+        let e = parse(&["--cores", "0,1"]).expect_err("two cores");
+        assert!(e.contains("three cores"), "{e}");
+    }
 }

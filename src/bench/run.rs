@@ -567,6 +567,9 @@ impl Interleave<'_> {
             if k == blocks {
                 break;
             }
+            if let Some(l) = &mut load {
+                l.rest_streams();
+            }
             self.stats.block_allowed.store(k + 1, Ordering::Release);
             if !self.wait_for(|s| s.blocks_done.load(Ordering::Acquire) > k) {
                 return Ok(());

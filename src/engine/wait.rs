@@ -10,7 +10,9 @@
 //!   between polls (`sched_yield`); it never sleeps, so it also burns a core
 //!   when nothing else wants it.
 //! - `Park` sleeps until woken (or a bounded timeout), using no CPU. Every
-//!   hop into a parked thread costs a futex/eventfd wake-up: 20–30 µs on a VM.
+//!   hop into a parked thread costs a futex/eventfd wake-up: ~3 µs on an idle
+//!   2-core VM (`bench`'s hand-off floor), but the woken thread then needs a
+//!   free core, and during a fill's burst it queues 10–40 µs for one.
 //! - `SpinPark` stays hot for a window (`spin_us`, default
 //!   [`DEFAULT_SPIN_WINDOW`]) after its last piece of work, then parks. A
 //!   thread that just handed an order on expects the answer within about
@@ -49,8 +51,8 @@ pub const DEFAULT_PARK_TIMEOUT: Duration = Duration::from_micros(500);
 /// before it parks (`spin_us` in the config overrides it). Sized to the venue
 /// round trip seen from inside the engine on loopback (~50–150 µs): a thread
 /// that just handed work on expects the answer within that window, and
-/// catching it hot saves a futex sleep plus a wake-up IPI (20–30 µs each on a
-/// VM) per thread hop.
+/// catching it hot saves a futex sleep, a wake-up and the wait for a core
+/// per thread hop.
 pub const DEFAULT_SPIN_WINDOW: Duration = Duration::from_micros(200);
 
 /// Empty polls `SpinPark` spins through before parking when it is counted in

@@ -240,35 +240,9 @@ impl Waiter {
     /// [`Waiter::recv`] with a park of at most `timeout` (e.g. until the
     /// next timer is due).
     pub fn recv_for<T>(&mut self, rx: &Receiver<T>, timeout: Duration) -> Recv<T> {
-        for _ in 0..self.poll_batch {
-            match rx.try_recv() {
-                Ok(m) => {
-                    self.work_done();
-                    return Recv::Msg(m);
-                }
-                Err(TryRecvError::Disconnected) => return Recv::Disconnected,
-                Err(TryRecvError::Empty) => {}
-            }
-            match self.idle_action() {
-                Idle::Spin => std::hint::spin_loop(),
-                Idle::Yield => std::thread::yield_now(),
-                Idle::Park => {
-                    return match rx.recv_timeout(timeout) {
-                        Ok(m) => {
-                            self.work_done();
-                            Recv::Msg(m)
-                        }
-                        Err(RecvTimeoutError::Timeout) => Recv::Empty,
-                        Err(RecvTimeoutError::Disconnected) => Recv::Disconnected,
-                    };
-                }
-            }
-        }
-        Recv::Empty
+        self.recv_with(rx, |rx| rx.recv_timeout(timeout))
     }
-}
 
-impl Waiter {
     /// [`Waiter::recv_for`], but a park sleeps on `bell` (rung by the
     /// channel's producer) instead of in crossbeam's blocking receive, whose
     /// spin-and-yield prelude and mutex-guarded waiter list cost more than
@@ -278,6 +252,22 @@ impl Waiter {
         rx: &Receiver<T>,
         bell: &Doorbell,
         timeout: Duration,
+    ) -> Recv<T> {
+        self.recv_with(rx, |rx| {
+            bell.sleep(timeout, || !rx.is_empty());
+            rx.try_recv().map_err(|e| match e {
+                TryRecvError::Empty => RecvTimeoutError::Timeout,
+                TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+            })
+        })
+    }
+
+    /// The poll loop of [`Waiter::recv_for`] and [`Waiter::recv_bell`];
+    /// `park` is how the thread blocks once its strategy says so.
+    fn recv_with<T>(
+        &mut self,
+        rx: &Receiver<T>,
+        mut park: impl FnMut(&Receiver<T>) -> Result<T, RecvTimeoutError>,
     ) -> Recv<T> {
         for _ in 0..self.poll_batch {
             match rx.try_recv() {
@@ -292,14 +282,13 @@ impl Waiter {
                 Idle::Spin => std::hint::spin_loop(),
                 Idle::Yield => std::thread::yield_now(),
                 Idle::Park => {
-                    bell.sleep(timeout, || !rx.is_empty());
-                    return match rx.try_recv() {
+                    return match park(rx) {
                         Ok(m) => {
                             self.work_done();
                             Recv::Msg(m)
                         }
-                        Err(TryRecvError::Empty) => Recv::Empty,
-                        Err(TryRecvError::Disconnected) => Recv::Disconnected,
+                        Err(RecvTimeoutError::Timeout) => Recv::Empty,
+                        Err(RecvTimeoutError::Disconnected) => Recv::Disconnected,
                     };
                 }
             }

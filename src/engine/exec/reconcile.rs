@@ -454,12 +454,6 @@ impl Reconciler {
     pub fn buffering(&self) -> bool {
         self.buffering
     }
-
-    /// True while the user stream is down: fills may be happening unheard,
-    /// and the reconnect's pass will recover them.
-    pub fn user_down(&self) -> bool {
-        self.user_down_since_ns != 0
-    }
 }
 
 fn pending(

@@ -1519,19 +1519,14 @@ impl Exec {
 
     /// A reconciliation running when the engine stops holds user-stream
     /// frames back and may be classifying venue-generated fills (ADL,
-    /// liquidation); a user stream that is down has a pass coming. Whatever
-    /// they learn after `Stop` is booked but reaches no strategy, so the
-    /// reconnect and the pass get a bounded time first, and what the pass
+    /// liquidation). Whatever it learns after `Stop` is booked but reaches
+    /// no strategy, so it gets a bounded time to finish first, and what it
     /// still holds after that is applied now. Found by the CI soak: an ADL
     /// fill held by a pass that a user-stream reconnect had started arrived
     /// just after `Stop` and never reached the strategy.
     fn finish_recon_before_stop(&mut self, next_keepalive: &mut u64) {
-        let busy = |x: &Self| {
-            x.recon.active()
-                || x.recon.user_down()
-                || x.recon.buffering()
-                || !x.recon.venue_fills.is_idle()
-        };
+        let busy =
+            |x: &Self| x.recon.active() || x.recon.buffering() || !x.recon.venue_fills.is_idle();
         let until = mono_ns() + RECON_BEFORE_STOP.as_nanos() as u64;
         while busy(self) && mono_ns() < until {
             self.keep_key_alive(next_keepalive);

@@ -44,10 +44,6 @@ mod route;
 /// Events the execution thread can hold for a stalled strategy before its
 /// backlog has to allocate.
 const STRATEGY_BACKLOG: usize = 4096;
-/// Longest a reconciliation running at shutdown may take before the
-/// strategy is told to stop ([`Exec::finish_recon_before_stop`]).
-const RECON_BEFORE_STOP: Duration = Duration::from_secs(3);
-
 /// Longest park while events wait for a stalled strategy to make room.
 const BACKLOG_RETRY: Duration = Duration::from_micros(200);
 /// Most finished orders kept for the summary once released from the pool.
@@ -1517,31 +1513,8 @@ impl Exec {
 
     // ---------------------------------------------------------------- shutdown
 
-    /// A reconciliation running when the engine stops holds user-stream
-    /// frames back and may be classifying venue-generated fills (ADL,
-    /// liquidation). Whatever it learns after `Stop` is booked but reaches
-    /// no strategy, so it gets a bounded time to finish first, and what it
-    /// still holds after that is applied now. Found by the CI soak: an ADL
-    /// fill held by a pass that a user-stream reconnect had started arrived
-    /// just after `Stop` and never reached the strategy.
-    fn finish_recon_before_stop(&mut self, next_keepalive: &mut u64) {
-        let busy =
-            |x: &Self| x.recon.active() || x.recon.buffering() || !x.recon.venue_fills.is_idle();
-        let until = mono_ns() + RECON_BEFORE_STOP.as_nanos() as u64;
-        while busy(self) && mono_ns() < until {
-            self.keep_key_alive(next_keepalive);
-            self.fire_due_retries(mono_ns());
-            self.recon_tick(mono_ns());
-            self.pump(Duration::from_millis(5));
-        }
-        if busy(self) {
-            self.recon_conclude_for_exit();
-        }
-    }
-
     fn shutdown(mut self, mut next_keepalive: u64) -> Result<EngineSummary, EngineError> {
         self.note("shutting down".into());
-        self.finish_recon_before_stop(&mut next_keepalive);
         // Stop goes behind every queued event, so the strategy sees them all.
         self.to_strategy.send(ToStrategy::Stop);
         // Keep serving the strategy's on_stop commands until it reports back.

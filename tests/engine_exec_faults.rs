@@ -139,3 +139,84 @@ fn clock_skew_rejection_resyncs_and_retries_signed_again() {
     assert_eq!(c.filled, 1, "{c:?}\n{:#?}", s.events);
     assert_eq!(c.rejected, 0, "{c:?}");
 }
+
+/// Rests one LIMIT far below the market; once it is acknowledged, asks to
+/// cancel it on every timer tick (as a draining strategy does) until the
+/// venue confirms, then stops.
+#[derive(Default)]
+struct CancelInsistently {
+    id: Option<ClientOrderId>,
+    instrument: Option<binance_exec::model::ids::InstrumentId>,
+    accepted: bool,
+    cancel_calls: u32,
+}
+
+impl Strategy for CancelInsistently {
+    fn on_book_ticker<C: Context>(&mut self, ctx: &mut C, t: &BookTicker) {
+        if self.id.is_some() {
+            return;
+        }
+        let q: Quantity = "0.01".parse().unwrap_or(Quantity::ZERO);
+        let px =
+            binance_exec::model::Price::from_raw((t.bid_price.raw() / 2 / 10_000_000) * 10_000_000);
+        if let Ok(o) = ctx.orders().limit(
+            t.instrument,
+            Side::Buy,
+            q,
+            px,
+            binance_exec::model::TimeInForce::Gtc,
+            OrderOptions::default(),
+        ) {
+            self.id = ctx.submit(o).ok();
+            self.instrument = Some(t.instrument);
+        }
+    }
+
+    fn on_timer<C: Context>(&mut self, ctx: &mut C, _timer_id: u64, _now_ns: u64) {
+        if let (true, Some(id), Some(i)) = (self.accepted, self.id, self.instrument)
+            && self.cancel_calls < 200
+        {
+            self.cancel_calls += 1;
+            let _ = ctx.cancel(i, id);
+        }
+    }
+
+    fn on_order_event<C: Context>(&mut self, ctx: &mut C, e: &OrderEvent) {
+        if Some(e.client_id) != self.id {
+            return;
+        }
+        match e.kind {
+            OrderEventKind::Accepted => self.accepted = true,
+            OrderEventKind::Canceled => ctx.request_stop(),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn repeated_cancels_of_a_pending_cancel_are_coalesced() {
+    // Replies and stream events take 400 ms and the strategy asks every 20 ms: one cancel goes
+    // to the venue, the repeats wait for its answer instead of spending
+    // rate limit (and drawing -2011s once the first one has worked).
+    let sim = SimServer::start(&SimSettings::default()).expect("simulator starts");
+    let opts = EngineOptions {
+        timer_interval: Some(Duration::from_millis(20)),
+        ..EngineOptions::default()
+    };
+    let h = Engine::start(config(&sim), CancelInsistently::default(), opts).expect("engine starts");
+    sim.set_faults(&FaultPatch {
+        response_delay_ms: Some(400),
+        stream_delay_ms: Some(400),
+        ..FaultPatch::default()
+    });
+    let s = h.wait(Duration::from_secs(20)).expect("run ends");
+    let c = &s.counters;
+    assert_eq!(c.canceled, 1, "{c:?}\n{:#?}", s.events);
+    assert!(c.cancels_coalesced >= 5, "{c:?}\n{:#?}", s.events);
+    assert!(
+        !s.events.iter().any(|l| l.contains("cancel answered")),
+        "a repeated cancel reached the venue: {:#?}",
+        s.events
+    );
+    assert_eq!(c.rejected, 0, "{c:?}");
+}

@@ -262,7 +262,8 @@ pub(crate) fn render_text(
 fn counters_line(c: &Counters) -> String {
     let mut s = format!(
         "submitted {} acked {} filled {} partial {} canceled {} expired {} rejected {} \
-         skipped(margin) {} unknown-resolved {} retries {} rate-limit-backoffs {} reconnects {}",
+         skipped(margin) {} unknown-resolved {} retries {} rate-limit-backoffs {} reconnects {} \
+         cancels-coalesced {}",
         c.submitted,
         c.acked,
         c.filled,
@@ -274,7 +275,8 @@ fn counters_line(c: &Counters) -> String {
         c.unknown_resolved,
         c.retries,
         c.rate_limit_backoffs,
-        c.reconnects
+        c.reconnects,
+        c.cancels_coalesced
     );
     for (code, n) in &c.rejected_by_code {
         s.push_str(&format!(" [{code}: {n}]"));
@@ -305,6 +307,7 @@ struct CountersJson<'a> {
     retries: u64,
     rate_limit_backoffs: u64,
     reconnects: u64,
+    cancels_coalesced: u64,
 }
 
 #[derive(serde::Serialize)]
@@ -359,6 +362,7 @@ pub(crate) fn render_json(
                 retries: c.retries,
                 rate_limit_backoffs: c.rate_limit_backoffs,
                 reconnects: c.reconnects,
+                cancels_coalesced: c.cancels_coalesced,
             };
             out.push_str(",\"latency\":");
             out.push_str(&s.latency.to_json());

@@ -65,6 +65,10 @@ pub struct Counters {
     pub retries: u64,
     /// Times a rate limit (429 / -1003 / local limiter) made us wait.
     pub rate_limit_backoffs: u64,
+    /// Cancels not sent because one for the same order was still in
+    /// flight or awaiting its fate check: repeating a cancel cannot make the
+    /// venue answer sooner, it only spends rate limit when it is scarcest.
+    pub cancels_coalesced: u64,
     /// Stream reconnects (StreamUp after StreamDown).
     pub reconnects: u64,
     /// Reconciliation passes completed (reconnect, listenKey, silence,
@@ -121,8 +125,12 @@ pub struct EngineSummary {
     /// Counters.
     pub counters: Counters,
     /// Human-readable log of notable events (start-up steps, rejections,
-    /// retries, reconnects, unknown-fate resolutions), oldest first, bounded.
+    /// retries, reconnects, unknown-fate resolutions), oldest first, bounded:
+    /// the run's first lines and its last, with a marker line saying how
+    /// many fell between.
     pub events: Vec<String>,
+    /// Milliseconds since the engine started, one per line of `events`.
+    pub event_ms: Vec<u64>,
 }
 
 /// Why the engine could not start or did not stop cleanly.

@@ -201,9 +201,36 @@ pub fn run_sim(opts: &SoakOptions) -> SoakSummary {
             Some(Err(e)) => sum.errors.push(format!("REST audit: {e}")),
             None => {}
         }
-        let mut events = engine.events.join("\n");
-        events.push('\n');
+        let mut events = String::new();
+        for (i, line) in engine.events.iter().enumerate() {
+            let ms = engine.event_ms.get(i).copied().unwrap_or(0);
+            events.push_str(&format!("{:>6}.{:03} {line}\n", ms / 1000, ms % 1000));
+        }
         write(&opts.out_dir.join("engine-events.log"), &events, &mut sum);
+        // What the strategy was told, one fill per line: the other half of
+        // a "never delivered" or "delivered twice" verdict.
+        let mut fills = String::from(
+            "symbol trade_id venue_order_id client_id side qty price kind recovered\n",
+        );
+        for f in &mix.fills {
+            fills.push_str(&format!(
+                "{} {} {} {} {:?} {} {} {:?} {}\n",
+                f.instrument.symbol,
+                f.trade_id,
+                f.venue_order_id,
+                if f.client_id.as_str().is_empty() {
+                    "-"
+                } else {
+                    f.client_id.as_str()
+                },
+                f.side,
+                f.quantity,
+                f.price,
+                f.kind,
+                f.recovered
+            ));
+        }
+        write(&opts.out_dir.join("strategy-fills.log"), &fills, &mut sum);
     }
     finish_outputs(&opts.out_dir, &secret, &mut sum);
     sum
@@ -351,6 +378,7 @@ pub(crate) fn audit(
     sum.retries = engine.counters.retries;
     sum.rate_limit_backoffs = engine.counters.rate_limit_backoffs;
     sum.reconnects = engine.counters.reconnects;
+    sum.cancels_coalesced = engine.counters.cancels_coalesced;
     sum.bad_frames_logged = engine.counters.bad_input.total();
     sum.latency_text = engine.latency.to_string();
     sum.latency_json = engine.latency.to_json();

@@ -50,6 +50,8 @@ pub struct SoakSummary {
     pub rate_limit_backoffs: u64,
     /// Engine counters: stream reconnects.
     pub reconnects: u64,
+    /// Engine counters: repeated cancels held back while one was pending.
+    pub cancels_coalesced: u64,
     /// Unreadable venue frames/replies the engine logged and skipped.
     pub bad_frames_logged: u64,
     /// The audit (None when it could not run).
@@ -173,8 +175,11 @@ impl SoakSummary {
         }
         row(
             &mut o,
-            "cancels / modifies sent",
-            format!("{} / {}", self.cancels_sent, self.modifies_sent),
+            "cancels / modifies sent (coalesced)",
+            format!(
+                "{} / {} ({})",
+                self.cancels_sent, self.modifies_sent, self.cancels_coalesced
+            ),
         );
         row(
             &mut o,
@@ -347,6 +352,7 @@ impl SoakSummary {
             retries: u64,
             rate_limit_backoffs: u64,
             reconnects: u64,
+            cancels_coalesced: u64,
             bad_frames_logged: u64,
             lost: u64,
             duplicated_fills: u64,
@@ -396,6 +402,7 @@ impl SoakSummary {
             retries: self.retries,
             rate_limit_backoffs: self.rate_limit_backoffs,
             reconnects: self.reconnects,
+            cancels_coalesced: self.cancels_coalesced,
             bad_frames_logged: self.bad_frames_logged,
             lost: c.lost,
             duplicated_fills: c.duplicated_fills,

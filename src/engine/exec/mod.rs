@@ -15,6 +15,7 @@
 
 mod bad_input;
 pub mod claims;
+pub mod event_log;
 pub(crate) mod metrics_feed;
 pub mod persist;
 pub mod reconcile;

@@ -366,6 +366,9 @@ pub struct Reconciler {
     cancel_unknown: Vec<ClientOrderId>,
     /// A listenKey request is in flight (one at a time).
     pub(super) new_key_in_flight: bool,
+    /// The engine is stopping: user events are applied as they come, never
+    /// held for a pass whose end the strategy would not see.
+    pub(super) shutting_down: bool,
     last_user_frame_ns: u64,
     /// When the user socket went down (0 = up), and whether its key was
     /// probed since.
@@ -430,6 +433,7 @@ impl Reconciler {
             user_gap: false,
             cancel_unknown: Vec::new(),
             new_key_in_flight: false,
+            shutting_down: false,
             last_user_frame_ns: now_ns,
             user_down_since_ns: 0,
             key_probed: false,
@@ -716,6 +720,10 @@ impl Exec {
     pub(super) fn recon_hold_user_frame(&mut self, bytes: &[u8], t: u64) -> bool {
         self.recon.last_user_frame_ns = if t != 0 { t } else { mono_ns() };
         if !self.recon.buffering {
+            return false;
+        }
+        if self.recon.shutting_down {
+            self.recon_release_buffer();
             return false;
         }
         if is_listen_key_expired(bytes) {

@@ -49,7 +49,21 @@ const BACKLOG_RETRY: Duration = Duration::from_micros(200);
 /// Most finished orders kept for the summary once released from the pool.
 const MAX_FINISHED: usize = 100_000;
 /// Most lines kept in the human event log.
-const MAX_LOG: usize = 2000;
+const LOG_HEAD: usize = 1000;
+/// Event lines kept from the end of the run.
+const LOG_TAIL: usize = 2000;
+/// A stream kind's bit in `Exec::streams_down`.
+fn stream_bit(k: StreamKind) -> u8 {
+    match k {
+        StreamKind::User => 1,
+        StreamKind::Market => 2,
+        StreamKind::WsApi => 4,
+    }
+}
+
+/// A cancel pending this long with no word on the order is sent again when
+/// the strategy asks: below it, a repeated cancel is coalesced.
+const CANCEL_RESEND_AFTER_NS: u64 = 10_000_000_000;
 /// How long a request may take before its fate is called unknown.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -111,7 +125,10 @@ pub struct Exec {
     pub(crate) max_runtime_ns: Option<u64>,
     pub(crate) hgrm_dir: Option<std::path::PathBuf>,
     pub(crate) counters: Counters,
-    pub(crate) log: Vec<String>,
+    /// Notable events, head and tail kept (see [`EventLog`]).
+    pub(crate) log: super::event_log::EventLog,
+    /// Engine clock at start: event lines are stamped relative to it.
+    log_t0_ns: u64,
     /// Rate limit of bad-input log lines.
     pub(crate) bad_log: crate::engine::bad_input::BadInputLog,
     /// Terminal orders released from the pool, kept for the summary. Its
@@ -129,7 +146,10 @@ pub struct Exec {
     next_tag: u64,
     backoff: Backoff,
     jitter: SplitMix64,
-    stream_was_down: bool,
+    /// One bit per [`StreamKind`] that went down and has not come back:
+    /// per kind, so a market stream coming up never hides a user stream
+    /// still down (nor counts its reconnect).
+    streams_down: u8,
     /// How the loop waits when idle (`threads.execution`).
     waiter: Waiter,
     /// Orders whose fate became unknown and is not settled yet (resolved by
@@ -196,7 +216,8 @@ impl Exec {
             max_runtime_ns: None,
             hgrm_dir: None,
             counters: Counters::default(),
-            log: Vec::with_capacity(256),
+            log: super::event_log::EventLog::new(LOG_HEAD, LOG_TAIL),
+            log_t0_ns: mono_ns(),
             bad_log: Default::default(),
             finished: Vec::with_capacity(MAX_FINISHED),
             release_scratch: Vec::with_capacity(cap),
@@ -207,7 +228,7 @@ impl Exec {
             next_tag: 1,
             backoff,
             jitter: SplitMix64(wall_ns() as u64 ^ 0x9E37),
-            stream_was_down: false,
+            streams_down: 0,
             waiter,
             unknown_ids: Vec::with_capacity(64),
             metrics: None,
@@ -220,9 +241,8 @@ impl Exec {
     }
 
     pub(crate) fn note(&mut self, line: String) {
-        if self.log.len() < MAX_LOG {
-            self.log.push(line);
-        }
+        let ms = mono_ns().saturating_sub(self.log_t0_ns) / 1_000_000;
+        self.log.push(ms, line);
     }
 
     fn to_engine(&self, net_t: u64) -> u64 {
@@ -523,15 +543,26 @@ impl Exec {
         let Some(h) = self.tracker.find(&client_id) else {
             return;
         };
-        let algo = self
-            .tracker
-            .get(h)
-            .map(|o| o.is_conditional() && o.child_venue_order_id.is_none())
-            .unwrap_or(false);
+        let Ok(o) = self.tracker.get(h).copied() else {
+            return;
+        };
+        let now = mono_ns();
+        if o.state == OrderState::PendingCancel
+            && now.saturating_sub(o.ts_last_ns) < CANCEL_RESEND_AFTER_NS
+        {
+            // A cancel is already in flight, waiting out a rate limit, or
+            // awaiting the query that settles a -2011: its answer will come.
+            // Sending it again only spends the rate limit that is holding
+            // that answer back (a strategy re-cancelling every second under
+            // 429s fed a backoff spiral in the fault soak).
+            self.counters.cancels_coalesced += 1;
+            return;
+        }
+        let algo = o.is_conditional() && o.child_venue_order_id.is_none();
         let mut ev_buf = EvBuf::default();
         if self
             .tracker
-            .request_cancel(h, mono_ns(), &mut |h, e| ev_buf.push(h, e))
+            .request_cancel(h, now, &mut |h, e| ev_buf.push(h, e))
             .is_err()
         {
             return;
@@ -807,9 +838,9 @@ impl Exec {
                 if k == StreamKind::WsApi {
                     self.on_ws_link(true);
                 }
-                if self.stream_was_down {
+                if self.streams_down & stream_bit(k) != 0 {
                     self.counters.reconnects += 1;
-                    self.stream_was_down = false;
+                    self.streams_down &= !stream_bit(k);
                     self.note(format!("{k:?} stream back up"));
                 }
                 if k == StreamKind::User {
@@ -824,7 +855,7 @@ impl Exec {
                     if let Some(m) = &mut self.metrics {
                         m.stream_down(k);
                     }
-                    self.stream_was_down = true;
+                    self.streams_down |= stream_bit(k);
                     if k == StreamKind::User {
                         self.recon_on_user_down();
                     }
@@ -1515,6 +1546,15 @@ impl Exec {
 
     fn shutdown(mut self, mut next_keepalive: u64) -> Result<EngineSummary, EngineError> {
         self.note("shutting down".into());
+        // What a running reconciliation learned and the user events it holds
+        // back go to the strategy now, while it still listens: after `Stop`
+        // they would be booked and journaled but never seen (the fault soak
+        // lost an ADL fill that way). No waiting for the pass: it is closed
+        // with what it has, and nothing is held from here on.
+        self.recon.shutting_down = true;
+        if self.recon.active() || self.recon.buffering() {
+            self.recon_conclude_for_exit();
+        }
         // Stop goes behind every queued event, so the strategy sees them all.
         self.to_strategy.send(ToStrategy::Stop);
         // Keep serving the strategy's on_stop commands until it reports back.
@@ -1579,15 +1619,17 @@ impl Exec {
         while !self.pending.is_empty() && mono_ns() < until {
             self.pump(Duration::from_millis(5));
         }
+        let mut journal_lines = Vec::new();
         if let Some(j) = &mut self.journal {
             if let Err(e) = j.sync() {
-                self.log
-                    .push(format!("journal sync at shutdown failed: {e}"));
+                journal_lines.push(format!("journal sync at shutdown failed: {e}"));
             }
             if j.failures() > 0 {
-                self.log
-                    .push(format!("journal: {} write failure(s)", j.failures()));
+                journal_lines.push(format!("journal: {} write failure(s)", j.failures()));
             }
+        }
+        for line in journal_lines {
+            self.note(line);
         }
         let mut latency = LatencyReport::new(Budgets {
             submit_ack_ms: self.config.latency.submit_ack.as_millis() as u64,
@@ -1633,12 +1675,14 @@ impl Exec {
                 ts_venue_ms: p.ts_venue_ms,
             })
             .collect();
+        let t_end_ms = mono_ns().saturating_sub(self.log_t0_ns) / 1_000_000;
         let net = self.net;
         let net_result = net.shutdown();
         let mut log = self.log;
         if let Err(e) = net_result {
-            log.push(format!("network thread: {e}"));
+            log.push(t_end_ms, format!("network thread: {e}"));
         }
+        let (log, event_ms) = log.into_parts();
         self.counters.strategy_backlog_max = self.to_strategy.high_water() as u64;
         self.done.store(true, Ordering::Release);
         let _ = self.done_tx.try_send(());
@@ -1648,6 +1692,7 @@ impl Exec {
             positions,
             counters: self.counters,
             events: log,
+            event_ms,
         })
     }
 }

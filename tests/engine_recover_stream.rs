@@ -165,3 +165,39 @@ fn expired_listen_key_gets_a_new_key_socket_and_reconciliation() {
     assert_eq!(summary.counters.recovered_fills, n as u64);
     assert_eq!(engine_position(&summary), sim.venue_position());
 }
+
+#[test]
+fn fills_held_by_a_pass_still_running_at_stop_reach_the_strategy() {
+    // A reconnect pass whose REST calls are slow holds the live stream's
+    // fills back (so the strategy sees them after the missed ones). The
+    // engine is stopped before the pass ends: the held fills must reach the
+    // strategy before its on_stop, not only the journal after it.
+    let sim = Sim::start(|_| {});
+    let (h, s, _) = rested(&sim);
+    let (tick, _) = sim.size();
+    sim.handle.set_faults(&FaultPatch {
+        response_delay_ms: Some(4_000),
+        drop_ws: true,
+        ..FaultPatch::default()
+    });
+    // The socket comes back and its pass starts (then waits on the venue).
+    std::thread::sleep(Duration::from_millis(1_500));
+    let px = scaled(sim.last_price(), "0.97", tick);
+    sim.handle.with_venue_events(|v, now, out| {
+        v.set_price(SYMBOL, Some(px), None, now, out)
+            .unwrap_or_else(|e| panic!("set_price: {e:?}"))
+    });
+    let venue_trades = sim.venue_trade_ids();
+    assert!(venue_trades.len() >= ORDERS, "{venue_trades:?}");
+    // Delivered to the engine, held by the pass.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        seen(&s).fills().is_empty(),
+        "fills were not held (the pass was not running?): {:?}",
+        seen(&s).fills()
+    );
+    let summary = stop(h);
+    let ids: Vec<i64> = seen(&s).fills().iter().map(|f| f.trade_id).collect();
+    assert_eq!(ids, venue_trades, "{:#?}", summary.events);
+    assert_eq!(engine_position(&summary), sim.venue_position());
+}

@@ -256,6 +256,46 @@ fn listen_key_expires_at_compressed_time() {
     assert_ne!(k2, key);
 }
 
+#[test]
+fn compressed_time_pings_leave_room_under_the_inbound_limit() {
+    // 3 min / 2880 would ping every 62 ms: the answering pongs alone (they
+    // count as inbound messages, limit 10/s) would get every connection cut
+    // within a second. A client that answers every ping stays connected.
+    let sim = start(|s| s.server.time_scale = 2880.0);
+    let mut ws = ws_connect(
+        sim.local_addr(),
+        &format!("{}/ws/btcusdt@bookTicker", sim.stream_url()),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let mut pings = 0u32;
+    let mut closed = None;
+    while t0.elapsed() < Duration::from_millis(3_500) {
+        match ws.read() {
+            Ok(tungstenite::Message::Ping(_)) => pings += 1,
+            Ok(tungstenite::Message::Close(_)) => {
+                closed = Some(t0.elapsed());
+                break;
+            }
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => {
+                closed = Some(t0.elapsed());
+                eprintln!("read: {e}");
+                break;
+            }
+        }
+        // Pongs queued by tungstenite go out with the next flush.
+        let _ = ws.flush();
+    }
+    assert_eq!(closed, None, "cut after {pings} ping(s)");
+    assert!((2..=5).contains(&pings), "pings in 3.5 s: {pings}");
+}
+
 fn list_subs(ws: &mut Ws, id: u32) -> Vec<String> {
     ws_send(
         ws,

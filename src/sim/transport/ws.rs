@@ -25,6 +25,8 @@ use tungstenite::{Error as WsError, Message};
 
 const SOCK: Token = Token(0);
 const WAKE: Token = Token(1);
+/// Shortest server ping period under compressed time (see `run`).
+const MIN_PING_EVERY: Duration = Duration::from_secs(1);
 
 /// What a WebSocket URL asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,8 +351,14 @@ fn run(
     };
     let connected_at = Instant::now();
     let connected_ms = shared.now_ms();
-    let ping_every = shared.settings.scaled(180_000);
-    let pong_timeout = shared.settings.scaled(600_000);
+    // Compressed time must not make the client's pongs break the inbound
+    // message limit (pongs count, as on the venue): 3 min / 2880 would be a
+    // ping every 62 ms, 16 pongs/s against a limit of 10, and every stream
+    // would be cut within a second. So a ping at most every second (the
+    // pongs then use at most 1 of the 10), and at least three of them
+    // before a missing pong ends the connection.
+    let ping_every = shared.settings.scaled(180_000).max(MIN_PING_EVERY);
+    let pong_timeout = shared.settings.scaled(600_000).max(ping_every * 3);
     let lifetime = shared.settings.scaled(86_400_000);
     let max_in = shared.settings.ws_max_inbound_per_sec.max(1);
     let mut last_ping = Instant::now();

@@ -23,11 +23,23 @@ fn rested(
     std::sync::Arc<std::sync::Mutex<Seen>>,
     std::sync::Arc<Switches>,
 ) {
+    rested_with(sim, sim.config())
+}
+
+/// As [`rested`], with the test's own client config.
+fn rested_with(
+    sim: &Sim,
+    config: binance_exec::config::Config,
+) -> (
+    binance_exec::engine::EngineHandle,
+    std::sync::Arc<std::sync::Mutex<Seen>>,
+    std::sync::Arc<Switches>,
+) {
     let (tick, qty) = sim.size();
     let strategy = Rester::new(ORDERS, qty, tick);
     let s = strategy.seen.clone();
     let sw = strategy.switches.clone();
-    let h = start(sim.config(), strategy);
+    let h = start(config, strategy);
     assert!(
         wait_until(&s, Duration::from_secs(20), |x| x.accepted() == ORDERS),
         "orders not acked: {:?}",
@@ -173,7 +185,10 @@ fn fills_held_by_a_pass_still_running_at_stop_reach_the_strategy() {
     // engine is stopped before the pass ends: the held fills must reach the
     // strategy before its on_stop, not only the journal after it.
     let sim = Sim::start(|_| {});
-    let (h, s, _) = rested(&sim);
+    // Hold longer than the test needs to observe it.
+    let mut config = sim.config();
+    config.engine.reconcile_hold_max = Duration::from_secs(20);
+    let (h, s, _) = rested_with(&sim, config);
     let (tick, _) = sim.size();
     sim.handle.set_faults(&FaultPatch {
         response_delay_ms: Some(4_000),
@@ -200,4 +215,126 @@ fn fills_held_by_a_pass_still_running_at_stop_reach_the_strategy() {
     let ids: Vec<i64> = seen(&s).fills().iter().map(|f| f.trade_id).collect();
     assert_eq!(ids, venue_trades, "{:#?}", summary.events);
     assert_eq!(engine_position(&summary), sim.venue_position());
+}
+
+#[test]
+fn a_slow_pass_holds_live_fills_only_up_to_the_bound() {
+    // The venue fills the resting orders while the engine hears nothing,
+    // then the user socket drops and every REST reply takes 3 s: the
+    // reconnect pass needs ~10 s. A live MARKET fill during it waits at most
+    // the hold bound (300 ms), not for the pass; the missed fills follow,
+    // recovered, and nothing is booked twice.
+    let sim = Sim::start(|_| {});
+    let mut config = sim.config();
+    config.engine.reconcile_hold_max = Duration::from_millis(300);
+    let (h, s, sw) = rested_with(&sim, config);
+    let (tick, _) = sim.size();
+    sim.move_price_silently(scaled(sim.last_price(), "0.97", tick));
+    let missed = sim.venue_trade_ids();
+    assert!(missed.len() >= ORDERS, "{missed:?}");
+    sim.handle.set_faults(&FaultPatch {
+        response_delay_ms: Some(3_000),
+        drop_ws: true,
+        ..FaultPatch::default()
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let t0 = std::time::Instant::now();
+    sw.market_buy.store(true, Ordering::Release);
+    assert!(
+        wait_until(&s, Duration::from_secs(3), |x| x
+            .fills()
+            .iter()
+            .any(|f| !f.recovered)),
+        "the live fill waited for the pass: {:?}",
+        seen(&s).events
+    );
+    let live_after = t0.elapsed();
+    assert!(
+        seen(&s).fills().iter().all(|f| !f.recovered),
+        "the pass had already finished; nothing was held: {:?}",
+        seen(&s).fills()
+    );
+    let venue_trades = sim.venue_trade_ids();
+    let n = venue_trades.len();
+    assert_eq!(n, missed.len() + 1, "{venue_trades:?}");
+    assert!(
+        wait_until(&s, Duration::from_secs(30), |x| x.fills().len() >= n),
+        "missed fills not recovered: {:?}",
+        seen(&s).events
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let summary = stop(h);
+    let fills = seen(&s).fills();
+    let mut ids: Vec<i64> = fills.iter().map(|f| f.trade_id).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids, venue_trades,
+        "each venue fill once: {:#?}",
+        summary.events
+    );
+    let recovered: Vec<i64> = fills
+        .iter()
+        .filter(|f| f.recovered)
+        .map(|f| f.trade_id)
+        .collect();
+    assert_eq!(recovered, missed, "{:#?}", summary.events);
+    assert!(
+        summary
+            .events
+            .iter()
+            .any(|l| l.contains("released (missed fills follow")),
+        "{:#?}",
+        summary.events
+    );
+    // The gap pass itself found them (from where the gap began, not from
+    // the released live fill's newer trade id).
+    let whole = format!("{} fill(s) recovered", missed.len());
+    assert!(
+        summary
+            .events
+            .iter()
+            .any(|l| l.starts_with("reconciled (user stream reconnect)") && l.contains(&whole)),
+        "{:#?}",
+        summary.events
+    );
+    assert_eq!(engine_position(&summary), sim.venue_position());
+    eprintln!("live fill reached the strategy {live_after:?} after the order");
+}
+
+#[test]
+fn a_keepalive_refused_by_a_5xx_is_asked_again_not_replaced() {
+    // A 503 on the listenKey keepalive says nothing about the key (it is
+    // valid for 60 minutes): the engine asks again instead of creating a
+    // new key and reconciling behind it. Only -1125 means the key is gone.
+    let sim = Sim::start(|_| {});
+    let mut config = sim.config();
+    config.engine.listen_key_keepalive = Duration::from_secs(1);
+    let (_, qty) = sim.size();
+    let (tick, _) = sim.size();
+    let h = start(config, Rester::new(0, qty, tick));
+    std::thread::sleep(Duration::from_millis(300));
+    // Nothing else is sent while idle (sweeps off): the next REST call is
+    // the keepalive.
+    sim.handle.set_faults(&FaultPatch {
+        server_error_next: Some(1),
+        server_error_status: Some(503),
+        ..FaultPatch::default()
+    });
+    std::thread::sleep(Duration::from_millis(2_500));
+    let summary = stop(h);
+    let ev = &summary.events;
+    assert!(
+        ev.iter()
+            .any(|l| l.starts_with("listenKey keepalive failed") && l.contains("asking again")),
+        "{ev:#?}"
+    );
+    assert!(
+        !ev.iter().any(|l| l.contains("creating a new listenKey")),
+        "{ev:#?}"
+    );
+    assert!(
+        !ev.iter()
+            .any(|l| l.starts_with("reconciling (new listenKey)")),
+        "{ev:#?}"
+    );
 }

@@ -126,9 +126,10 @@ impl fmt::Display for Config {
         )?;
         writeln!(
             f,
-            "reconciliation           = sweep every {} s, user-stream silence {} s, listenKey keepalive {} s (0 = off)",
+            "reconciliation           = sweep every {} s, user-stream silence {} s, hold live events at most {} ms, listenKey keepalive {} s (0 = off)",
             self.engine.reconcile_interval.as_secs(),
             self.engine.user_stream_silence.as_secs(),
+            self.engine.reconcile_hold_max.as_millis(),
             self.engine.listen_key_keepalive.as_secs()
         )?;
         match &self.engine.journal_path {

@@ -79,6 +79,7 @@ pub(super) struct FileEngine {
     pub cancel_all_on_shutdown: Option<bool>,
     pub reconcile_interval_secs: Option<Spanned<i64>>,
     pub user_stream_silence_secs: Option<Spanned<i64>>,
+    pub reconcile_hold_max_ms: Option<Spanned<i64>>,
     pub listen_key_keepalive_secs: Option<Spanned<i64>>,
     pub journal_path: Option<Spanned<String>>,
     pub journal_fsync: Option<Spanned<String>>,

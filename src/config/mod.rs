@@ -186,6 +186,11 @@ pub struct EngineSettings {
     /// orders are open (`Duration::ZERO` = off): a half-dead socket delivers
     /// nothing and reports no error.
     pub user_stream_silence: std::time::Duration,
+    /// Longest a gap reconciliation may hold live user events back so the
+    /// strategy sees the missed fills first. Past it, the live events go
+    /// through (the missed fills follow, marked `recovered`): a pass slowed
+    /// by rate limits must not keep the strategy blind for tens of seconds.
+    pub reconcile_hold_max: std::time::Duration,
     /// listenKey keepalive period (the venue expires keys after 60 minutes);
     /// divided by the simulator's `time_scale` when the file has a `[sim]`
     /// table, so compressed-clock runs exercise expiry.

@@ -281,6 +281,15 @@ pub(super) fn resolve(
             86_400,
             "0..=86400 s (0 = off)",
         )? as u64),
+        reconcile_hold_max: Duration::from_millis(number_in(
+            &ctx,
+            "engine.reconcile_hold_max_ms",
+            &file.engine.reconcile_hold_max_ms,
+            2_000,
+            0,
+            60_000,
+            "0..=60000 ms (0 = never hold)",
+        )? as u64),
         listen_key_keepalive: Duration::from_secs(number_in(
             &ctx,
             "engine.listen_key_keepalive_secs",

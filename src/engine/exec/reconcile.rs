@@ -355,6 +355,19 @@ pub struct Reconciler {
     seq: u32,
     buffering: bool,
     buffered: VecDeque<(Vec<u8>, u64)>,
+    /// When the current hold began (0 = not holding).
+    hold_since_ns: u64,
+    /// A hold was cut at its bound: live events went to the book before
+    /// the missed ones, so positions are read back once the passes end.
+    released_early: bool,
+    /// `engine.reconcile_hold_max_ms`: a hold longer than this is released
+    /// even though its pass still runs (0 = never hold).
+    hold_max_ns: u64,
+    /// Each loaded symbol's last booked trade id when the stream gap began:
+    /// a gap pass fetches missed fills from here, not from the tracker's
+    /// current mark, which live events released past the hold bound may
+    /// have moved beyond the missed ones. Empty = no gap recorded.
+    gap_marks: Vec<(Symbol, Option<i64>)>,
     budget: WeightBudget,
     waiting: VecDeque<Pending>,
     /// The user socket went down (or its key died) and has not been
@@ -428,6 +441,11 @@ impl Reconciler {
             seq: 0,
             buffering: false,
             buffered: VecDeque::new(),
+            hold_since_ns: 0,
+            released_early: false,
+            hold_max_ns: u64::try_from(config.engine.reconcile_hold_max.as_nanos())
+                .unwrap_or(u64::MAX),
+            gap_marks: Vec::new(),
             budget: WeightBudget::new(BUDGET_PER_SEC, BUDGET_BURST, now_ns),
             waiting: VecDeque::new(),
             user_gap: false,
@@ -540,7 +558,7 @@ impl Exec {
     /// Starts a pass (or schedules it after the running one).
     pub(super) fn recon_start(&mut self, why: ReconcileReason) {
         if why.buffers() {
-            self.recon.buffering = true;
+            self.recon_begin_hold();
         }
         if self.recon.pass.is_some() {
             // Keep the strongest reason: a gap beats a sweep.
@@ -672,6 +690,7 @@ impl Exec {
     /// is noticed (see [`KEY_PROBE_AFTER_NS`]).
     pub(super) fn recon_on_user_down(&mut self) {
         self.recon.user_gap = true;
+        self.recon_mark_gap();
         if self.recon.user_down_since_ns == 0 {
             self.recon.user_down_since_ns = mono_ns();
         }
@@ -703,7 +722,7 @@ impl Exec {
             return;
         }
         self.recon.user_gap = true;
-        self.recon.buffering = true;
+        self.recon_begin_hold();
         let _ = self
             .net
             .send(crate::engine::net_thread::NetCommand::OpenUserStream { listen_key: key });
@@ -713,6 +732,33 @@ impl Exec {
     /// or the next expiry retries).
     pub(super) fn recon_new_key_failed(&mut self) {
         self.recon.new_key_in_flight = false;
+    }
+
+    /// Live user events wait behind the gap's pass from here (unless
+    /// holding is off or the engine is stopping); the gap's start is marked.
+    fn recon_begin_hold(&mut self) {
+        self.recon_mark_gap();
+        if self.recon.buffering || self.recon.hold_max_ns == 0 || self.recon.shutting_down {
+            return;
+        }
+        self.recon.buffering = true;
+        self.recon.hold_since_ns = mono_ns().max(1);
+    }
+
+    /// Records where each symbol's booked trades stood when a gap began
+    /// (kept until a gap pass has fetched from it with no newer gap open:
+    /// the earliest mark wins, and refetched trades are deduplicated).
+    fn recon_mark_gap(&mut self) {
+        if !self.recon.gap_marks.is_empty() {
+            return;
+        }
+        let tracker = &self.tracker;
+        self.recon.gap_marks = self
+            .instruments
+            .instruments()
+            .iter()
+            .map(|i| (i.id.symbol, tracker.last_trade_id(i.id.symbol)))
+            .collect();
     }
 
     /// Holds a user frame while a gap is being reconciled; returns true
@@ -744,6 +790,18 @@ impl Exec {
     pub(super) fn recon_tick(&mut self, now: u64) {
         // WS-API frames whose reply never came are settled by query too.
         self.ws_reply_timeouts(now);
+        if self.recon.buffering
+            && self.recon.hold_since_ns != 0
+            && now.saturating_sub(self.recon.hold_since_ns) >= self.recon.hold_max_ns
+        {
+            let held = self.recon.buffered.len();
+            self.note(format!(
+                "{held} live user event(s) held {} ms behind a reconciliation still running; released (missed fills follow, marked recovered)",
+                now.saturating_sub(self.recon.hold_since_ns) / 1_000_000
+            ));
+            self.recon_release_buffer();
+            self.recon.released_early = true;
+        }
         if let Some(p) = &self.recon.pass
             && now.saturating_sub(p.started_ns) >= PASS_TIMEOUT_NS
         {
@@ -1107,14 +1165,32 @@ impl Exec {
     }
 
     /// Where the venue's cumulative quantity is ahead of ours, fetch the
-    /// missing fills: per symbol from the last trade we booked, or per order
-    /// when we booked none on that symbol.
+    /// missing fills: per symbol from the last trade we had booked when the
+    /// gap began, or per order when we had booked none on that symbol.
     fn recon_enter_trades(&mut self) {
+        let Some(why) = self.recon.pass.as_ref().map(|p| p.why) else {
+            return;
+        };
+        let gap = why.buffers() || why == ReconcileReason::Silence;
+        // Where the gap began, per symbol (live events released past the
+        // hold bound may have moved the tracker's mark beyond the missed
+        // trades); without a recorded gap, the tracker's mark.
+        let marks = if gap {
+            self.recon.gap_marks.clone()
+        } else {
+            Vec::new()
+        };
+        let tracker = &self.tracker;
+        let start = |sym: Symbol| -> Option<i64> {
+            match marks.iter().find(|(s, _)| *s == sym) {
+                Some((_, m)) => *m,
+                None => tracker.last_trade_id(sym),
+            }
+        };
         let Some(pass) = self.recon.pass.as_ref() else {
             return;
         };
         let id = pass.id;
-        let gap = pass.why.buffers() || pass.why == ReconcileReason::Silence;
         let mut by_symbol: Vec<InstrumentId> = Vec::new();
         let mut by_order: Vec<(InstrumentId, VenueOrderId)> = Vec::new();
         let mut since: Vec<InstrumentId> = Vec::new();
@@ -1132,7 +1208,7 @@ impl Exec {
             // an order checked on its own may have missed a fill older than
             // trades booked since, so it is fetched by its order id.
             if gap
-                && self.tracker.last_trade_id(inst.symbol).is_some()
+                && start(inst.symbol).is_some()
                 && !self.recon.fetch_by_order.contains(&o.client_id)
             {
                 if !by_symbol.contains(inst) {
@@ -1160,7 +1236,7 @@ impl Exec {
             .max(self.ts_ms() - 7 * 86_400_000 + 60_000);
         if self.recon.since_ms > 0 {
             for (inst, _) in &by_order {
-                if self.tracker.last_trade_id(inst.symbol).is_none()
+                if start(inst.symbol).is_none()
                     && by_order.iter().filter(|(i, _)| i == inst).count() > 1
                     && !since.contains(inst)
                 {
@@ -1178,7 +1254,7 @@ impl Exec {
             page: 0,
         };
         for inst in by_symbol {
-            let from = self.tracker.last_trade_id(inst.symbol).unwrap_or(0) + 1;
+            let from = start(inst.symbol).unwrap_or(0) + 1;
             calls.push(pending(
                 trades(from, 0, 0),
                 ClientOrderId::default(),
@@ -1392,6 +1468,10 @@ impl Exec {
         if pass.failed && self.recon.retry_pass_ns == 0 {
             self.recon.retry_pass_ns = now.saturating_add(RETRY_PASS_NS).max(1);
         }
+        let newer_gap = self.recon.user_gap || self.recon.next.is_some_and(|n| n.buffers());
+        if pass.why.buffers() && !pass.failed && !newer_gap {
+            self.recon.gap_marks.clear();
+        }
         let next = self.recon.next.take();
         match next {
             Some(n) if n.buffers() => {
@@ -1404,6 +1484,19 @@ impl Exec {
             }
             None => self.recon_release_buffer(),
         }
+        if self.recon.released_early && self.recon.pass.is_none() {
+            // The position book saw live and recovered fills out of order;
+            // positionRisk is the venue's word on where that left it.
+            self.recon.released_early = false;
+            self.note("positions read back: events were released out of trade-id order".into());
+            let now_ms = self.ts_ms();
+            self.recon_positions_check(now_ms);
+        }
+    }
+
+    /// An account read (positionRisk or balances) is queued or in flight.
+    pub(super) fn recon_account_busy(&self) -> bool {
+        self.recon.refresh.positions_busy || self.recon.refresh.balances_busy
     }
 
     // ------------------------------------------------------------ account
@@ -1697,8 +1790,9 @@ impl Exec {
     }
 
     /// Applies the held user frames (duplicates are dropped by the tracker).
-    fn recon_release_buffer(&mut self) {
+    pub(super) fn recon_release_buffer(&mut self) {
         self.recon.buffering = false;
+        self.recon.hold_since_ns = 0;
         while let Some((bytes, t)) = self.recon.buffered.pop_front() {
             self.on_user_bytes(&bytes, t);
         }

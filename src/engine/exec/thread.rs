@@ -52,6 +52,14 @@ const MAX_FINISHED: usize = 100_000;
 const LOG_HEAD: usize = 1000;
 /// Event lines kept from the end of the run.
 const LOG_TAIL: usize = 2000;
+/// Keepalives re-sent after a failure that does not mean the key is gone
+/// (5xx, 429) before a new key is asked for.
+const KEEPALIVE_RETRIES: u32 = 3;
+
+/// Longest a reconciliation running at shutdown may take before the
+/// strategy is told to stop ([`Exec::deliver_before_stop`]).
+const RECON_BEFORE_STOP_NS: u64 = 3_000_000_000;
+
 /// A stream kind's bit in `Exec::streams_down`.
 fn stream_bit(k: StreamKind) -> u8 {
     match k {
@@ -952,6 +960,25 @@ impl Exec {
             }
             Job::Keepalive if !(200..300).contains(&status) => {
                 let e = VenueError::from_response(status, body);
+                // Only -1125 says the key is gone. A 5xx or a rate limit says
+                // nothing about it (it stays valid for 60 min): asking again
+                // is cheaper than a new key and the reconciliation after it.
+                if e.code != -1125 && p.attempt < KEEPALIVE_RETRIES {
+                    let delay_ms = if status == 429 || status == 418 {
+                        let now = self.ts_ms();
+                        let until = self.limiter.on_429(retry_after, now);
+                        u64::try_from(until - now).unwrap_or(0).max(500)
+                    } else {
+                        500u64 << p.attempt.min(4)
+                    };
+                    self.note(format!(
+                        "listenKey keepalive failed: {e}; asking again in {delay_ms} ms"
+                    ));
+                    let mut again = p;
+                    again.attempt += 1;
+                    self.push_due(mono_ns().saturating_add(delay_ms * 1_000_000), again);
+                    return;
+                }
                 self.recon_renew_key(&format!("listenKey keepalive failed: {e}"));
                 return;
             }
@@ -1544,17 +1571,42 @@ impl Exec {
 
     // ---------------------------------------------------------------- shutdown
 
+    /// A reconciliation running when the engine stops holds user-stream
+    /// events back (and may still be asking who owns a recovered trade):
+    /// after `Stop` they would be booked and journaled but never seen by the
+    /// strategy (the fault soak lost an ADL fill that way). The pass gets a
+    /// bounded time to finish; then whatever it still holds goes to the
+    /// strategy now, out of trade-id order if need be, and nothing is held
+    /// from here on. The pass itself is not cut short: it keeps running
+    /// into the shutdown settlement, which needs its fills for the journal
+    /// (concluding it here left filled orders open in the crash soak).
+    fn deliver_before_stop(&mut self, next_keepalive: &mut u64) {
+        let busy = |x: &Self| {
+            x.recon.active()
+                || x.recon.buffering()
+                || !x.recon.venue_fills.is_idle()
+                || x.recon_account_busy()
+        };
+        let until = mono_ns().saturating_add(RECON_BEFORE_STOP_NS);
+        while busy(self) && mono_ns() < until {
+            self.keep_key_alive(next_keepalive);
+            self.fire_due_retries(mono_ns());
+            self.recon_tick(mono_ns());
+            self.pump(Duration::from_millis(5));
+        }
+        self.recon.shutting_down = true;
+        if self.recon.buffering() {
+            self.note(
+                "shutting down: events held by the running reconciliation delivered now".into(),
+            );
+            self.recon_release_buffer();
+        }
+        self.venue_fills_flush();
+    }
+
     fn shutdown(mut self, mut next_keepalive: u64) -> Result<EngineSummary, EngineError> {
         self.note("shutting down".into());
-        // What a running reconciliation learned and the user events it holds
-        // back go to the strategy now, while it still listens: after `Stop`
-        // they would be booked and journaled but never seen (the fault soak
-        // lost an ADL fill that way). No waiting for the pass: it is closed
-        // with what it has, and nothing is held from here on.
-        self.recon.shutting_down = true;
-        if self.recon.active() || self.recon.buffering() {
-            self.recon_conclude_for_exit();
-        }
+        self.deliver_before_stop(&mut next_keepalive);
         // Stop goes behind every queued event, so the strategy sees them all.
         self.to_strategy.send(ToStrategy::Stop);
         // Keep serving the strategy's on_stop commands until it reports back.

@@ -26,6 +26,21 @@ fn rested(
     rested_with(sim, sim.config())
 }
 
+/// As [`rested`], with live events held behind a gap pass for at most
+/// `hold` (`engine.reconcile_hold_max_ms`).
+fn rested_holding(
+    sim: &Sim,
+    hold: Duration,
+) -> (
+    binance_exec::engine::EngineHandle,
+    std::sync::Arc<std::sync::Mutex<Seen>>,
+    std::sync::Arc<Switches>,
+) {
+    let mut config = sim.config();
+    config.engine.reconcile_hold_max = hold;
+    rested_with(sim, config)
+}
+
 /// As [`rested`], with the test's own client config.
 fn rested_with(
     sim: &Sim,
@@ -186,9 +201,7 @@ fn fills_held_by_a_pass_still_running_at_stop_reach_the_strategy() {
     // strategy before its on_stop, not only the journal after it.
     let sim = Sim::start(|_| {});
     // Hold longer than the test needs to observe it.
-    let mut config = sim.config();
-    config.engine.reconcile_hold_max = Duration::from_secs(20);
-    let (h, s, _) = rested_with(&sim, config);
+    let (h, s, _) = rested_holding(&sim, Duration::from_secs(20));
     let (tick, _) = sim.size();
     sim.handle.set_faults(&FaultPatch {
         response_delay_ms: Some(4_000),
@@ -225,9 +238,7 @@ fn a_slow_pass_holds_live_fills_only_up_to_the_bound() {
     // the hold bound (300 ms), not for the pass; the missed fills follow,
     // recovered, and nothing is booked twice.
     let sim = Sim::start(|_| {});
-    let mut config = sim.config();
-    config.engine.reconcile_hold_max = Duration::from_millis(300);
-    let (h, s, sw) = rested_with(&sim, config);
+    let (h, s, sw) = rested_holding(&sim, Duration::from_millis(300));
     let (tick, _) = sim.size();
     sim.move_price_silently(scaled(sim.last_price(), "0.97", tick));
     let missed = sim.venue_trade_ids();

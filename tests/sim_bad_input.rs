@@ -49,16 +49,11 @@ fn place(c: &mut Http, id: &str) -> Resp {
 /// Data frames (text or binary) until `deadline`.
 fn next_data(ws: &mut Ws, deadline: Instant) -> Option<tungstenite::Message> {
     while Instant::now() < deadline {
-        match ws.read() {
-            Ok(m @ (tungstenite::Message::Text(_) | tungstenite::Message::Binary(_))) => {
+        match ws_poll(ws) {
+            Ok(Some(m @ (tungstenite::Message::Text(_) | tungstenite::Message::Binary(_)))) => {
                 return Some(m);
             }
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
             Err(_) => return None,
         }
     }

@@ -215,19 +215,30 @@ pub enum WsRead {
     Timeout,
 }
 
+/// One read: `Ok(None)` when nothing arrived within the socket's read
+/// timeout, so callers can poll against their own deadline.
+pub fn ws_poll(ws: &mut Ws) -> Result<Option<tungstenite::Message>, tungstenite::Error> {
+    match ws.read() {
+        Ok(m) => Ok(Some(m)),
+        Err(tungstenite::Error::Io(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Next text frame before `deadline` (pings are answered by tungstenite).
 pub fn ws_next(ws: &mut Ws, deadline: Instant) -> WsRead {
     while Instant::now() < deadline {
-        match ws.read() {
-            Ok(tungstenite::Message::Text(t)) => return WsRead::Text(t.to_string()),
-            Ok(tungstenite::Message::Close(_)) => return WsRead::Closed,
+        match ws_poll(ws) {
+            Ok(Some(tungstenite::Message::Text(t))) => return WsRead::Text(t.to_string()),
+            Ok(Some(tungstenite::Message::Close(_))) | Err(_) => return WsRead::Closed,
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => return WsRead::Closed,
         }
     }
     WsRead::Timeout

@@ -769,7 +769,7 @@ impl Exec {
             return false;
         }
         if self.recon.shutting_down {
-            self.recon_release_buffer();
+            self.recon_release_early();
             return false;
         }
         if is_listen_key_expired(bytes) {
@@ -777,7 +777,7 @@ impl Exec {
         }
         if self.recon.buffered.len() >= MAX_BUFFERED {
             self.note("reconciliation buffer full; releasing held events".into());
-            self.recon_release_buffer();
+            self.recon_release_early();
             return false;
         }
         self.recon.buffered.push_back((bytes.to_vec(), t));
@@ -799,8 +799,7 @@ impl Exec {
                 "{held} live user event(s) held {} ms behind a reconciliation still running; released (missed fills follow, marked recovered)",
                 now.saturating_sub(self.recon.hold_since_ns) / 1_000_000
             ));
-            self.recon_release_buffer();
-            self.recon.released_early = true;
+            self.recon_release_early();
         }
         if let Some(p) = &self.recon.pass
             && now.saturating_sub(p.started_ns) >= PASS_TIMEOUT_NS
@@ -1789,8 +1788,16 @@ impl Exec {
         }
     }
 
+    /// Lets the held live events through before their pass has ended (the
+    /// hold bound, or shutdown): the book then sees them before the missed
+    /// fills, so positions are read back from the venue once the passes end.
+    pub(super) fn recon_release_early(&mut self) {
+        self.recon_release_buffer();
+        self.recon.released_early = true;
+    }
+
     /// Applies the held user frames (duplicates are dropped by the tracker).
-    pub(super) fn recon_release_buffer(&mut self) {
+    fn recon_release_buffer(&mut self) {
         self.recon.buffering = false;
         self.recon.hold_since_ns = 0;
         while let Some((bytes, t)) = self.recon.buffered.pop_front() {

@@ -551,10 +551,11 @@ impl Exec {
         let Some(h) = self.tracker.find(&client_id) else {
             return;
         };
-        let Ok(o) = self.tracker.get(h).copied() else {
+        let Ok(o) = self.tracker.get(h) else {
             return;
         };
         let now = mono_ns();
+        let algo = o.is_conditional() && o.child_venue_order_id.is_none();
         if o.state == OrderState::PendingCancel
             && now.saturating_sub(o.ts_last_ns) < CANCEL_RESEND_AFTER_NS
         {
@@ -566,7 +567,6 @@ impl Exec {
             self.counters.cancels_coalesced += 1;
             return;
         }
-        let algo = o.is_conditional() && o.child_venue_order_id.is_none();
         let mut ev_buf = EvBuf::default();
         if self
             .tracker
@@ -1599,7 +1599,7 @@ impl Exec {
             self.note(
                 "shutting down: events held by the running reconciliation delivered now".into(),
             );
-            self.recon_release_buffer();
+            self.recon_release_early();
         }
         self.venue_fills_flush();
     }
